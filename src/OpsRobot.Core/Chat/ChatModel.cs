@@ -1,0 +1,26 @@
+namespace OpsRobot.Core.Chat;
+
+/// <summary>A room on some chat system, as the robot sees it.</summary>
+/// <param name="Id">The platform's own, immutable id of the room.</param>
+/// <param name="Name">The room's human name, for replies and logs.</param>
+/// <param name="IsDirect">True for a direct conversation with the robot: every line there is a command.</param>
+public sealed record ChatRoom(string Id, string Name, bool IsDirect);
+
+/// <summary>A person on some chat system.</summary>
+/// <param name="Id">The platform's immutable user id (never the display name).</param>
+/// <param name="Name">The user name shown in replies.</param>
+public sealed record ChatUser(string Id, string Name);
+
+/// <summary>A message that reached the robot from a chat adapter.</summary>
+public sealed record IncomingMessage(string Platform, ChatRoom Room, ChatUser Sender, string Text, DateTimeOffset ReceivedAt)
+{
+    /// <summary>The thread the message was posted in, on platforms that have threads.</summary>
+    public string? ThreadId { get; init; }
+}
+
+/// <summary>What the robot says back: Markdown text that each adapter renders in its platform's dialect.</summary>
+public sealed record OutgoingMessage(string Text)
+{
+    /// <summary>The thread to answer in, on platforms that have threads.</summary>
+    public string? ThreadId { get; init; }
+}

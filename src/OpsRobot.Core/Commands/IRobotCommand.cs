@@ -1,0 +1,27 @@
+using OpsRobot.Core.Chat;
+
+namespace OpsRobot.Core.Commands;
+
+/// <summary>What help shows about a command.</summary>
+/// <param name="Pack">The pack the command belongs to.</param>
+/// <param name="Name">The word that invokes it.</param>
+/// <param name="Usage">Its form, without the prefix: <c>echo TEXT</c>.</param>
+/// <param name="Summary">One line saying what it does.</param>
+public sealed record CommandInfo(string Pack, string Name, string Usage, string Summary);
+
+/// <summary>The line being answered, who sent it, and the robot's view of its commands.</summary>
+/// <param name="Message">The chat line.</param>
+/// <param name="CommandName">The command word as registered.</param>
+/// <param name="Arguments">The text after the command word, trimmed.</param>
+/// <param name="Commands">Every command the robot knows.</param>
+/// <param name="Options">How commands are addressed (prefix, robot name).</param>
+public sealed record CommandContext(
+    IncomingMessage Message, string CommandName, string Arguments, CommandRegistry Commands, RobotOptions Options);
+
+/// <summary>A command the robot answers. Built-in commands implement this; pack aliases join them later.</summary>
+public interface IRobotCommand
+{
+    CommandInfo Info { get; }
+
+    ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken);
+}

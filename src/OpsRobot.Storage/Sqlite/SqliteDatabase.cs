@@ -1,0 +1,164 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpsRobot.Core.Storage;
+
+namespace OpsRobot.Storage.Sqlite;
+
+/// <summary>
+/// Opens connections to the SQLite file with the settings every connection needs, and brings its schema up to
+/// date. Connections are pooled by Microsoft.Data.Sqlite, so opening one per operation is cheap.
+/// </summary>
+public sealed partial class SqliteDatabase
+{
+    private readonly string _connectionString;
+    private readonly string _pragmas;
+    private readonly ILogger<SqliteDatabase> _logger;
+
+    static SqliteDatabase() => SQLitePCL.Batteries_V2.Init();
+
+    public SqliteDatabase(IOptions<SqliteOptions> options, ILogger<SqliteDatabase> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Value;
+        FilePath = System.IO.Path.GetFullPath(o.Path);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+        _pragmas = string.Create(CultureInfo.InvariantCulture,
+            $"PRAGMA busy_timeout = {(int)o.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {(o.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};");
+        _logger = logger;
+    }
+
+    public string FilePath { get; }
+
+    /// <summary>Opens a connection with the busy timeout, foreign keys and durability settings applied.</summary>
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = _pragmas;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Translate(ex);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Applies the migrations this build knows that the file has not seen yet, each in its own transaction.</summary>
+    public async Task<int> MigrateAsync(TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var migrations = LoadMigrations();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null,
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);",
+            cancellationToken).ConfigureAwait(false);
+
+        var applied = 0;
+        foreach (var (version, name, sql) in migrations)
+        {
+            // BEGIN IMMEDIATE takes the write lock first, so two processes starting together apply each migration once.
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
+            var already = await ScalarAsync(connection, tx, $"SELECT COUNT(*) FROM schema_migrations WHERE version = {version};", cancellationToken).ConfigureAwait(false);
+            if (already > 0)
+            {
+                await tx.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await ExecuteAsync(connection, tx, sql, cancellationToken).ConfigureAwait(false);
+            await using (var insert = connection.CreateCommand())
+            {
+                insert.Transaction = tx;
+                insert.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($v, $n, $t);";
+                insert.Parameters.AddWithValue("$v", version);
+                insert.Parameters.AddWithValue("$n", name);
+                insert.Parameters.AddWithValue("$t", time.GetUtcNow().ToUnixTimeMilliseconds());
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            LogMigrationApplied(_logger, version, name);
+            applied++;
+        }
+
+        var newest = await ScalarAsync(connection, null, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations;", cancellationToken).ConfigureAwait(false);
+        var known = migrations.Count == 0 ? 0 : migrations[^1].Version;
+        if (newest > known)
+        {
+            throw new StoreUnavailableException(
+                $"The database {FilePath} has schema version {newest}, newer than this OpsRobot knows ({known}). Run a newer OpsRobot, or restore a backup made before the upgrade.");
+        }
+
+        return applied;
+    }
+
+    /// <summary>Maps SQLite's error codes onto the store's exceptions, so callers can tell "try later" from "conflict".</summary>
+    public static Exception Translate(SqliteException ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return ex.SqliteErrorCode switch
+        {
+            19 => new StoreConflictException(ex.Message, ex), // SQLITE_CONSTRAINT
+            5 or 6 => new StoreUnavailableException("The database is locked by another process; try again in a moment.", ex),
+            13 => new StoreUnavailableException("The disk holding the database is full; free space, then try again.", ex),
+            8 => new StoreUnavailableException("The database is read-only; check the permissions of the data folder.", ex),
+            10 or 14 => new StoreUnavailableException("The database file cannot be read or written; check the data folder and its disk.", ex),
+            _ => ex,
+        };
+    }
+
+    private static List<(int Version, string Name, string Sql)> LoadMigrations()
+    {
+        var assembly = typeof(SqliteDatabase).Assembly;
+        const string prefix = "OpsRobot.Storage.Migrations.Sqlite.";
+        var list = new List<(int, string, string)>();
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            var name = resource[prefix.Length..^".sql".Length];
+            var version = int.Parse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            list.Add((version, name, reader.ReadToEnd()));
+        }
+
+        list.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return list;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<long> ScalarAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Applied database migration {Version} ({Name})")]
+    private static partial void LogMigrationApplied(ILogger logger, int version, string name);
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpsRobot.Core.Rooms;
+using OpsRobot.Core.Status;
+using OpsRobot.Core.Users;
+using OpsRobot.Storage.Sqlite;
+
+namespace OpsRobot.Storage;
+
+/// <summary>Registration of the store.</summary>
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>Adds the embedded SQLite store behind the core's store interfaces.</summary>
+    public static IServiceCollection AddOpsRobotSqlite(this IServiceCollection services, Action<SqliteOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.Configure(configure);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SqliteDatabase>();
+        services.TryAddSingleton<IUserStore, SqliteUserStore>();
+        services.TryAddSingleton<IRoomStore, SqliteRoomStore>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());
+        return services;
+    }
+}

@@ -1,0 +1,27 @@
+using OpsRobot.Chat.Shell;
+using OpsRobot.Hosting;
+
+namespace OpsRobot.Cli;
+
+/// <summary><c>opsrobot shell</c>: the shell chat, on the same packs and store as the server, without a server.</summary>
+internal static class ShellVerb
+{
+    public static async Task<int> RunAsync(string[] configArgs, IDictionary<string, string?> settings, string? user, string? room, CancellationToken cancellationToken)
+    {
+        using var host = LocalHost.Build(configArgs, settings);
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpsRobot.Shell");
+        await Composition.PrepareAsync(host.Services, logger, cancellationToken);
+
+        var shell = host.Services.GetRequiredService<ShellChat>();
+        var interactive = !Console.IsInputRedirected;
+        var session = new ShellSession(user ?? DefaultUserName(), room, interactive);
+        return await shell.RunAsync(session, Console.In, Console.Out, Console.Error, cancellationToken);
+    }
+
+    /// <summary>The operating-system account's name when it is a valid user name, else "shell".</summary>
+    internal static string DefaultUserName()
+    {
+        var name = Environment.UserName;
+        return Core.Users.UserNames.IsValid(name) ? name : "shell";
+    }
+}

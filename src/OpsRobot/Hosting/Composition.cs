@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Extensions.Options;
+using OpsRobot.Chat;
+using OpsRobot.Core;
+using OpsRobot.Core.Commands;
+using OpsRobot.Core.Packs;
+using OpsRobot.Core.Status;
+using OpsRobot.Core.Storage;
+using OpsRobot.Storage;
+using OpsRobot.Storage.Sqlite;
+
+namespace OpsRobot.Hosting;
+
+/// <summary>What the server and the shell chat share: settings, services, and the checks made before either starts.</summary>
+internal static partial class Composition
+{
+    public static string ProductVersion { get; } =
+        typeof(Composition).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    /// <summary>Binds and checks the settings; a bad value becomes a <see cref="StartupException"/> that names the key.</summary>
+    public static (OpsRobotSettings Settings, RobotOptions Robot) LoadSettings(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(OpsRobotSettings.Section);
+        var settings = new OpsRobotSettings();
+        var robot = new RobotOptions();
+        try
+        {
+            section.Bind(settings);
+            section.Bind(robot);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new StartupException($"Invalid configuration: {ex.Message} {ex.InnerException?.Message} Fix the value in appsettings.json, the OPSROBOT__… environment variable or the command line.", ex);
+        }
+
+        if (robot.MaxMessageLength is < 1 or > 1_000_000)
+        {
+            throw new StartupException($"OpsRobot:MaxMessageLength is {robot.MaxMessageLength}; it must be between 1 and 1000000.");
+        }
+
+        if (robot.CommandPrefix.Any(char.IsWhiteSpace) || robot.CommandPrefix.Length > 8)
+        {
+            throw new StartupException($"OpsRobot:CommandPrefix '{robot.CommandPrefix}' must be at most 8 characters with no spaces (for example '!' or '.').");
+        }
+
+        if (!RobotNamePattern().IsMatch(robot.RobotName))
+        {
+            throw new StartupException($"OpsRobot:RobotName '{robot.RobotName}' must be 1 to 32 letters, digits, '-' or '_'.");
+        }
+
+        if (settings.SignIn.MaxFailedAttempts < 1)
+        {
+            throw new StartupException("OpsRobot:SignIn:MaxFailedAttempts must be at least 1.");
+        }
+
+        return (settings, robot);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_-]{1,32}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial System.Text.RegularExpressions.Regex RobotNamePattern();
+
+    /// <summary>Registers the engine, the store and the built-in chat.</summary>
+    public static IServiceCollection AddOpsRobot(this IServiceCollection services, IConfiguration configuration, OpsRobotPaths paths, RobotOptions robot, TimeProvider time)
+    {
+        services.AddSingleton(time);
+        services.AddSingleton(paths);
+        services.AddSingleton(Options.Create(robot));
+        services.AddSingleton(new RobotInfo(ProductVersion, time.GetUtcNow()));
+        services.AddOpsRobotCore();
+        var sqlite = new SqliteOptions();
+        configuration.GetSection("OpsRobot:Storage:Sqlite").Bind(sqlite);
+        sqlite.Path = Path.Combine(paths.DataDir, sqlite.Path);
+        services.AddOpsRobotSqlite(o =>
+        {
+            o.Path = sqlite.Path;
+            o.Synchronous = sqlite.Synchronous;
+            o.BusyTimeout = sqlite.BusyTimeout;
+        });
+        services.AddOpsRobotBuiltInChat();
+        return services;
+    }
+
+    /// <summary>
+    /// The checks and work that come before serving: the data folder is writable, the packs folder exists, the
+    /// schema is current, the packs are loaded. Each failure is a <see cref="StartupException"/> naming its fix.
+    /// </summary>
+    public static async Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
+    {
+        var paths = services.GetRequiredService<OpsRobotPaths>();
+        EnsureWritable(paths.DataDir);
+        if (!Directory.Exists(paths.PacksDir))
+        {
+            throw new StartupException(
+                $"The packs folder {paths.PacksDir} does not exist. Create it, or point OpsRobot:PacksDir at your packs (--packs DIR, or OPSROBOT__PACKSDIR).");
+        }
+
+        var database = services.GetRequiredService<SqliteDatabase>();
+        try
+        {
+            await database.MigrateAsync(services.GetRequiredService<TimeProvider>(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            throw new StartupException($"Cannot open the database {database.FilePath}: {ex.Message}", ex);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            throw new StartupException($"Cannot open the database {database.FilePath}: {ex.Message} If the file is damaged, restore it from a backup or move it aside to start afresh.", ex);
+        }
+
+        var packs = services.GetRequiredService<PackCatalog>().Load(paths.PacksDir);
+        foreach (var error in packs.Errors)
+        {
+            LogPackError(logger, error.ToString());
+        }
+
+        return packs;
+    }
+
+    private static void EnsureWritable(string dataDir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dataDir);
+            var probe = Path.Combine(dataDir, $".write-check-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException(
+                $"The data folder {dataDir} is not writable ({ex.Message}). Fix its permissions, or choose another folder with --data DIR (or OpsRobot:DataDir, OPSROBOT__DATADIR).", ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Pack not loaded: {Error}")]
+    private static partial void LogPackError(ILogger logger, string error);
+}

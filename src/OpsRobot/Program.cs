@@ -1,0 +1,104 @@
+using System.CommandLine;
+using OpsRobot.Cli;
+using OpsRobot.Hosting;
+
+namespace OpsRobot;
+
+/// <summary>The <c>opsrobot</c> executable: one binary, several verbs.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var listen = new Option<string?>("--listen") { Description = "Address to listen on, e.g. http://127.0.0.1:5080 (OpsRobot:Listen)" };
+        var data = new Option<string?>("--data") { Description = "Data folder: database, keys (OpsRobot:DataDir, default ./data)" };
+        var packs = new Option<string?>("--packs") { Description = "Packs folder (OpsRobot:PacksDir, default ./packs)" };
+
+        var serve = new Command("serve", "Start the server: web chat, API and health on the configured address (the default verb).")
+        {
+            listen, data, packs,
+        };
+        serve.TreatUnmatchedTokensAsErrors = false;
+
+        var user = new Option<string?>("--user") { Description = "Who is typing (default: your operating-system account)" };
+        var room = new Option<string?>("--room") { Description = "Room to talk in (default: your direct conversation with the robot)" };
+        var shell = new Command("shell", "Talk to the robot from a terminal or a pipe, on the same packs and store, without a server.")
+        {
+            user, room, data, packs,
+        };
+        shell.TreatUnmatchedTokensAsErrors = false;
+
+        var version = new Command("version", "Print the version of OpsRobot.");
+
+        var userName = new Argument<string>("NAME") { Description = "The user's name" };
+        var admin = new Option<bool>("--admin") { Description = "Make the user an administrator" };
+        var userAdd = new Command("add", "Create a web sign-in account; the password is asked for, or read from the first line of standard input.")
+        {
+            userName, admin, data,
+        };
+        var userPasswd = new Command("passwd", "Set a user's password and lift any lockout; asked for, or read from standard input.")
+        {
+            userName, data,
+        };
+        var users = new Command("user", "Manage web sign-in accounts.") { userAdd, userPasswd };
+
+        var root = new RootCommand("OpsRobot: ChatOps for operations teams. With no verb, 'serve' runs.")
+        {
+            serve, shell, version, users, listen, data, packs,
+        };
+        root.TreatUnmatchedTokensAsErrors = false;
+
+        Dictionary<string, string?> Settings(ParseResult r)
+        {
+            var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            if (r.GetValue(listen) is { } l)
+            {
+                settings["OpsRobot:Listen"] = l;
+            }
+
+            if (r.GetValue(data) is { } d)
+            {
+                settings["OpsRobot:DataDir"] = Path.GetFullPath(d);
+            }
+
+            if (r.GetValue(packs) is { } p)
+            {
+                settings["OpsRobot:PacksDir"] = Path.GetFullPath(p);
+            }
+
+            return settings;
+        }
+
+        string[] ConfigArgs(ParseResult r) => [.. r.UnmatchedTokens];
+
+        root.SetAction((r, ct) => Guard(() => ServeVerb.RunAsync(ConfigArgs(r), Settings(r), ct)));
+        serve.SetAction((r, ct) => Guard(() => ServeVerb.RunAsync(ConfigArgs(r), Settings(r), ct)));
+        shell.SetAction((r, ct) => Guard(() => ShellVerb.RunAsync(ConfigArgs(r), Settings(r), r.GetValue(user), r.GetValue(room), ct)));
+        version.SetAction(_ =>
+        {
+            Console.Out.WriteLine($"opsrobot {Composition.ProductVersion}");
+            return 0;
+        });
+        userAdd.SetAction((r, ct) => Guard(() => UserVerbs.AddAsync([], Settings(r), r.GetValue(userName)!, r.GetValue(admin), ct)));
+        userPasswd.SetAction((r, ct) => Guard(() => UserVerbs.PasswdAsync([], Settings(r), r.GetValue(userName)!, ct)));
+
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    /// <summary>Turns the problems an operator can fix into one clear line on standard error and exit code 2.</summary>
+    private static async Task<int> Guard(Func<Task<int>> verb)
+    {
+        try
+        {
+            return await verb();
+        }
+        catch (StartupException ex)
+        {
+            await Console.Error.WriteLineAsync($"opsrobot: {ex.Message}");
+            return 2;
+        }
+        catch (OperationCanceledException)
+        {
+            return 130;
+        }
+    }
+}

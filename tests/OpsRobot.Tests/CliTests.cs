@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using OpsRobot.Testing;
+using OpsRobot.Tests.Support;
+
+namespace OpsRobot.Tests;
+
+/// <summary>The executable as an operator runs it: real processes, real standard streams, real exit codes.</summary>
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Version_PrintsTheProductVersion()
+    {
+        using var home = new TestHome();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["version"]);
+
+        result.ExitCode.ShouldBe(0);
+        result.StandardOutput.Trim().ShouldStartWith("opsrobot 0.");
+    }
+
+    [Fact]
+    public async Task Help_ListsTheVerbs()
+    {
+        using var home = new TestHome();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["--help"]);
+
+        result.ExitCode.ShouldBe(0);
+        foreach (var verb in new[] { "serve", "shell", "version", "user" })
+        {
+            result.StandardOutput.ShouldContain(verb);
+        }
+    }
+
+    [Fact]
+    public async Task Shell_Piped_AnswersEveryLineInOrderWithNoPromptAndExits()
+    {
+        using var home = new TestHome();
+        var lines = Enumerable.Range(0, 50).Select(i => $"echo line-{i}").ToList();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["shell", "--user", "alice"], string.Join('\n', lines) + "\n");
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        var output = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        output.ShouldBe(Enumerable.Range(0, 50).Select(i => $"line-{i}").ToArray());
+        result.StandardOutput.ShouldNotContain("alice@");
+    }
+
+    [Fact]
+    public async Task Shell_Piped_LastLineWithoutNewlineIsStillAnswered()
+    {
+        using var home = new TestHome();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["shell"], "!ping\nwhoami");
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        result.StandardOutput.ShouldStartWith("pong\n");
+        result.StandardOutput.ShouldContain("You are");
+    }
+
+    [Fact]
+    public async Task Shell_InARoom_AnswersOnlyAddressedLines_AndSharesTheStoreWithTheServer()
+    {
+        using var home = new TestHome();
+
+        var shell = await OpsRobotProcess.RunAsync(home.Path, ["shell", "--user", "carol", "--room", "ops"], "good morning\n!ping\nopsrobot: echo hi\n");
+
+        shell.ExitCode.ShouldBe(0, shell.StandardError);
+        shell.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).ShouldBe(["pong", "hi"]);
+
+        // The same room's history, read by the server from the same store.
+        await using var server = await RunningServer.StartAsync(home: home);
+        using var admin = await server.SignInAsync();
+        await admin.PostAsync("/api/v1/rooms/ops/join", System.Net.Http.Json.JsonContent.Create(new { }));
+        var history = JsonDocument.Parse(await admin.GetStringAsync("/api/v1/rooms/ops/messages")).RootElement.GetProperty("messages");
+        history.EnumerateArray().Select(m => m.GetProperty("text").GetString()).ShouldBe(["good morning", "!ping", "pong", "opsrobot: echo hi", "hi"]);
+    }
+
+    [Fact]
+    public async Task Shell_EnvironmentAndCommandLineConfiguration_AreHonoured()
+    {
+        using var home = new TestHome();
+
+        var env = await OpsRobotProcess.RunAsync(home.Path, ["shell", "--room", "ops"], ".ping\n!ping\n",
+            new Dictionary<string, string> { ["OPSROBOT__COMMANDPREFIX"] = "." });
+        var cli = await OpsRobotProcess.RunAsync(home.Path, ["shell", "--room", "ops", "--OpsRobot:RobotName=hal"], "hal: ping\nopsrobot: ping\n");
+
+        env.StandardOutput.Trim().ShouldBe("pong");
+        cli.StandardOutput.Trim().ShouldBe("pong");
+    }
+
+    [Fact]
+    public async Task Shell_AppSettingsJsonInHome_IsRead()
+    {
+        using var home = new TestHome();
+        home.Write("appsettings.json", """{ "OpsRobot": { "CommandPrefix": "?" } }""");
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["shell", "--room", "ops"], "?ping\n");
+
+        result.StandardOutput.Trim().ShouldBe("pong");
+    }
+
+    [Fact]
+    public async Task Shell_BinaryGarbageAndHugeLines_AreAnsweredClearlyAndTheShellGoesOn()
+    {
+        using var home = new TestHome();
+        var input = "\u0001\u0002\u0003\n" + "!echo " + new string('y', 5000) + "\n!ping\n";
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["shell"], input);
+
+        result.ExitCode.ShouldBe(0);
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Length.ShouldBe(3);
+        lines[0].ShouldContain("not text");
+        lines[1].ShouldContain("limit is 4,000");
+        lines[2].ShouldBe("pong");
+    }
+
+    [Fact]
+    public async Task Serve_NotOnATerminal_LogsJsonAndKeepsTheGeneratedPasswordOutOfTheLogs()
+    {
+        using var home = new TestHome();
+        var port = FreePort();
+        using var process = Process.Start(OpsRobotProcess.StartInfo(home.Path, ["serve", "--listen", $"http://127.0.0.1:{port}"]))!;
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitUntilHealthyAsync(client, TimeSpan.FromSeconds(30));
+            var passwordFile = Path.Combine(home.DataDir, "initial-admin-password");
+            File.Exists(passwordFile).ShouldBeTrue();
+            var password = File.ReadAllText(passwordFile).Trim();
+            File.GetUnixFileMode(passwordFile).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var login = await client.PostAsync("/api/v1/auth/login", System.Net.Http.Json.JsonContent.Create(new { userName = "admin", password }));
+            login.StatusCode.ShouldBe(HttpStatusCode.OK);
+
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            var stdout = await process.StandardOutput.ReadToEndAsync();
+            var stderr = await process.StandardError.ReadToEndAsync();
+
+            stdout.ShouldNotContain(password);
+            stderr.ShouldNotContain(password);
+            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            lines.ShouldNotBeEmpty();
+            foreach (var line in lines)
+            {
+                Should.NotThrow(() => JsonDocument.Parse(line), $"not a JSON log line: {line}");
+            }
+
+            stdout.ShouldContain("is ready at");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task UserAdd_ThenSignInOnTheServer_Works()
+    {
+        using var home = new TestHome();
+
+        var add = await OpsRobotProcess.RunAsync(home.Path, ["user", "add", "dave"], "dave-password-1\n");
+        var again = await OpsRobotProcess.RunAsync(home.Path, ["user", "add", "dave"], "dave-password-1\n");
+        var shortPassword = await OpsRobotProcess.RunAsync(home.Path, ["user", "passwd", "dave"], "short\n");
+
+        add.ExitCode.ShouldBe(0, add.StandardError);
+        again.ExitCode.ShouldBe(1);
+        again.StandardError.ShouldContain("already exists");
+        shortPassword.ExitCode.ShouldBe(2);
+        await using var server = await RunningServer.StartAsync(home: home);
+        using var dave = await server.SignInAsync("dave", "dave-password-1");
+    }
+
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitUntilHealthyAsync(HttpClient client, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                if ((await client.GetAsync("/health")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (deadline.Elapsed < timeout)
+            {
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException("The server did not become healthy in time.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
