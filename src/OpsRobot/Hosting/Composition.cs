@@ -119,7 +119,8 @@ internal static partial class Composition
         return packs;
     }
 
-    private static void EnsureWritable(string dataDir)
+    /// <summary>Creates the data folder if needed and proves it can be written, or says how to fix it.</summary>
+    internal static void EnsureWritable(string dataDir)
     {
         try
         {

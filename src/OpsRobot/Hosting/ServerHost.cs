@@ -77,6 +77,7 @@ public sealed class ServerHost : IAsyncDisposable
 
         var (settings, robot) = Composition.LoadSettings(builder.Configuration);
         var paths = OpsRobotPaths.Resolve(home, settings);
+        Composition.EnsureWritable(paths.DataDir);
         var time = overrides.Time ?? TimeProvider.System;
 
         ConfigureLogging(builder.Logging, forShell: false);
@@ -88,7 +89,7 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton<IStatusSource, WebChatStatus>();
         builder.Services.AddDataProtection()
             .SetApplicationName("OpsRobot")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.DataDir, "keys")));
+            .PersistKeysToFileSystem(PrivateFolder(Path.Combine(paths.DataDir, "keys")));
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
         {
             o.Cookie.Name = "opsrobot.session";
@@ -165,6 +166,8 @@ public sealed class ServerHost : IAsyncDisposable
         logging.ClearProviders();
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // "Key may be persisted unencrypted": the keys folder is private to this account (see PrivateFolder).
+        logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         if (forShell)
         {
             // The shell chat's standard output is the conversation: logs go to standard error, and only problems.
@@ -186,6 +189,22 @@ public sealed class ServerHost : IAsyncDisposable
                 o.TimestampFormat = "HH:mm:ss ";
             });
         }
+    }
+
+    /// <summary>
+    /// The folder for the keys that sign session cookies: readable by this account only. Data Protection warns that
+    /// the keys are stored unencrypted; on Linux, file permissions are the protection, and the docs say to back the
+    /// folder up with the database.
+    /// </summary>
+    private static DirectoryInfo PrivateFolder(string path)
+    {
+        var dir = Directory.CreateDirectory(path);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return dir;
     }
 
     private static void ConfigureListen(WebApplicationBuilder builder, string listen)

@@ -6,11 +6,12 @@ namespace OpsRobot.Core.Tests.Packs;
 
 public sealed class PackLoaderTests : IDisposable
 {
-    private const string GoodManifest = "name: {0}\nversion: 1.0.0\ndescription: A pack for the tests.\n";
 
     private readonly TempDirectory _packs = new("opsrobot-packs");
 
     public void Dispose() => _packs.Dispose();
+
+    private static string GoodManifest(string name) => $"name: {name}\nversion: 1.0.0\ndescription: A pack for the tests.\n";
 
     [Fact]
     public void LoadAll_ShippedPacks_LoadsCoreWithoutErrors()
@@ -132,6 +133,23 @@ public sealed class PackLoaderTests : IDisposable
         errors.ShouldHaveSingleItem().ToString().ShouldBe($"{file}:4:11: field 'keywords' must be a list");
     }
 
+    [Fact]
+    public void LoadOne_DeeplyNestedValue_RefusedWithAnErrorAtIt()
+    {
+        // 1,000 levels is 2 KB of brackets. The recursive YAML loader needs stack for every level: a few thousand
+        // levels, still far under MaxFileBytes, overflow a 1.5 MB thread stack and end the process, which no catch
+        // can stop. The loader must refuse such nesting before building the tree. (Deeper rows would crash the test
+        // host itself, so this one stays at a depth the current loader survives.)
+        var file = _packs.Write("deep/pack.yaml", "name: deep\nversion: 1\ndescription: d\nkeywords: " + new string('[', 1000) + new string(']', 1000) + "\n");
+
+        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("deep"));
+
+        pack.ShouldBeNull();
+        var error = errors.ShouldHaveSingleItem();
+        error.File.ShouldBe(file);
+        error.Line.ShouldBe(4);
+    }
+
     [Theory]
     [InlineData("a list", "- name\n- version\n")]
     [InlineData("a single word", "core\n")]
@@ -164,7 +182,7 @@ public sealed class PackLoaderTests : IDisposable
     [Fact]
     public void LoadOne_FileOverTheLimit_RefusedWithoutParsing()
     {
-        var file = _packs.Write("big/pack.yaml", string.Format(null, GoodManifest, "big"));
+        var file = _packs.Write("big/pack.yaml", GoodManifest("big"));
         File.AppendAllText(file, "#" + new string('x', (int)PackLoader.MaxFileBytes));
 
         var (pack, errors) = PackLoader.LoadOne(_packs.Combine("big"));
@@ -178,7 +196,7 @@ public sealed class PackLoaderTests : IDisposable
     [Fact]
     public void LoadOne_FileExactlyAtTheLimit_Loads()
     {
-        var file = _packs.Write("big/pack.yaml", string.Format(null, GoodManifest, "big"));
+        var file = _packs.Write("big/pack.yaml", GoodManifest("big"));
         var padding = PackLoader.MaxFileBytes - new FileInfo(file).Length - 2;
         File.AppendAllText(file, "#" + new string('x', (int)padding) + "\n");
         new FileInfo(file).Length.ShouldBe(PackLoader.MaxFileBytes);
@@ -192,8 +210,8 @@ public sealed class PackLoaderTests : IDisposable
     [Fact]
     public void LoadAll_TwoPacksWithTheSameName_FirstKeptSecondRefused()
     {
-        _packs.Write("a_first/pack.yaml", string.Format(null, GoodManifest, "dup"));
-        var second = _packs.Write("b_second/pack.yaml", string.Format(null, GoodManifest, "dup"));
+        _packs.Write("a_first/pack.yaml", GoodManifest("dup"));
+        var second = _packs.Write("b_second/pack.yaml", GoodManifest("dup"));
 
         var result = PackLoader.LoadAll(_packs.Path);
 
@@ -209,7 +227,7 @@ public sealed class PackLoaderTests : IDisposable
         _packs.Write("aaa_broken/pack.yaml", "name: aaa_broken\nversion: [1.0\n");
         _packs.Write("core/pack.yaml", File.ReadAllText(Path.Combine(RepoPaths.Packs, "core", "pack.yaml")));
         _packs.Write("no_manifest/actions/run.sh", "echo hi\n");
-        _packs.Write("zzz_good/pack.yaml", string.Format(null, GoodManifest, "zzz_good"));
+        _packs.Write("zzz_good/pack.yaml", GoodManifest("zzz_good"));
 
         var result = PackLoader.LoadAll(_packs.Path);
 
@@ -221,7 +239,7 @@ public sealed class PackLoaderTests : IDisposable
     public void LoadAll_HiddenFolder_IsSkipped()
     {
         _packs.Write(".git/pack.yaml", "not: [valid\n");
-        _packs.Write("ops/pack.yaml", string.Format(null, GoodManifest, "ops"));
+        _packs.Write("ops/pack.yaml", GoodManifest("ops"));
 
         var result = PackLoader.LoadAll(_packs.Path);
 
@@ -243,7 +261,7 @@ public sealed class PackLoaderTests : IDisposable
     [Fact]
     public async Task PackCatalog_ErrorsWhileLoading_StatusDegradedWithTheFirstError()
     {
-        _packs.Write("ops/pack.yaml", string.Format(null, GoodManifest, "ops"));
+        _packs.Write("ops/pack.yaml", GoodManifest("ops"));
         var broken = _packs.Write("web/pack.yaml", "name: Web\nversion: 1\ndescription: d\n");
         var catalog = new PackCatalog();
 

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# OpsRobot's build and test entry point.
+#
+#   ./build.sh test     install what the tests need (Debian's Chromium), build, run every test, print totals
+#   ./build.sh build    build the solution
+#   ./build.sh format   check formatting and analyzers the way CI would (dotnet format --verify-no-changes)
+#
+# The test run ends with one line, "N passed, N failed, N skipped", so CI and people can see what ran.
+set -euo pipefail
+
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+cd "$here"
+results="$here/artifacts/test-results"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Installs a Debian package when its command is missing. Needs root (CI runs as root); otherwise says what to run.
+need_package() {
+  local command="$1" package="$2"
+  if command -v "$command" >/dev/null 2>&1 || [ -x "$command" ]; then
+    return 0
+  fi
+  if [ "$(id -u)" != "0" ]; then
+    echo "build.sh: '$command' is missing; install it with: sudo apt-get install -y $package" >&2
+    exit 1
+  fi
+  if [ -z "${_apt_updated:-}" ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    _apt_updated=1
+  fi
+  log "installing $package"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >&2
+}
+
+install_test_dependencies() {
+  need_package /usr/bin/chromium chromium
+}
+
+build() {
+  log "dotnet build"
+  dotnet build OpsRobot.slnx -c Debug --nologo -v quiet -clp:ErrorsOnly
+}
+
+# Sums the counters of every TRX file: the one line CI reads.
+print_totals() {
+  local passed=0 failed=0 total=0 executed=0 files=0
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    files=$((files + 1))
+    local counters
+    counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+    attr() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+    passed=$((passed + $(attr passed)))
+    failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
+    total=$((total + $(attr total)))
+    executed=$((executed + $(attr executed)))
+  done
+  if [ "$files" -eq 0 ]; then
+    echo "build.sh: no test results were written; the test run did not start." >&2
+    echo "0 passed, 1 failed"
+    return
+  fi
+  echo "$passed passed, $failed failed, $((total - executed)) skipped"
+}
+
+run_tests() {
+  install_test_dependencies
+  build
+  rm -rf "$results"
+  mkdir -p "$results"
+  log "dotnet test"
+  local status=0
+  dotnet test OpsRobot.slnx --no-build -c Debug --nologo \
+    --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=$?
+  print_totals
+  return "$status"
+}
+
+case "${1:-test}" in
+  test) run_tests ;;
+  build) build ;;
+  format)
+    dotnet format OpsRobot.slnx --verify-no-changes
+    ;;
+  *)
+    echo "usage: ./build.sh [test|build|format]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,174 @@
+using Microsoft.Data.Sqlite;
+using OpsRobot.Core.Storage;
+using OpsRobot.Storage.Sqlite;
+using OpsRobot.Testing;
+
+namespace OpsRobot.Storage.Tests.Sqlite;
+
+public sealed class SqliteDatabaseTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new("opsrobot-sqlite");
+    private readonly TestTimeProvider _time = new();
+    private readonly List<SqliteDatabase> _opened = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var database in _opened.Where(d => File.Exists(d.FilePath)))
+        {
+            await SqliteTestDatabase.ClosePoolAsync(database);
+        }
+
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task MigrateAsync_FreshFile_AppliesEveryMigrationOnceThenNone()
+    {
+        var database = Open("opsrobot.db");
+
+        var first = await database.MigrateAsync(_time, CancellationToken.None);
+        var second = await database.MigrateAsync(_time, CancellationToken.None);
+
+        first.ShouldBeGreaterThanOrEqualTo(1);
+        (await SqliteTestDatabase.ScalarAsync(database, "SELECT COUNT(*) FROM schema_migrations")).ShouldBe((long)first);
+        second.ShouldBe(0);
+        (await SqliteTestDatabase.ScalarAsync(database, "SELECT COUNT(*) FROM schema_migrations")).ShouldBe((long)first);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_FreshFile_CreatesTheTablesAndRecordsWhen()
+    {
+        var database = Open("opsrobot.db");
+
+        await database.MigrateAsync(_time, CancellationToken.None);
+
+        foreach (var table in new[] { "users", "rooms", "room_members", "messages" })
+        {
+            (await SqliteTestDatabase.ScalarAsync(database, $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'")).ShouldBe(1L, table);
+        }
+
+        (await SqliteTestDatabase.ScalarAsync(database, "SELECT applied_at FROM schema_migrations WHERE version = 1"))
+            .ShouldBe(_time.GetUtcNow().ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
+    public async Task MigrateAsync_NewInstanceOnMigratedFile_AppliesNothing()
+    {
+        await Open("opsrobot.db").MigrateAsync(_time, CancellationToken.None);
+
+        var applied = await Open(LinkTo("opsrobot.db")).MigrateAsync(_time, CancellationToken.None);
+
+        applied.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_TwoInstancesAtOnce_EachMigrationAppliedExactlyOnce()
+    {
+        // Two processes starting together on a new file (the server and a shell chat): neither may fail, and the
+        // migrations run once between them.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var name = $"race{attempt}.db";
+            var a = Open(name);
+            var b = Open(LinkTo(name));
+
+            var applied = await Task.WhenAll(
+                Task.Run(() => a.MigrateAsync(_time, CancellationToken.None)),
+                Task.Run(() => b.MigrateAsync(_time, CancellationToken.None)));
+
+            var recorded = (long)(await SqliteTestDatabase.ScalarAsync(a, "SELECT COUNT(*) FROM schema_migrations"))!;
+            ((long)applied.Sum()).ShouldBe(recorded, $"attempt {attempt}");
+        }
+    }
+
+    [Fact]
+    public async Task MigrateAsync_Done_JournalModeIsWal()
+    {
+        var database = Open("opsrobot.db");
+
+        await database.MigrateAsync(_time, CancellationToken.None);
+
+        (await SqliteTestDatabase.ScalarAsync(database, "PRAGMA journal_mode")).ShouldBe("wal");
+        (await SqliteTestDatabase.ScalarAsync(Open(LinkTo("opsrobot.db")), "PRAGMA journal_mode")).ShouldBe("wal");
+    }
+
+    [Theory]
+    [InlineData("default durability", SqliteSynchronous.Normal, 1L)]
+    [InlineData("full durability", SqliteSynchronous.Full, 2L)]
+    public async Task OpenAsync_AnyConnection_HasForeignKeysBusyTimeoutAndSynchronous(string row, SqliteSynchronous synchronous, long expected)
+    {
+        var database = Open("opsrobot.db", o =>
+        {
+            o.Synchronous = synchronous;
+            o.BusyTimeout = TimeSpan.FromMilliseconds(1234);
+        });
+        await database.MigrateAsync(_time, CancellationToken.None);
+
+        (await SqliteTestDatabase.ScalarAsync(database, "PRAGMA foreign_keys")).ShouldBe(1L, row);
+        (await SqliteTestDatabase.ScalarAsync(database, "PRAGMA busy_timeout")).ShouldBe(1234L, row);
+        (await SqliteTestDatabase.ScalarAsync(database, "PRAGMA synchronous")).ShouldBe(expected, row);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_FileFromANewerOpsRobot_RefusedAsUnavailable()
+    {
+        var database = Open("opsrobot.db");
+        await database.MigrateAsync(_time, CancellationToken.None);
+        await SqliteTestDatabase.ScalarAsync(database, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future', 0)");
+
+        var ex = await Should.ThrowAsync<StoreUnavailableException>(() => Open(LinkTo("opsrobot.db")).MigrateAsync(_time, CancellationToken.None));
+
+        ex.Message.ShouldContain("schema version 9999");
+        ex.Message.ShouldContain("newer than this OpsRobot knows");
+    }
+
+    [Theory]
+    [InlineData("constraint: a name already taken", 19, typeof(StoreConflictException))]
+    [InlineData("busy: another process holds the lock", 5, typeof(StoreUnavailableException))]
+    [InlineData("locked", 6, typeof(StoreUnavailableException))]
+    [InlineData("disk full", 13, typeof(StoreUnavailableException))]
+    [InlineData("read-only", 8, typeof(StoreUnavailableException))]
+    [InlineData("I/O error", 10, typeof(StoreUnavailableException))]
+    [InlineData("cannot open", 14, typeof(StoreUnavailableException))]
+    [InlineData("anything else stays as it is", 1, typeof(SqliteException))]
+    public void Translate_SqliteErrorCode_MapsToTheStoresException(string row, int code, Type expected)
+    {
+        var original = new SqliteException("sqlite said no", code);
+
+        var translated = SqliteDatabase.Translate(original);
+
+        translated.GetType().ShouldBe(expected, row);
+        if (translated != original)
+        {
+            translated.InnerException.ShouldBeSameAs(original, row);
+        }
+    }
+
+    [Fact]
+    public async Task OpenAsync_FolderDoesNotExist_StoreUnavailable()
+    {
+        var database = Open(Path.Combine("missing", "folder", "opsrobot.db"));
+
+        await Should.ThrowAsync<StoreUnavailableException>(() => database.OpenAsync(CancellationToken.None));
+    }
+
+    private SqliteDatabase Open(string relativePath, Action<SqliteOptions>? configure = null)
+    {
+        var database = SqliteTestDatabase.Create(_dir.Combine(relativePath), configure);
+        _opened.Add(database);
+        return database;
+    }
+
+    /// <summary>
+    /// A second path to the same file through a folder link: a database opened on it has its own connection pool,
+    /// as a second process would.
+    /// </summary>
+    private string LinkTo(string fileName)
+    {
+        var link = $"link-{Guid.NewGuid():N}";
+        Directory.CreateSymbolicLink(_dir.Combine(link), _dir.Path);
+        return Path.Combine(link, fileName);
+    }
+}
