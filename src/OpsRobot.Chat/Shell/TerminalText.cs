@@ -51,12 +51,72 @@ public static class TerminalText
 
     private static bool IsTableRow(string line) => line.TrimStart().StartsWith('|');
 
-    private static string Inline(string line) => line
-        .Replace("**", string.Empty, StringComparison.Ordinal)
+    private static string Inline(string line) => StripBold(line)
         .Replace("\\|", "|", StringComparison.Ordinal)
         .Replace("\\*", "*", StringComparison.Ordinal)
         .Replace("\\_", "_", StringComparison.Ordinal)
         .Replace("\\`", "`", StringComparison.Ordinal);
+
+    /// <summary>Removes <c>**</c> only where it pairs up as bold, outside code spans: <c>2**10</c> and <c>`a**`</c> stay.</summary>
+    private static string StripBold(string line)
+    {
+        if (!line.Contains("**", StringComparison.Ordinal))
+        {
+            return line;
+        }
+
+        // Positions of ** outside backtick code spans.
+        var marks = new List<int>();
+        var inCode = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            if (line[i] == '\\')
+            {
+                i++; // an escaped character is literal
+            }
+            else if (line[i] == '`')
+            {
+                inCode = !inCode;
+            }
+            else if (!inCode && i + 1 < line.Length && line[i] == '*' && line[i + 1] == '*')
+            {
+                marks.Add(i);
+                i++;
+            }
+        }
+
+        var remove = new HashSet<int>();
+        for (var m = 0; m + 1 < marks.Count; m += 2)
+        {
+            var open = marks[m];
+            var close = marks[m + 1];
+            // Bold opens before a non-space and closes after one, as Markdown requires.
+            if (open + 2 < line.Length && !char.IsWhiteSpace(line[open + 2]) && close > open + 2 && !char.IsWhiteSpace(line[close - 1]))
+            {
+                remove.Add(open);
+                remove.Add(close);
+            }
+        }
+
+        if (remove.Count == 0)
+        {
+            return line;
+        }
+
+        var sb = new StringBuilder(line.Length);
+        for (var i = 0; i < line.Length; i++)
+        {
+            if (remove.Contains(i))
+            {
+                i++;
+                continue;
+            }
+
+            sb.Append(line[i]);
+        }
+
+        return sb.ToString();
+    }
 
     private static void RenderTable(List<string> rows, StringBuilder output)
     {

@@ -119,7 +119,7 @@ public sealed class StatusCommand(RobotInfo info, IEnumerable<IStatusSource> sou
 
         var uptime = time.GetUtcNow() - info.StartedAt;
         var head = string.Create(CultureInfo.InvariantCulture,
-            $"OpsRobot {info.Version}: **{worst.ToString().ToLowerInvariant()}**, up {FormatUptime(uptime)} (since {info.StartedAt:yyyy-MM-dd HH:mm:ss} UTC).");
+            $"OpsRobot {info.Version}: **{worst.ToString().ToLowerInvariant()}**, up {FormatUptime(uptime)} (since {info.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC).");
         return new OutgoingMessage(rows.Count == 0 ? head : head + "\n\n" + Markdown.Table(["component", "state", "detail"], rows));
     }
 

@@ -42,9 +42,10 @@ public sealed partial class Robot
 
         if (verdict != ScreenVerdict.Accepted)
         {
-            // Only answer refusals for lines that look addressed to us; a room's chatter is none of our business.
-            var looksAddressed = message.Room.IsDirect
-                || message.Text.TrimStart().StartsWith(_options.CommandPrefix, StringComparison.Ordinal);
+            // Only answer refusals for lines that look addressed to us (judged on their start, the way any line is);
+            // a room's chatter is none of our business.
+            var head = message.Text.Length > 256 ? message.Text[..256] : message.Text;
+            var looksAddressed = message.Room.IsDirect || CommandAddressing.TryGetCommand(head, isDirect: false, _options) is not null;
             LogRefused(_logger, message.Platform, message.Room.Name, message.Sender.Name, verdict, message.Text.Length);
             return looksAddressed
                 ? Reply(message, MessageScreen.Explain(verdict, message.Text.Length, _options.MaxMessageLength))

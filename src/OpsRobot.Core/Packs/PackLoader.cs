@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace OpsRobot.Core.Packs;
@@ -11,7 +10,7 @@ namespace OpsRobot.Core.Packs;
 public static partial class PackLoader
 {
     /// <summary>The largest pack file read; a larger one is refused rather than parsed.</summary>
-    public const long MaxFileBytes = 1024 * 1024;
+    public const long MaxFileBytes = PackYaml.MaxFileBytes;
 
     [GeneratedRegex("^[a-z0-9_]{1,64}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex PackNamePattern();
@@ -65,33 +64,13 @@ public static partial class PackLoader
             return (null, [new PackError(file, 0, 0, "missing pack.yaml: every pack folder needs one (name, version, description)")]);
         }
 
-        var length = new FileInfo(file).Length;
-        if (length > MaxFileBytes)
+        var (loaded, loadError) = PackYaml.LoadMapping(file, "name, version, description");
+        if (loadError is not null)
         {
-            return (null, [new PackError(file, 0, 0, $"file is {length:N0} bytes; pack files are limited to {MaxFileBytes:N0}")]);
+            return (null, [loadError]);
         }
 
-        YamlMappingNode root;
-        try
-        {
-            var stream = new YamlStream();
-            using (var reader = new StreamReader(file))
-            {
-                stream.Load(reader);
-            }
-
-            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
-            {
-                return (null, [new PackError(file, 1, 1, "expected a mapping of fields (name, version, description)")]);
-            }
-
-            root = mapping;
-        }
-        catch (YamlException ex)
-        {
-            return (null, [new PackError(file, (int)ex.Start.Line, (int)ex.Start.Column, ex.InnerException?.Message ?? ex.Message)]);
-        }
-
+        var root = loaded!;
         var errors = new List<PackError>();
         string? Scalar(string key, bool required)
         {
@@ -108,6 +87,12 @@ public static partial class PackLoader
             if (node is not YamlScalarNode scalar)
             {
                 errors.Add(new PackError(file, (int)node.Start.Line, (int)node.Start.Column, $"field '{key}' must be a single value"));
+                return null;
+            }
+
+            if (required && string.IsNullOrWhiteSpace(scalar.Value))
+            {
+                errors.Add(new PackError(file, (int)node.Start.Line, (int)node.Start.Column, $"field '{key}' is empty"));
                 return null;
             }
 

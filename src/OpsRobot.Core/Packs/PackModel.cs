@@ -20,5 +20,16 @@ public sealed record PackError(string File, int Line, int Column, string Message
     public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}: {Message}" : $"{File}: {Message}";
 }
 
-/// <summary>What loading a packs folder produced: the packs that loaded, and the errors of those that did not.</summary>
-public sealed record PackLoadResult(IReadOnlyList<Pack> Packs, IReadOnlyList<PackError> Errors);
+/// <summary>
+/// What loading a packs folder produced: the packs that loaded with their actions, and the errors of those that
+/// did not. A snapshot: it is replaced whole on reload and never changed in place, so an execution that started
+/// with one definition keeps it.
+/// </summary>
+public sealed record PackLoadResult(IReadOnlyList<Pack> Packs, IReadOnlyList<PackError> Errors)
+{
+    /// <summary>Every action of the loaded packs, by <c>pack.name</c>.</summary>
+    public IReadOnlyDictionary<string, Actions.ActionDefinition> Actions { get; init; } =
+        new Dictionary<string, Actions.ActionDefinition>(StringComparer.Ordinal);
+
+    public Actions.ActionDefinition? FindAction(string actionRef) => Actions.GetValueOrDefault(actionRef);
+}

@@ -19,7 +19,7 @@ public static class Markdown
 
         var fence = new string('`', longest + 1);
         var pad = text.StartsWith('`') || text.EndsWith('`') ? " " : string.Empty;
-        return fence + pad + text.Replace('\n', ' ') + pad + fence;
+        return fence + pad + OneLine(text) + pad + fence;
     }
 
     /// <summary>A fenced code block holding <paramref name="text"/> verbatim.</summary>
@@ -62,9 +62,13 @@ public static class Markdown
         sb.Append('|');
         foreach (var cell in cells)
         {
-            sb.Append(' ').Append(cell.Replace("|", "\\|", StringComparison.Ordinal).Replace('\n', ' ')).Append(" |");
+            sb.Append(' ').Append(OneLine(cell.Replace("|", "\\|", StringComparison.Ordinal))).Append(" |");
         }
 
         sb.Append('\n');
     }
+
+    /// <summary>Any line break (LF, CR, CRLF) becomes a space, so a value cannot end the line it sits in.</summary>
+    private static string OneLine(string text) =>
+        text.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ');
 }

@@ -12,7 +12,9 @@ namespace OpsRobot.Storage.Sqlite;
 /// </summary>
 public sealed partial class SqliteDatabase
 {
+    private readonly string _createConnectionString;
     private readonly string _connectionString;
+    private volatile bool _created;
     private readonly string _pragmas;
     private readonly ILogger<SqliteDatabase> _logger;
 
@@ -23,10 +25,19 @@ public sealed partial class SqliteDatabase
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
         FilePath = System.IO.Path.GetFullPath(o.Path);
-        _connectionString = new SqliteConnectionStringBuilder
+        _createConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = FilePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+
+        // Once the schema exists, never create the file again: a database that vanished must be an error, not a
+        // silently empty new one.
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWrite,
             Pooling = true,
         }.ToString();
         _pragmas = string.Create(CultureInfo.InvariantCulture,
@@ -39,7 +50,19 @@ public sealed partial class SqliteDatabase
     /// <summary>Opens a connection with the busy timeout, foreign keys and durability settings applied.</summary>
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(_connectionString);
+        if (_created && !File.Exists(FilePath))
+        {
+            // Pooled connections keep a deleted file open and would go on "succeeding" into nothing.
+            SqliteConnection.ClearAllPools();
+            throw new StoreUnavailableException($"The database file {FilePath} is gone. Restore it from a backup, or restart OpsRobot to create an empty one.");
+        }
+
+        return await OpenCoreAsync(_created ? _connectionString : _createConnectionString, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SqliteConnection> OpenCoreAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -65,7 +88,7 @@ public sealed partial class SqliteDatabase
     {
         ArgumentNullException.ThrowIfNull(time);
         var migrations = LoadMigrations();
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenCoreAsync(_createConnectionString, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, null,
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);",
@@ -107,6 +130,7 @@ public sealed partial class SqliteDatabase
                 $"The database {FilePath} has schema version {newest}, newer than this OpsRobot knows ({known}). Run a newer OpsRobot, or restore a backup made before the upgrade.");
         }
 
+        _created = true;
         return applied;
     }
 

@@ -95,7 +95,6 @@ public sealed class PackLoaderTests : IDisposable
     [InlineData("capitals and a dash", "Bad-Name")]
     [InlineData("a space", "bad name")]
     [InlineData("a path", "../etc")]
-    [InlineData("empty", "''")]
     [InlineData("65 characters", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
     public void LoadOne_InvalidPackName_ErrorAtTheNameValue(string row, string name)
     {
@@ -107,6 +106,21 @@ public sealed class PackLoaderTests : IDisposable
         var error = errors.ShouldHaveSingleItem(row);
         (error.File, error.Line, error.Column).ShouldBe((file, 2, 7), row);
         error.Message.ShouldContain("is not valid", customMessage: row);
+    }
+
+    [Theory]
+    [InlineData("empty name", "version: 1.0.0\nname: ''\ndescription: d\n", "name", 2)]
+    [InlineData("blank version", "version:\nname: p\ndescription: d\n", "version", 1)]
+    public void LoadOne_EmptyRequiredField_ErrorNamesTheField(string row, string yaml, string field, int line)
+    {
+        var file = _packs.Write("p/pack.yaml", yaml);
+
+        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+
+        pack.ShouldBeNull(row);
+        var error = errors.ShouldHaveSingleItem(row);
+        (error.File, error.Line).ShouldBe((file, line), row);
+        error.Message.ShouldBe($"field '{field}' is empty", row);
     }
 
     [Fact]
@@ -224,12 +238,12 @@ public sealed class PackLoaderTests : IDisposable
     [Fact]
     public void LoadAll_BrokenPackBesideGoodOnes_GoodOnesStillLoad()
     {
-        _packs.Write("aaa_broken/pack.yaml", "name: aaa_broken\nversion: [1.0\n");
-        _packs.Write("core/pack.yaml", File.ReadAllText(Path.Combine(RepoPaths.Packs, "core", "pack.yaml")));
-        _packs.Write("no_manifest/actions/run.sh", "echo hi\n");
-        _packs.Write("zzz_good/pack.yaml", GoodManifest("zzz_good"));
+        using var home = new TestHome(withShippedPacks: true);
+        home.Write("packs/aaa_broken/pack.yaml", "name: aaa_broken\nversion: [1.0\n");
+        home.Write("packs/no_manifest/actions/run.sh", "echo hi\n");
+        home.Write("packs/zzz_good/pack.yaml", GoodManifest("zzz_good"));
 
-        var result = PackLoader.LoadAll(_packs.Path);
+        var result = PackLoader.LoadAll(home.PacksDir);
 
         result.Packs.Select(p => p.Name).ShouldBe(["core", "zzz_good"]);
         result.Errors.Select(e => Path.GetFileName(Path.GetDirectoryName(e.File))).ShouldBe(["aaa_broken", "no_manifest"]);
