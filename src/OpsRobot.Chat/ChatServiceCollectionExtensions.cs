@@ -15,6 +15,9 @@ public static class ChatServiceCollectionExtensions
         services.TryAddSingleton<RoomFeed>();
         services.TryAddSingleton<BuiltInChat>();
         services.TryAddSingleton<ShellChat>();
+        services.TryAddSingleton<BuiltInChatReplySender>();
+        services.AddSingleton(sp => new ReplySenderRegistration(sp.GetRequiredService<BuiltInChatReplySender>()));
+        services.TryAddSingleton<Core.Chat.IChatReplySender, CompositeReplySender>();
         return services;
     }
 }

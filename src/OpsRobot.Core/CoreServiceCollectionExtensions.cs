@@ -1,22 +1,37 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpsRobot.Core.Actions;
 using OpsRobot.Core.BuiltIn;
 using OpsRobot.Core.Commands;
+using OpsRobot.Core.Executions;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Status;
+using OpsRobot.Core.Templates;
 
 namespace OpsRobot.Core;
 
 /// <summary>Registration of the engine core.</summary>
 public static class CoreServiceCollectionExtensions
 {
-    /// <summary>Adds the robot, its command registry, the pack catalog and the core pack's built-in commands.</summary>
+    /// <summary>
+    /// Adds the engine: the robot and its built-in commands, the pack catalog and loader, the execution service,
+    /// the alias dispatcher and the template language. Runners and a chat reply sender come from their own
+    /// projects (<c>AddOpsRobotRunners</c>, a chat adapter).
+    /// </summary>
     public static IServiceCollection AddOpsRobotCore(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<RobotOptions>();
+        services.AddOptions<ExecutionOptions>();
+        services.AddOptions<ChatNotifyOptions>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ITemplateRenderer, TemplateRenderer>();
+        services.TryAddSingleton(sp => new RunnerCatalog(sp.GetServices<IRunner>()));
+        services.TryAddSingleton<PackLoader>();
         services.TryAddSingleton<PackCatalog>();
+        services.TryAddSingleton<ExecutionEvents>();
+        services.TryAddSingleton<ExecutionService>();
+        services.TryAddSingleton<AliasDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, PackCatalog>(sp => sp.GetRequiredService<PackCatalog>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, HelpCommand>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, PingCommand>());

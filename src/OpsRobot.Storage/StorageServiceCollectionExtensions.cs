@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpsRobot.Core.Executions;
 using OpsRobot.Core.Rooms;
 using OpsRobot.Core.Status;
 using OpsRobot.Core.Users;
@@ -19,6 +20,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<SqliteDatabase>();
         services.TryAddSingleton<IUserStore, SqliteUserStore>();
         services.TryAddSingleton<IRoomStore, SqliteRoomStore>();
+        services.TryAddSingleton<IExecutionStore, SqliteExecutionStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());
         return services;
     }

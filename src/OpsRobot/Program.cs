@@ -46,6 +46,7 @@ internal static class Program
             serve, shell, version, users, listen, data, packs,
         };
         root.TreatUnmatchedTokensAsErrors = false;
+        PackVerbs.Add(root, packs);
 
         Dictionary<string, string?> Settings(ParseResult r)
         {

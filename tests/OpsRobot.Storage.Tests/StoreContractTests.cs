@@ -6,13 +6,13 @@ using OpsRobot.Testing;
 namespace OpsRobot.Storage.Tests;
 
 /// <summary>The stores a contract test runs against: one instance of each, opened on the test's database.</summary>
-public sealed record StoreSet(IUserStore Users, IRoomStore Rooms);
+public sealed record StoreSet(IUserStore Users, IRoomStore Rooms, OpsRobot.Core.Executions.IExecutionStore Executions);
 
 /// <summary>
 /// What every store behind <see cref="IUserStore"/> and <see cref="IRoomStore"/> must do, whatever the database.
 /// A subclass per database supplies the stores on a fresh, migrated database; the tests are the same for all.
 /// </summary>
-public abstract class StoreContractTests : IAsyncLifetime
+public abstract partial class StoreContractTests : IAsyncLifetime
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -21,6 +21,8 @@ public abstract class StoreContractTests : IAsyncLifetime
     protected IUserStore Users { get; private set; } = null!;
 
     protected IRoomStore Rooms { get; private set; } = null!;
+
+    protected OpsRobot.Core.Executions.IExecutionStore Executions { get; private set; } = null!;
 
     /// <summary>The most messages one read may return for this store.</summary>
     protected abstract int MaxPage { get; }
@@ -39,6 +41,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         var stores = await OpenStoresAsync();
         Users = stores.Users;
         Rooms = stores.Rooms;
+        Executions = stores.Executions;
     }
 
     public virtual Task DisposeAsync() => Task.CompletedTask;

@@ -12,8 +12,9 @@ public sealed class ChatRefusedException(ScreenVerdict verdict, string message) 
     public ScreenVerdict Verdict { get; } = verdict;
 }
 
-/// <summary>What posting a line produced: the stored line, and the robot's stored answer if it answered.</summary>
-public sealed record PostResult(StoredMessage Message, StoredMessage? Reply);
+/// <summary>What posting a line produced: the stored line, the robot's stored answer if it answered at once, and the
+/// task that completes when its later messages (an execution's result) have been posted too.</summary>
+public sealed record PostResult(StoredMessage Message, StoredMessage? Reply, Task FollowUp);
 
 /// <summary>
 /// OpsRobot's own chat system, used by the web chat and the shell chat: lines are stored in the room's history,
@@ -55,14 +56,21 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
         var answer = await robot.HandleAsync(incoming, cancellationToken).ConfigureAwait(false);
         if (answer is null)
         {
-            return new PostResult(stored, null);
+            return new PostResult(stored, null, Task.CompletedTask);
+        }
+
+        if (answer.Text.Length == 0)
+        {
+            return new PostResult(stored, null, answer.FollowUp);
         }
 
         var reply = await rooms.AppendAsync(
             new NewMessage(room.Id, AuthorKind.Robot, null, robot.Options.RobotName, answer.Text, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         feed.Publish(reply, members);
-        return new PostResult(stored, reply);
+        return new PostResult(stored, reply, answer.FollowUp);
     }
+
+
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information,
         Message = "Refused a line on {Platform} in {Room} from {User}: {Verdict} ({Length} chars)")]

@@ -16,7 +16,7 @@ public sealed record ShellSession(string UserName, string? RoomName, bool Intera
 /// store as the server, without a server running. In a pipe it reads one line per message, writes every reply,
 /// and returns after the last reply is written.
 /// </summary>
-public sealed class ShellChat(BuiltInChat chat, IUserStore users, IRoomStore rooms, TimeProvider time)
+public sealed class ShellChat(BuiltInChat chat, RoomFeed feed, IUserStore users, IRoomStore rooms, TimeProvider time)
 {
     public const string Platform = "shell";
 
@@ -54,52 +54,97 @@ public sealed class ShellChat(BuiltInChat chat, IUserStore users, IRoomStore roo
             await output.WriteLineAsync($"OpsRobot shell: you are {user.Name} in {room.Name} ({how}). Try help; Ctrl-D or exit to leave.").ConfigureAwait(false);
         }
 
-        while (!cancellationToken.IsCancellationRequested)
+        // The robot's messages in this room reach the terminal through the live feed: answers, and the results
+        // of executions that arrive later.
+        using var subscription = feed.Subscribe(user.Id);
+        using var printing = new CancellationTokenSource();
+        var printer = new LivePrinter(subscription, room.Id, output, prompt);
+        var printerTask = session.Interactive ? printer.RunAsync(printing.Token) : Task.CompletedTask;
+        var pending = new List<Task>();
+        try
         {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (session.Interactive)
+                {
+                    await output.WriteAsync(prompt).ConfigureAwait(false);
+                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                if (line is null)
+                {
+                    break;
+                }
+
+                if (session.Interactive && line.Trim() is "exit" or "quit")
+                {
+                    break;
+                }
+
+                if (line.Trim().Length == 0)
+                {
+                    continue;
+                }
+
+                pending.RemoveAll(t => t.IsCompleted);
+                try
+                {
+                    printer.BeginAnswer();
+                    PostResult result;
+                    try
+                    {
+                        result = await chat.PostAsync(user, room, line, Platform, cancellationToken).ConfigureAwait(false);
+                        if (session.Interactive && result.Reply is not null)
+                        {
+                            // Show the immediate answer before the next prompt; later ones interrupt the prompt.
+                            await printer.WaitPrintedAsync(result.Reply.Id, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                    finally
+                    {
+                        printer.EndAnswer();
+                    }
+
+                    if (session.Interactive)
+                    {
+                        pending.Add(result.FollowUp);
+                    }
+                    else
+                    {
+                        // A script's lines run one after another: each one's answers, result included, before the next.
+                        await result.FollowUp.ConfigureAwait(false);
+                        await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
+                    }
+                }
+                catch (ChatRefusedException ex)
+                {
+                    await output.WriteLineAsync(ex.Message).ConfigureAwait(false);
+                }
+                catch (StoreUnavailableException ex)
+                {
+                    await error.WriteLineAsync($"The store refused the message: {ex.Message}").ConfigureAwait(false);
+                    if (!session.Interactive)
+                    {
+                        return 1;
+                    }
+                }
+            }
+
+            // Leaving: wait for the results still on their way, so none is lost.
+            await Task.WhenAll(pending).ConfigureAwait(false);
             if (session.Interactive)
             {
-                await output.WriteAsync(prompt).ConfigureAwait(false);
-                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            var line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-            if (line is null)
-            {
-                break;
-            }
-
-            if (session.Interactive && line.Trim() is "exit" or "quit")
-            {
-                break;
-            }
-
-            if (line.Trim().Length == 0)
-            {
-                continue;
-            }
-
-            try
-            {
-                var result = await chat.PostAsync(user, room, line, Platform, cancellationToken).ConfigureAwait(false);
-                if (result.Reply is not null)
-                {
-                    await output.WriteLineAsync(TerminalText.Render(result.Reply.Text)).ConfigureAwait(false);
-                }
-            }
-            catch (ChatRefusedException ex)
-            {
-                await output.WriteLineAsync(ex.Message).ConfigureAwait(false);
-            }
-            catch (StoreUnavailableException ex)
-            {
-                await error.WriteLineAsync($"The store refused the message: {ex.Message}").ConfigureAwait(false);
-                if (!session.Interactive)
-                {
-                    return 1;
-                }
+                await printer.WaitIdleAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+        finally
+        {
+            await printing.CancelAsync().ConfigureAwait(false);
+            await printerTask.ConfigureAwait(false);
+        }
 
+        await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
         if (session.Interactive)
         {
             await output.WriteLineAsync().ConfigureAwait(false);
@@ -107,6 +152,126 @@ public sealed class ShellChat(BuiltInChat chat, IUserStore users, IRoomStore roo
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return 0;
+    }
+
+    private static async Task DrainAsync(RoomFeed.Subscription subscription, long roomId, TextWriter output)
+    {
+        while (subscription.Messages.TryRead(out var message))
+        {
+            if (message.RoomId == roomId && message.AuthorKind == AuthorKind.Robot)
+            {
+                await output.WriteLineAsync(TerminalText.Render(message.Text)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Prints the robot's messages in an interactive session as they arrive. An answer the prompt waits for is
+    /// printed plainly; a later one (an execution's result) clears the prompt line, prints, and shows the prompt again.
+    /// </summary>
+    private sealed class LivePrinter(RoomFeed.Subscription subscription, long roomId, TextWriter output, string prompt)
+    {
+        private static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(10);
+        private readonly Lock _gate = new();
+        private long _waitingFor;
+        private long _lastPrinted;
+        private bool _answering;
+
+        /// <summary>A line is being posted: what arrives until <see cref="EndAnswer"/> is its answer, printed plainly.</summary>
+        public void BeginAnswer()
+        {
+            lock (_gate)
+            {
+                _answering = true;
+            }
+        }
+
+        public void EndAnswer()
+        {
+            lock (_gate)
+            {
+                _answering = false;
+            }
+        }
+        private TaskCompletionSource? _printed;
+
+        public async Task WaitPrintedAsync(long messageId, CancellationToken cancellationToken)
+        {
+            Task wait;
+            lock (_gate)
+            {
+                if (_lastPrinted >= messageId)
+                {
+                    return;
+                }
+
+                _waitingFor = messageId;
+                _printed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _printed.Task;
+            }
+
+            try
+            {
+                await wait.WaitAsync(AnswerWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The live feed dropped it (a very slow terminal); the answer is in the room's history.
+            }
+        }
+
+        /// <summary>Gives messages already published a moment to be printed before the session ends.</summary>
+        public async Task WaitIdleAsync(CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < 20 && subscription.Messages.TryPeek(out _); i++)
+            {
+                await Task.Delay(25, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await foreach (var message in subscription.Messages.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (message.RoomId != roomId || message.AuthorKind != AuthorKind.Robot)
+                    {
+                        continue;
+                    }
+
+                    bool awaited;
+                    lock (_gate)
+                    {
+                        awaited = _answering || message.Id <= _waitingFor;
+                    }
+
+                    var text = TerminalText.Render(message.Text);
+                    if (awaited)
+                    {
+                        await output.WriteLineAsync(text).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        // Clear the prompt line (ANSI erase-line), print, then show the prompt again.
+                        await output.WriteAsync("\r\u001b[K" + text + "\n" + prompt).ConfigureAwait(false);
+                    }
+
+                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    lock (_gate)
+                    {
+                        _lastPrinted = Math.Max(_lastPrinted, message.Id);
+                        if (_lastPrinted >= _waitingFor)
+                        {
+                            _printed?.TrySetResult();
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
     }
 
     private async Task<UserRecord> CreateUserAsync(string name, CancellationToken cancellationToken)

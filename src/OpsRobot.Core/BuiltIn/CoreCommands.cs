@@ -7,7 +7,7 @@ using OpsRobot.Core.Text;
 
 namespace OpsRobot.Core.BuiltIn;
 
-/// <summary><c>help</c> and <c>help COMMAND</c>: the commands grouped by pack, or one command's usage.</summary>
+/// <summary><c>help</c> and <c>help COMMAND</c>: the commands grouped by pack, or one command's forms and parameters.</summary>
 public sealed class HelpCommand : IRobotCommand
 {
     public CommandInfo Info { get; } = new("core", "help", "help [COMMAND]", "List the commands, or show how to use one.");
@@ -15,38 +15,89 @@ public sealed class HelpCommand : IRobotCommand
     public ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        return ValueTask.FromResult(new OutgoingMessage(context.Arguments.Length > 0 ? One(context) : All(context)));
+    }
+
+    private static string All(CommandContext context)
+    {
         var prefix = context.Options.CommandPrefix;
-        if (context.Arguments.Length > 0)
-        {
-            var wanted = context.Arguments.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries)[0].TrimStart(prefix.ToCharArray());
-            var command = context.Commands.Find(wanted);
-            if (command is null)
-            {
-                var suggestions = context.Commands.Suggest(wanted);
-                var hint = suggestions.Count == 0
-                    ? string.Empty
-                    : " Did you mean " + string.Join(", ", suggestions.Select(s => Markdown.Code(s.Info.Name))) + "?";
-                return ValueTask.FromResult(new OutgoingMessage($"There is no command {Markdown.Code(wanted)}.{hint} Say `{prefix}help` for the list."));
-            }
-
-            var info = command.Info;
-            return ValueTask.FromResult(new OutgoingMessage(
-                $"**{prefix}{info.Name}** ({info.Pack})\n{info.Summary}\n\nUsage: {Markdown.Code(prefix + info.Usage)}"));
-        }
-
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"Commands start with `{prefix}` or with my name (`{context.Options.RobotName}: ping`). In a direct message, no prefix is needed.\n");
-        foreach (var pack in context.Commands.All.GroupBy(c => c.Info.Pack, StringComparer.Ordinal))
+        var rows = context.Commands.All
+            .Select(c => (Pack: c.Info.Pack, Usage: prefix + c.Info.Usage, c.Info.Summary))
+            .Concat((context.Aliases?.All ?? []).DistinctBy(c => (c.Alias.Ref, c.Entry.Display)).Select(c => (c.Alias.Pack, Usage: prefix + c.Entry.Display, Summary: c.Alias.Description)));
+        foreach (var pack in rows.GroupBy(r => r.Pack, StringComparer.Ordinal).OrderBy(g => g.Key == "core" ? 0 : 1).ThenBy(g => g.Key, StringComparer.Ordinal))
         {
             sb.Append(CultureInfo.InvariantCulture, $"\n**{pack.Key}**\n");
-            sb.Append(Markdown.Table(
-                ["command", "what it does"],
-                pack.Select(c => (IReadOnlyList<string>)[Markdown.Code(prefix + c.Info.Usage), c.Info.Summary])));
+            sb.Append(Markdown.Table(["command", "what it does"], pack.Select(r => (IReadOnlyList<string>)[Markdown.Code(r.Usage), r.Summary])));
             sb.Append('\n');
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"\n`{prefix}help COMMAND` shows one command in detail.");
-        return ValueTask.FromResult(new OutgoingMessage(sb.ToString()));
+        return sb.ToString();
+    }
+
+    private static string One(CommandContext context)
+    {
+        var prefix = context.Options.CommandPrefix;
+        var wanted = context.Arguments.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries)[0].TrimStart(prefix.ToCharArray());
+        var builtIn = context.Commands.Find(wanted);
+        if (builtIn is not null)
+        {
+            var info = builtIn.Info;
+            return $"**{prefix}{info.Name}** ({info.Pack})\n{info.Summary}\n\nUsage: {Markdown.Code(prefix + info.Usage)}";
+        }
+
+        var lowered = wanted.ToLowerInvariant();
+        var aliases = (context.Aliases?.All ?? [])
+            .Where(c => c.Format.LeadingLiteral.Split(' ')[0] == lowered || c.Alias.Name.Equals(wanted, StringComparison.OrdinalIgnoreCase) || c.Alias.Ref.Equals(wanted, StringComparison.OrdinalIgnoreCase))
+            .GroupBy(c => c.Alias.Ref, StringComparer.Ordinal)
+            .ToList();
+        if (aliases.Count == 0)
+        {
+            var suggestions = context.Commands.Suggest(wanted).Select(s => s.Info.Name)
+                .Concat(context.Aliases?.Suggest(wanted).Select(c => c.Format.LeadingLiteral) ?? [])
+                .Distinct(StringComparer.Ordinal).Take(3).ToList();
+            var hint = suggestions.Count == 0 ? string.Empty : " Did you mean " + string.Join(", ", suggestions.Select(Markdown.Code)) + "?";
+            return $"There is no command {Markdown.Code(wanted)}.{hint} Say `{prefix}help` for the list.";
+        }
+
+        var sb = new StringBuilder();
+        foreach (var group in aliases)
+        {
+            var alias = group.First().Alias;
+            sb.Append(CultureInfo.InvariantCulture, $"**{alias.Ref}** runs {Markdown.Code(alias.ActionRef)}");
+            if (alias.Description.Length > 0)
+            {
+                sb.Append(": ").Append(alias.Description);
+            }
+
+            sb.Append("\n\nUsage:\n");
+            foreach (var display in group.Select(c => c.Entry.Display).Distinct(StringComparer.Ordinal))
+            {
+                sb.Append("- ").Append(Markdown.Code(prefix + display)).Append('\n');
+            }
+
+            var action = context.Aliases!.Snapshot.FindAction(alias.ActionRef);
+            var parameters = action?.Parameters.Where(p => !p.Immutable && !alias.ImmutableParameters.ContainsKey(p.Name)).ToList() ?? [];
+            if (parameters.Count > 0)
+            {
+                sb.Append('\n').Append(Markdown.Table(
+                    ["parameter", "type", "required", "default", "what it is"],
+                    parameters.Select(p => (IReadOnlyList<string>)[
+                        Markdown.Code(p.Name),
+                        p.Type.ToString().ToLowerInvariant() + (p.Enum is { Count: > 0 } e ? ": " + string.Join(" | ", e.Select(v => v?.ToJsonString())) : string.Empty),
+                        p.Required && p.Default is null ? "yes" : "no",
+                        p.Secret ? "(secret)" : p.Default?.ToJsonString() ?? string.Empty,
+                        p.Description,
+                    ])));
+                sb.Append("\nExtra parameters can follow as `key=value`.\n");
+            }
+
+            sb.Append('\n');
+        }
+
+        return sb.ToString().TrimEnd();
     }
 }
 

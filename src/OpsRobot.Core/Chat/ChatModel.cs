@@ -23,4 +23,20 @@ public sealed record OutgoingMessage(string Text)
 {
     /// <summary>The thread to answer in, on platforms that have threads.</summary>
     public string? ThreadId { get; init; }
+
+    /// <summary>
+    /// Completes when every message that follows this one has been sent (an execution's progress and result,
+    /// which arrive later through <see cref="IChatReplySender"/>). Scripts that drive the robot wait on it.
+    /// </summary>
+    public Task FollowUp { get; init; } = Task.CompletedTask;
+}
+
+/// <summary>
+/// Sends the robot's later messages (an execution's progress and result) to a room of any chat system. Each chat
+/// adapter handles its platforms; the host composes them.
+/// </summary>
+public interface IChatReplySender
+{
+    /// <summary>Sends <paramref name="message"/> to <paramref name="room"/> on <paramref name="platform"/>; false when no adapter handles that platform.</summary>
+    Task<bool> SendAsync(string platform, ChatRoom room, OutgoingMessage message, CancellationToken cancellationToken);
 }

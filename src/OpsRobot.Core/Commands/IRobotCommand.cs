@@ -16,7 +16,11 @@ public sealed record CommandInfo(string Pack, string Name, string Usage, string 
 /// <param name="Commands">Every command the robot knows.</param>
 /// <param name="Options">How commands are addressed (prefix, robot name).</param>
 public sealed record CommandContext(
-    IncomingMessage Message, string CommandName, string Arguments, CommandRegistry Commands, RobotOptions Options);
+    IncomingMessage Message, string CommandName, string Arguments, CommandRegistry Commands, RobotOptions Options)
+{
+    /// <summary>The packs' aliases, when the engine runs actions.</summary>
+    public AliasIndex? Aliases { get; init; }
+}
 
 /// <summary>A command the robot answers. Built-in commands implement this; pack aliases join them later.</summary>
 public interface IRobotCommand

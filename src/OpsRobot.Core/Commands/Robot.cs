@@ -14,15 +14,24 @@ public sealed partial class Robot
     private readonly CommandRegistry _registry;
     private readonly RobotOptions _options;
     private readonly ILogger<Robot> _logger;
+    private readonly AliasDispatcher? _aliases;
 
-    public Robot(CommandRegistry registry, IOptions<RobotOptions> options, ILogger<Robot> logger)
+    /// <param name="registry">The built-in commands; their names are reserved and win over any alias.</param>
+    /// <param name="options">Prefix, robot name, message limit.</param>
+    /// <param name="logger">Where refusals and failures are logged.</param>
+    /// <param name="aliases">The packs' aliases, when the engine runs actions (null: built-in commands only).</param>
+    public Robot(CommandRegistry registry, IOptions<RobotOptions> options, ILogger<Robot> logger, AliasDispatcher? aliases = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(options);
         _registry = registry;
         _options = options.Value;
         _logger = logger;
+        _aliases = aliases;
     }
+
+    /// <summary>The packs' aliases, when the engine runs actions.</summary>
+    public AliasDispatcher? Aliases => _aliases;
 
     public RobotOptions Options => _options;
 
@@ -67,12 +76,21 @@ public sealed partial class Robot
         var command = _registry.Find(name);
         if (command is null)
         {
-            return Reply(message, UnknownCommand(name));
+            if (_aliases is not null)
+            {
+                var answer = await _aliases.TryHandleAsync(message, commandText, _options, cancellationToken).ConfigureAwait(false);
+                if (answer is not null)
+                {
+                    return answer with { ThreadId = answer.ThreadId ?? message.ThreadId };
+                }
+            }
+
+            return Reply(message, UnknownCommand(name, commandText));
         }
 
         try
         {
-            var reply = await command.ExecuteAsync(new CommandContext(message, command.Info.Name, arguments, _registry, _options), cancellationToken).ConfigureAwait(false);
+            var reply = await command.ExecuteAsync(new CommandContext(message, command.Info.Name, arguments, _registry, _options) { Aliases = _aliases?.Index }, cancellationToken).ConfigureAwait(false);
             return reply with { ThreadId = reply.ThreadId ?? message.ThreadId };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -88,17 +106,31 @@ public sealed partial class Robot
         }
     }
 
-    private string UnknownCommand(string name)
+    private string UnknownCommand(string name, string commandText)
     {
         var prefix = _options.CommandPrefix;
-        var suggestions = _registry.Suggest(name);
+        var suggestions = _registry.Suggest(name).Select(s => prefix + s.Info.Usage).ToList();
+        if (_aliases is not null)
+        {
+            // A line that starts like an alias but does not fit any of its formats: show that alias's forms.
+            var index = _aliases.Index;
+            var first = name.ToLowerInvariant();
+            var sameStart = index.All.Where(c => c.Format.LeadingLiteral.Split(' ')[0] == first).Select(c => prefix + c.Entry.Display).Distinct(StringComparer.Ordinal).Take(5).ToList();
+            if (sameStart.Count > 0)
+            {
+                return $"That does not fit {Markdown.Code(name)}'s form{(sameStart.Count > 1 ? "s" : string.Empty)}: {string.Join(", ", sameStart.Select(Markdown.Code))}. Say `{prefix}help {name}` for details.";
+            }
+
+            suggestions.AddRange(index.Suggest(commandText).Select(c => prefix + c.Entry.Display));
+        }
+
         var shown = Markdown.Code(name.Length > 40 ? name[..40] + "…" : name);
         if (suggestions.Count == 0)
         {
             return $"I don't know the command {shown}. Say `{prefix}help` for the list of commands.";
         }
 
-        var list = string.Join(", ", suggestions.Select(s => Markdown.Code(prefix + s.Info.Usage)));
+        var list = string.Join(", ", suggestions.Take(3).Select(Markdown.Code));
         return $"I don't know the command {shown}. Did you mean {list}? Say `{prefix}help` for the list of commands.";
     }
 

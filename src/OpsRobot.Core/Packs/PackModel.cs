@@ -20,16 +20,29 @@ public sealed record PackError(string File, int Line, int Column, string Message
     public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}: {Message}" : $"{File}: {Message}";
 }
 
+/// <summary>One pack with everything it defines.</summary>
+public sealed record LoadedPack(Pack Pack, IReadOnlyList<Actions.ActionDefinition> Actions, IReadOnlyList<AliasDefinition> Aliases);
+
 /// <summary>
-/// What loading a packs folder produced: the packs that loaded with their actions, and the errors of those that
-/// did not. A snapshot: it is replaced whole on reload and never changed in place, so an execution that started
-/// with one definition keeps it.
+/// What loading a packs folder produced: the packs that loaded with their actions and aliases, and the errors of
+/// those that did not. A snapshot: it is replaced whole on reload and never changed in place, so an execution
+/// that started with one definition keeps it.
 /// </summary>
-public sealed record PackLoadResult(IReadOnlyList<Pack> Packs, IReadOnlyList<PackError> Errors)
+public sealed record PackLoadResult(IReadOnlyList<LoadedPack> Loaded, IReadOnlyList<PackError> Errors)
 {
+    public static PackLoadResult Empty { get; } = new([], []);
+
+    public IReadOnlyList<Pack> Packs { get; } = [.. Loaded.Select(p => p.Pack)];
+
     /// <summary>Every action of the loaded packs, by <c>pack.name</c>.</summary>
-    public IReadOnlyDictionary<string, Actions.ActionDefinition> Actions { get; init; } =
-        new Dictionary<string, Actions.ActionDefinition>(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, Actions.ActionDefinition> Actions { get; } =
+        Loaded.SelectMany(p => p.Actions).ToDictionary(a => a.Ref, StringComparer.Ordinal);
+
+    /// <summary>Every alias of the loaded packs.</summary>
+    public IReadOnlyList<AliasDefinition> Aliases { get; } = [.. Loaded.SelectMany(p => p.Aliases)];
 
     public Actions.ActionDefinition? FindAction(string actionRef) => Actions.GetValueOrDefault(actionRef);
+
+    /// <summary>Packs whose new version was refused on reload, so their previous version stays loaded.</summary>
+    public IReadOnlyList<string> KeptPrevious { get; init; } = [];
 }

@@ -8,6 +8,7 @@ using OpsRobot.Core.Packs;
 using OpsRobot.Core.Status;
 using OpsRobot.Core.Storage;
 using OpsRobot.Storage;
+using OpsRobot.Runners;
 using OpsRobot.Storage.Sqlite;
 
 namespace OpsRobot.Hosting;
@@ -69,6 +70,10 @@ internal static partial class Composition
         services.AddSingleton(Options.Create(robot));
         services.AddSingleton(new RobotInfo(ProductVersion, time.GetUtcNow()));
         services.AddOpsRobotCore();
+        services.Configure<Core.Executions.ExecutionOptions>(configuration.GetSection("OpsRobot:Executions"));
+        services.Configure<Core.Commands.ChatNotifyOptions>(configuration.GetSection("OpsRobot:Chat"));
+        services.AddOpsRobotRunners();
+        services.AddSingleton<IStatusSource, ExecutionStatusSource>();
         var sqlite = new SqliteOptions();
         configuration.GetSection("OpsRobot:Storage:Sqlite").Bind(sqlite);
         sqlite.Path = Path.Combine(paths.DataDir, sqlite.Path);
@@ -116,7 +121,27 @@ internal static partial class Composition
             LogPackError(logger, error.ToString());
         }
 
+        await TellAbandonedAsync(services, cancellationToken).ConfigureAwait(false);
         return packs;
+    }
+
+    /// <summary>
+    /// Executions left unfinished by a process that is gone (a crash, a kill -9) are marked abandoned, and each
+    /// room that asked for one is told, so nothing stays "running" forever and nobody waits in vain.
+    /// </summary>
+    private static async Task TellAbandonedAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var abandoned = await services.GetRequiredService<Core.Executions.ExecutionService>().RecoverAsync(cancellationToken).ConfigureAwait(false);
+        var sender = services.GetRequiredService<Core.Chat.IChatReplySender>();
+        foreach (var e in abandoned)
+        {
+            if (e.Requester is { Platform: { } platform, RoomId: { } roomId })
+            {
+                var text = $"`{e.ActionRef}` #{e.Id.ToString(CultureInfo.InvariantCulture)} was **abandoned**: {e.Error}";
+                await sender.SendAsync(platform, new Core.Chat.ChatRoom(roomId, e.Requester.RoomName ?? roomId, false),
+                    new Core.Chat.OutgoingMessage(text) { ThreadId = e.Requester.ThreadId }, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Creates the data folder if needed and proves it can be written, or says how to fix it.</summary>

@@ -87,6 +87,21 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(settings.SignIn);
         builder.Services.AddSingleton<Accounts>();
         builder.Services.AddSingleton<IStatusSource, WebChatStatus>();
+        var watch = new PackWatchSettings();
+        builder.Configuration.GetSection("OpsRobot:Packs").Bind(watch);
+        builder.Services.AddSingleton(watch);
+        if (watch.Watch ?? builder.Environment.IsDevelopment())
+        {
+            builder.Services.AddHostedService<PackWatcher>();
+        }
+
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "OpsRobot API";
+            doc.Info.Version = Composition.ProductVersion;
+            doc.Info.Description = "Actions, aliases and executions. See docs/api.md.";
+            return Task.CompletedTask;
+        }));
         builder.Services.AddDataProtection()
             .SetApplicationName("OpsRobot")
             .PersistKeysToFileSystem(PrivateFolder(Path.Combine(paths.DataDir, "keys")));
@@ -135,6 +150,14 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapOpsRobotHealth();
         app.MapWebChat();
         app.MapWebChatStream();
+        app.MapCatalogApi();
+        app.MapExecutionApi();
+        app.MapOpenApi();
+        app.UseSwaggerUI(o =>
+        {
+            o.SwaggerEndpoint("/openapi/v1.json", "OpsRobot API");
+            o.DocumentTitle = "OpsRobot API";
+        });
 
         return new ServerHost(app, paths, packs, firstAdmin);
     }

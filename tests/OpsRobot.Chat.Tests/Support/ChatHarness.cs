@@ -34,7 +34,7 @@ internal sealed class ChatHarness : IAsyncDisposable
         ];
         Robot = new Robot(new CommandRegistry(commands), Options.Create(options), NullLogger<Robot>.Instance);
         Chat = new BuiltInChat(Rooms, Robot, Feed, time, NullLogger<BuiltInChat>.Instance);
-        Shell = new ShellChat(Chat, Users, Rooms, time);
+        Shell = new ShellChat(Chat, Feed, Users, Rooms, time);
     }
 
     public SqliteDatabase Database { get; }

@@ -6,6 +6,10 @@ namespace OpsRobot.Core.Tests.Packs;
 
 public sealed class PackLoaderTests : IDisposable
 {
+    /// <summary>A loader that knows the shipped runners' names; the runners themselves are tested in their own project.</summary>
+    private static readonly PackLoader Loader = new(
+        new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("script"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo")]),
+        new OpsRobot.Core.Templates.TemplateRenderer());
 
     private readonly TempDirectory _packs = new("opsrobot-packs");
 
@@ -16,10 +20,13 @@ public sealed class PackLoaderTests : IDisposable
     [Fact]
     public void LoadAll_ShippedPacks_LoadsCoreWithoutErrors()
     {
-        var result = PackLoader.LoadAll(RepoPaths.Packs);
+        var result = Loader.LoadAll(RepoPaths.Packs);
 
         result.Errors.ShouldBeEmpty();
-        var core = result.Packs.ShouldHaveSingleItem();
+        result.Packs.Select(p => p.Name).ShouldBe(["core", "examples"]);
+        result.Actions.Keys.ShouldContain("core.local");
+        result.Aliases.Select(a => a.Ref).ShouldContain("examples.dns");
+        var core = result.Packs[0];
         core.Name.ShouldBe("core");
         core.Version.ShouldBe("0.1.0");
         core.Description.ShouldContain("ping");
@@ -33,11 +40,11 @@ public sealed class PackLoaderTests : IDisposable
     {
         _packs.Write("p/pack.yaml", "ref: deploy_tools\nname: Deploy Tools\nversion: 2\ndescription: d\nemail: ops@example.com\n");
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("p"));
 
         errors.ShouldBeEmpty();
-        pack.ShouldNotBeNull().Name.ShouldBe("deploy_tools");
-        pack.Email.ShouldBe("ops@example.com");
+        pack.ShouldNotBeNull().Pack.Name.ShouldBe("deploy_tools");
+        pack.Pack.Email.ShouldBe("ops@example.com");
     }
 
     [Fact]
@@ -45,7 +52,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         var file = _packs.Write("broken/pack.yaml", "name: broken\nversion: 1.0.0\ndescription: a: b\n");
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("broken"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("broken"));
 
         pack.ShouldBeNull();
         var error = errors.ShouldHaveSingleItem();
@@ -58,7 +65,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         var file = _packs.Write("dup/pack.yaml", "name: dup\nversion: 1.0.0\ndescription: one\nversion: 2.0.0\n");
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("dup"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("dup"));
 
         pack.ShouldBeNull();
         var error = errors.ShouldHaveSingleItem();
@@ -73,7 +80,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         var file = _packs.Write("p/pack.yaml", yaml);
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("p"));
 
         pack.ShouldBeNull();
         var error = errors.ShouldHaveSingleItem();
@@ -85,7 +92,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         _packs.Write("p/pack.yaml", "author: someone\n");
 
-        var (_, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+        var (_, errors) = Loader.LoadOne(_packs.Combine("p"));
 
         errors.Select(e => e.Message).ShouldBe(
             ["missing required field 'name'", "missing required field 'version'", "missing required field 'description'"]);
@@ -100,7 +107,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         var file = _packs.Write("p/pack.yaml", $"version: 1.0.0\nname: {name}\ndescription: d\n");
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("p"));
 
         pack.ShouldBeNull(row);
         var error = errors.ShouldHaveSingleItem(row);
@@ -115,7 +122,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         var file = _packs.Write("p/pack.yaml", yaml);
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("p"));
 
         pack.ShouldBeNull(row);
         var error = errors.ShouldHaveSingleItem(row);
@@ -128,7 +135,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         var file = _packs.Write("p/pack.yaml", "version: 1.0.0\ndescription: d\nname:\n  - a\n  - b\n");
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("p"));
 
         pack.ShouldBeNull();
         var error = errors.ShouldHaveSingleItem();
@@ -141,7 +148,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         var file = _packs.Write("p/pack.yaml", "name: p\nversion: 1.0.0\ndescription: d\nkeywords: deploy\n");
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("p"));
 
         pack.ShouldBeNull();
         errors.ShouldHaveSingleItem().ToString().ShouldBe($"{file}:4:11: field 'keywords' must be a list");
@@ -156,7 +163,7 @@ public sealed class PackLoaderTests : IDisposable
         // host itself, so this one stays at a depth the current loader survives.)
         var file = _packs.Write("deep/pack.yaml", "name: deep\nversion: 1\ndescription: d\nkeywords: " + new string('[', 1000) + new string(']', 1000) + "\n");
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("deep"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("deep"));
 
         pack.ShouldBeNull();
         var error = errors.ShouldHaveSingleItem();
@@ -173,7 +180,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         var file = _packs.Write("p/pack.yaml", yaml);
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("p"));
 
         pack.ShouldBeNull(row);
         errors.ShouldHaveSingleItem(row).ToString().ShouldBe($"{file}:1:1: expected a mapping of fields (name, version, description)", row);
@@ -185,7 +192,7 @@ public sealed class PackLoaderTests : IDisposable
         _packs.Write("p/README.md", "# not a manifest\n");
         var file = _packs.Combine("p", "pack.yaml");
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("p"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("p"));
 
         pack.ShouldBeNull();
         var error = errors.ShouldHaveSingleItem();
@@ -199,7 +206,7 @@ public sealed class PackLoaderTests : IDisposable
         var file = _packs.Write("big/pack.yaml", GoodManifest("big"));
         File.AppendAllText(file, "#" + new string('x', (int)PackLoader.MaxFileBytes));
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("big"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("big"));
 
         pack.ShouldBeNull();
         var error = errors.ShouldHaveSingleItem();
@@ -215,10 +222,10 @@ public sealed class PackLoaderTests : IDisposable
         File.AppendAllText(file, "#" + new string('x', (int)padding) + "\n");
         new FileInfo(file).Length.ShouldBe(PackLoader.MaxFileBytes);
 
-        var (pack, errors) = PackLoader.LoadOne(_packs.Combine("big"));
+        var (pack, errors) = Loader.LoadOne(_packs.Combine("big"));
 
         errors.ShouldBeEmpty();
-        pack.ShouldNotBeNull().Name.ShouldBe("big");
+        pack.ShouldNotBeNull().Pack.Name.ShouldBe("big");
     }
 
     [Fact]
@@ -227,7 +234,7 @@ public sealed class PackLoaderTests : IDisposable
         _packs.Write("a_first/pack.yaml", GoodManifest("dup"));
         var second = _packs.Write("b_second/pack.yaml", GoodManifest("dup"));
 
-        var result = PackLoader.LoadAll(_packs.Path);
+        var result = Loader.LoadAll(_packs.Path);
 
         result.Packs.ShouldHaveSingleItem().Directory.ShouldBe(_packs.Combine("a_first"));
         var error = result.Errors.ShouldHaveSingleItem();
@@ -243,9 +250,9 @@ public sealed class PackLoaderTests : IDisposable
         home.Write("packs/no_manifest/actions/run.sh", "echo hi\n");
         home.Write("packs/zzz_good/pack.yaml", GoodManifest("zzz_good"));
 
-        var result = PackLoader.LoadAll(home.PacksDir);
+        var result = Loader.LoadAll(home.PacksDir);
 
-        result.Packs.Select(p => p.Name).ShouldBe(["core", "zzz_good"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["core", "examples", "zzz_good"]);
         result.Errors.Select(e => Path.GetFileName(Path.GetDirectoryName(e.File))).ShouldBe(["aaa_broken", "no_manifest"]);
     }
 
@@ -255,7 +262,7 @@ public sealed class PackLoaderTests : IDisposable
         _packs.Write(".git/pack.yaml", "not: [valid\n");
         _packs.Write("ops/pack.yaml", GoodManifest("ops"));
 
-        var result = PackLoader.LoadAll(_packs.Path);
+        var result = Loader.LoadAll(_packs.Path);
 
         result.Errors.ShouldBeEmpty();
         result.Packs.ShouldHaveSingleItem().Name.ShouldBe("ops");
@@ -266,7 +273,7 @@ public sealed class PackLoaderTests : IDisposable
     {
         var missing = _packs.Combine("does-not-exist");
 
-        var result = PackLoader.LoadAll(missing);
+        var result = Loader.LoadAll(missing);
 
         result.Packs.ShouldBeEmpty();
         result.Errors.ShouldHaveSingleItem().ToString().ShouldBe($"{missing}: the packs folder does not exist");
@@ -277,21 +284,21 @@ public sealed class PackLoaderTests : IDisposable
     {
         _packs.Write("ops/pack.yaml", GoodManifest("ops"));
         var broken = _packs.Write("web/pack.yaml", "name: Web\nversion: 1\ndescription: d\n");
-        var catalog = new PackCatalog();
+        var catalog = new PackCatalog(Loader);
 
         catalog.Load(_packs.Path);
         var status = await catalog.GetStatusAsync(CancellationToken.None);
 
         status.Component.ShouldBe("packs");
         status.State.ShouldBe(HealthState.Degraded);
-        status.Detail.ShouldBe($"1 loaded (ops 1.0.0); 1 error(s), first: {broken}:1:7: pack name 'Web' is not valid: use lowercase letters, digits and underscores (at most 64)");
+        status.Detail.ShouldBe($"1 loaded (ops 1.0.0), 0 action(s), 0 alias(es); 1 error(s), first: {broken}:1:7: pack name 'Web' is not valid: use lowercase letters, digits and underscores (at most 64)");
     }
 
     [Fact]
     public async Task PackCatalog_ReloadAfterFix_BecomesHealthy()
     {
         var file = _packs.Write("web/pack.yaml", "name: Web\nversion: 1\ndescription: d\n");
-        var catalog = new PackCatalog();
+        var catalog = new PackCatalog(Loader);
         catalog.Load(_packs.Path);
         File.WriteAllText(file, "name: web\nversion: 1\ndescription: d\n");
 
@@ -300,6 +307,6 @@ public sealed class PackLoaderTests : IDisposable
 
         catalog.Current.ShouldBeSameAs(result);
         status.State.ShouldBe(HealthState.Healthy);
-        status.Detail.ShouldBe("1 loaded (web 1)");
+        status.Detail.ShouldBe("1 loaded (web 1), 0 action(s), 0 alias(es)");
     }
 }

@@ -1,0 +1,53 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using OpsRobot.Core.Chat;
+using OpsRobot.Core.Commands;
+using OpsRobot.Core.Rooms;
+
+namespace OpsRobot.Chat.BuiltIn;
+
+/// <summary>
+/// Delivers the robot's later messages to rooms of the built-in chat (the web chat and the shell chat): stored in
+/// the room's history, then delivered live. It depends on the store and the feed only, not on the robot, which
+/// itself sends through it.
+/// </summary>
+public sealed class BuiltInChatReplySender(IRoomStore rooms, RoomFeed feed, IOptions<RobotOptions> robot, TimeProvider time) : IChatReplySender
+{
+    /// <summary>The platforms whose rooms are built-in chat rooms.</summary>
+    public static IReadOnlySet<string> Platforms { get; } = new HashSet<string>(StringComparer.Ordinal) { "web", Shell.ShellChat.Platform };
+
+    public async Task<bool> SendAsync(string platform, ChatRoom room, OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        ArgumentNullException.ThrowIfNull(message);
+        if (!Platforms.Contains(platform) || !long.TryParse(room.Id, NumberStyles.None, CultureInfo.InvariantCulture, out var roomId))
+        {
+            return false;
+        }
+
+        var said = await rooms.AppendAsync(
+            new NewMessage(roomId, AuthorKind.Robot, null, robot.Value.RobotName, message.Text, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        feed.Publish(said, await rooms.GetMemberIdsAsync(roomId, cancellationToken).ConfigureAwait(false));
+        return true;
+    }
+}
+
+/// <summary>Hands each message to the first adapter that handles its platform.</summary>
+public sealed class CompositeReplySender(IEnumerable<ReplySenderRegistration> parts) : IChatReplySender
+{
+    public async Task<bool> SendAsync(string platform, ChatRoom room, OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        foreach (var part in parts)
+        {
+            if (await part.Sender.SendAsync(platform, room, message, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>One adapter's sender, registered for <see cref="CompositeReplySender"/>.</summary>
+public sealed record ReplySenderRegistration(IChatReplySender Sender);

@@ -1,0 +1,297 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpsRobot.Core.Chat;
+using OpsRobot.Core.Executions;
+using OpsRobot.Core.Packs;
+using OpsRobot.Core.Templates;
+using OpsRobot.Core.Text;
+
+namespace OpsRobot.Core.Commands;
+
+/// <summary>How the robot reports executions started from chat.</summary>
+public sealed class ChatNotifyOptions
+{
+    /// <summary>When an execution still runs after this long, the room is told, with the output so far.</summary>
+    public TimeSpan StillRunningAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After the first notice, how often to say it is still running.</summary>
+    public TimeSpan StillRunningEvery { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The longest output shown in a chat message; the rest is cut, with where to read it all.</summary>
+    public int MaxOutputInChat { get; set; } = 1500;
+}
+
+/// <summary>
+/// Runs chat lines that match a pack alias: the line becomes an execution of the alias's action, the room gets
+/// the alias's acknowledgement at once and the result when the execution ends, with notices while it runs long.
+/// </summary>
+public sealed partial class AliasDispatcher(
+    PackCatalog packs,
+    ExecutionService executions,
+    ITemplateRenderer templates,
+    IChatReplySender sender,
+    TimeProvider time,
+    IOptions<ChatNotifyOptions> options,
+    ILogger<AliasDispatcher> logger)
+{
+    private readonly ChatNotifyOptions _options = options.Value;
+    private volatile AliasIndex? _index;
+
+    /// <summary>The index of the current pack snapshot, rebuilt when the packs change.</summary>
+    public AliasIndex Index
+    {
+        get
+        {
+            var snapshot = packs.Current;
+            var index = _index;
+            if (index is null || !ReferenceEquals(index.Snapshot, snapshot))
+            {
+                index = AliasIndex.Build(snapshot);
+                _index = index;
+            }
+
+            return index;
+        }
+    }
+
+    /// <summary>
+    /// Answers <paramref name="commandText"/> if an alias matches it; null when none does. The answer's
+    /// <see cref="OutgoingMessage.FollowUp"/> completes once the result has been sent to the room.
+    /// </summary>
+    public async ValueTask<OutgoingMessage?> TryHandleAsync(IncomingMessage message, string commandText, RobotOptions robot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(robot);
+        var lookup = Index.Match(commandText);
+        if (lookup.Ambiguous.Count > 0)
+        {
+            var choices = string.Join("\n", lookup.Ambiguous.Select(c => $"- {Markdown.Code(robot.CommandPrefix + c.Entry.Display)} ({c.Alias.Ref}: {c.Alias.Description})"));
+            return new OutgoingMessage($"That matches more than one command; say which:\n{choices}");
+        }
+
+        if (lookup.Best is not { } candidate)
+        {
+            return null;
+        }
+
+        var alias = candidate.Alias;
+        var input = new JsonObject();
+        foreach (var (key, value) in lookup.Parameters!)
+        {
+            input[key] = value;
+        }
+
+        foreach (var (key, value) in alias.ImmutableParameters)
+        {
+            if (lookup.Parameters!.ContainsKey(key) && !candidate.Format.Defaults.ContainsKey(key))
+            {
+                return new OutgoingMessage($"{Markdown.Code(key)} is fixed by this command and cannot be given. Usage: {Markdown.Code(robot.CommandPrefix + candidate.Entry.Display)}");
+            }
+
+            input[key] = value?.DeepClone();
+        }
+
+        var requester = new ExecutionRequester
+        {
+            Door = ExecutionDoor.Chat,
+            UserName = message.Sender.Name,
+            Platform = message.Platform,
+            RoomId = message.Room.Id,
+            RoomName = message.Room.Name,
+            ThreadId = message.ThreadId,
+            AliasRef = alias.Ref,
+        };
+
+        ExecutionHandle handle;
+        try
+        {
+            handle = await executions.RequestAsync(new ExecutionRequest(alias.ActionRef, input, requester), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ExecutionRequestException ex)
+        {
+            return new OutgoingMessage($"{ex.Message}\nUsage: {Markdown.Code(robot.CommandPrefix + candidate.Entry.Display)} (say `{robot.CommandPrefix}help {FirstWord(candidate.Entry.Display)}` for details)");
+        }
+
+        var follow = FollowAsync(handle, alias, message);
+        if (!alias.AckEnabled)
+        {
+            return new OutgoingMessage(string.Empty) { FollowUp = follow };
+        }
+
+        var ack = alias.AckFormat is null
+            ? $"Running {Markdown.Code(alias.ActionRef)} as execution #{handle.Execution.Id.ToString(CultureInfo.InvariantCulture)}."
+            : RenderOrExplain(alias.AckFormat, Context(handle.Execution, alias, message), "ack");
+        return new OutgoingMessage(ack) { FollowUp = follow };
+    }
+
+    private async Task FollowAsync(ExecutionHandle handle, AliasDefinition alias, IncomingMessage message)
+    {
+        try
+        {
+            var wait = _options.StillRunningAfter;
+            while (!handle.Outcome.IsCompleted)
+            {
+                var delay = Task.Delay(wait, time);
+                if (await Task.WhenAny(handle.Outcome, delay).ConfigureAwait(false) == handle.Outcome)
+                {
+                    break;
+                }
+
+                var current = await executions.GetAsync(handle.Execution.Id, CancellationToken.None).ConfigureAwait(false);
+                if (current is not null && !current.Status.IsFinished())
+                {
+                    await SendAsync(message, await StillRunningAsync(current).ConfigureAwait(false)).ConfigureAwait(false);
+                }
+
+                wait = _options.StillRunningEvery;
+            }
+
+            var final = await handle.Outcome.ConfigureAwait(false);
+            if (!alias.ResultEnabled)
+            {
+                return;
+            }
+
+            var text = alias.ResultFormat is null
+                ? await DefaultResultAsync(final).ConfigureAwait(false)
+                : RenderOrExplain(alias.ResultFormat, Context(final, alias, message), "result");
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                return;
+            }
+
+            await SendAsync(message, text).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogFollowFailed(logger, ex, handle.Execution.Id);
+        }
+    }
+
+    private Task<bool> SendAsync(IncomingMessage message, string text) =>
+        sender.SendAsync(message.Platform, message.Room, new OutgoingMessage(text) { ThreadId = message.ThreadId }, CancellationToken.None);
+
+    private async Task<string> StillRunningAsync(ExecutionRecord execution)
+    {
+        var elapsed = time.GetUtcNow() - (execution.StartedAt ?? execution.CreatedAt);
+        var tail = await OutputTailAsync(execution.Id).ConfigureAwait(false);
+        var head = $"{Markdown.Code(execution.ActionRef)} #{execution.Id.ToString(CultureInfo.InvariantCulture)} is still {execution.Status.ToWire()} ({ExecutionService.FormatSpan(elapsed)}).";
+        return tail.Length == 0 ? head : head + " Latest output:\n" + Markdown.CodeBlock(tail);
+    }
+
+    private async Task<string> DefaultResultAsync(ExecutionRecord e)
+    {
+        var id = e.Id.ToString(CultureInfo.InvariantCulture);
+        var took = e.StartedAt is { } s && e.EndedAt is { } end ? $" in {ExecutionService.FormatSpan(end - s)}" : string.Empty;
+        var attempts = e.Attempt > 1 ? $" (attempt {e.Attempt.ToString(CultureInfo.InvariantCulture)})" : string.Empty;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"{Markdown.Code(e.ActionRef)} #{id} **{e.Status.ToWire()}**{took}{attempts}");
+        if (e.Status != ExecutionStatus.Succeeded && e.Error is { Length: > 0 } error)
+        {
+            sb.Append(": ").Append(error);
+        }
+
+        var body = ResultText(e.Result);
+        if (body.Length == 0 && e.Status != ExecutionStatus.Succeeded)
+        {
+            body = await OutputTailAsync(e.Id).ConfigureAwait(false);
+        }
+
+        if (body.Length > 0)
+        {
+            var cut = body.Length > _options.MaxOutputInChat;
+            sb.Append('\n').Append(Markdown.CodeBlock(cut ? body[.._options.MaxOutputInChat] : body));
+            if (cut)
+            {
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"\nOutput cut at {_options.MaxOutputInChat:N0} of {body.Length:N0} characters. All of it: `opsrobot execution get {id}` or GET /api/v1/executions/{id}/output");
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>What to show of a result: the output of a process, else the result as JSON.</summary>
+    private static string ResultText(JsonNode? result)
+    {
+        if (result is null)
+        {
+            return string.Empty;
+        }
+
+        if (result is JsonObject obj && obj.ContainsKey("stdout"))
+        {
+            var stdout = obj["stdout"];
+            var stderr = obj["stderr"] is JsonValue v && v.TryGetValue<string>(out var se) ? se : string.Empty;
+            var text = stdout is JsonValue sv && sv.TryGetValue<string>(out var so) ? so : stdout?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? string.Empty;
+            var succeeded = obj["succeeded"] is not JsonValue ok || !ok.TryGetValue<bool>(out var b) || b;
+            return (succeeded || stderr.Length == 0 ? text : text + (text.Length > 0 ? "\n" : string.Empty) + stderr).TrimEnd();
+        }
+
+        return result.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private async Task<string> OutputTailAsync(long id)
+    {
+        var chunks = await executions.ReadOutputAsync(id, 0, 1000, CancellationToken.None).ConfigureAwait(false);
+        var all = string.Concat(chunks.Select(c => c.Text)).TrimEnd();
+        var max = Math.Min(_options.MaxOutputInChat, 500);
+        return all.Length <= max ? all : "…" + all[^max..];
+    }
+
+    private string RenderOrExplain(string template, JsonObject context, string what)
+    {
+        try
+        {
+            return templates.Render(template, context);
+        }
+        catch (TemplateException ex)
+        {
+            LogTemplateFailed(logger, ex, what);
+            return $"(the alias's {what} template failed: {ex.Message})";
+        }
+    }
+
+    /// <summary>What ack and result templates see: StackStorm's <c>execution</c>, plus <c>alias</c> and <c>user</c>.</summary>
+    private JsonObject Context(ExecutionRecord e, AliasDefinition alias, IncomingMessage message)
+    {
+        var elapsed = e.StartedAt is { } s ? ((e.EndedAt ?? time.GetUtcNow()) - s).TotalSeconds : 0;
+        return new JsonObject
+        {
+            ["execution"] = new JsonObject
+            {
+                ["id"] = e.Id,
+                ["status"] = e.Status.ToWire(),
+                ["action"] = new JsonObject { ["ref"] = e.ActionRef },
+                ["parameters"] = e.Parameters.DeepClone(),
+                ["result"] = e.Result?.DeepClone(),
+                ["exit_code"] = e.ExitCode,
+                ["error"] = e.Error,
+                ["attempt"] = e.Attempt,
+                ["elapsed_seconds"] = Math.Round(elapsed, 3),
+                ["start_timestamp"] = e.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
+                ["end_timestamp"] = e.EndedAt?.ToString("O", CultureInfo.InvariantCulture),
+            },
+            ["alias"] = new JsonObject { ["ref"] = alias.Ref, ["name"] = alias.Name, ["pack"] = alias.Pack },
+            ["user"] = new JsonObject { ["name"] = message.Sender.Name, ["id"] = message.Sender.Id },
+            ["room"] = new JsonObject { ["name"] = message.Room.Name, ["id"] = message.Room.Id },
+        };
+    }
+
+    private static string FirstWord(string text)
+    {
+        var t = text.TrimStart();
+        var i = t.IndexOf(' ', StringComparison.Ordinal);
+        return i < 0 ? t : t[..i];
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "Could not report execution {ExecutionId} back to chat")]
+    private static partial void LogFollowFailed(ILogger logger, Exception exception, long executionId);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "An alias {What} template failed to render")]
+    private static partial void LogTemplateFailed(ILogger logger, Exception exception, string what);
+}

@@ -1,0 +1,33 @@
+using System.Text.Json.Nodes;
+
+namespace OpsRobot.Core.Executions;
+
+/// <summary>A request to run an action, from any door.</summary>
+/// <param name="ActionRef">The action's <c>pack.name</c>.</param>
+/// <param name="Parameters">Parameters: strings from text doors, typed JSON from the API; checked against the action's schema.</param>
+/// <param name="Requester">Who asks, through which door, where to report.</param>
+public sealed record ExecutionRequest(string ActionRef, JsonObject? Parameters, ExecutionRequester Requester)
+{
+    public long? ParentId { get; init; }
+}
+
+/// <summary>An accepted execution: its record as stored, and the outcome once it (and any retry) has finished.</summary>
+public sealed record ExecutionHandle(ExecutionRecord Execution, Task<ExecutionRecord> Outcome);
+
+/// <summary>A request refused before anything ran: unknown or disabled action, bad parameters. The message is for people.</summary>
+public sealed class ExecutionRequestException : Exception
+{
+    public ExecutionRequestException()
+    {
+    }
+
+    public ExecutionRequestException(string message)
+        : base(message)
+    {
+    }
+
+    public ExecutionRequestException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,532 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpsRobot.Core.Actions;
+using OpsRobot.Core.Packs;
+using OpsRobot.Core.Storage;
+
+namespace OpsRobot.Core.Executions;
+
+/// <summary>
+/// The one place actions are run, whatever door asked: chat, API, CLI, rules and workflows all end here, so
+/// parameter checks, secret masking, concurrency, timeouts, retries and the durable record are written once.
+/// Every state change is stored before it is announced.
+/// </summary>
+public sealed partial class ExecutionService : IAsyncDisposable
+{
+    private static readonly ExecutionStatus[] Waiting = [ExecutionStatus.Requested, ExecutionStatus.Scheduled];
+    private static readonly ExecutionStatus[] Active = [ExecutionStatus.Running, ExecutionStatus.Canceling];
+    private static readonly ExecutionStatus[] Unfinished =
+        [ExecutionStatus.Requested, ExecutionStatus.Scheduled, ExecutionStatus.Running, ExecutionStatus.Canceling];
+
+    private readonly IExecutionStore _store;
+    private readonly PackCatalog _packs;
+    private readonly RunnerCatalog _runners;
+    private readonly ExecutionEvents _events;
+    private readonly TimeProvider _time;
+    private readonly ExecutionOptions _options;
+    private readonly ILogger<ExecutionService> _logger;
+    private readonly ConcurrentDictionary<long, RunState> _active = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _actionSlots = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _globalSlots;
+    private readonly CancellationTokenSource _stopping = new();
+
+    public ExecutionService(
+        IExecutionStore store, PackCatalog packs, RunnerCatalog runners, ExecutionEvents events, TimeProvider time,
+        IOptions<ExecutionOptions> options, ILogger<ExecutionService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _packs = packs;
+        _runners = runners;
+        _events = events;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        _globalSlots = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrent));
+    }
+
+    /// <summary>This process, as recorded in <see cref="ExecutionRecord.Owner"/>.</summary>
+    public static string ProcessOwner { get; } = string.Create(CultureInfo.InvariantCulture,
+        $"{Environment.MachineName}:{Environment.ProcessId}:{Process.GetCurrentProcess().StartTime.ToUniversalTime().Ticks}");
+
+    /// <summary>Executions this process is running or waiting to run.</summary>
+    public int ActiveCount => _active.Count;
+
+    /// <summary>
+    /// Checks and stores a request, then runs it in the background. Throws <see cref="ExecutionRequestException"/>
+    /// when the action is unknown or disabled or the parameters do not fit; nothing is stored then.
+    /// </summary>
+    public async Task<ExecutionHandle> RequestAsync(ExecutionRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        var action = _packs.Current.FindAction(request.ActionRef) ?? throw new ExecutionRequestException(UnknownAction(request.ActionRef));
+        if (!action.Enabled)
+        {
+            throw new ExecutionRequestException($"Action {action.Ref} is disabled in its pack.");
+        }
+
+        var runner = _runners.Find(action.RunnerType)
+            ?? throw new ExecutionRequestException($"Action {action.Ref} needs runner '{action.RunnerType}', which this OpsRobot does not have.");
+        BoundParameters bound;
+        try
+        {
+            bound = ParameterBinder.Bind(action, request.Parameters);
+        }
+        catch (ParameterException ex)
+        {
+            throw new ExecutionRequestException(ex.Message, ex);
+        }
+
+        var record = await _store.CreateAsync(new ExecutionRecord
+        {
+            Id = 0,
+            ActionRef = action.Ref,
+            RunnerType = action.RunnerType,
+            Parameters = bound.Masked,
+            Status = ExecutionStatus.Requested,
+            Requester = request.Requester,
+            CreatedAt = _time.GetUtcNow(),
+            ParentId = request.ParentId,
+            Owner = ProcessOwner,
+        }, cancellationToken).ConfigureAwait(false);
+        LogRequested(_logger, record.Id, action.Ref, request.Requester.Door, request.Requester.UserName);
+        _events.Publish(new ExecutionStatusEvent(record));
+
+        var outcome = new TaskCompletionSource<ExecutionRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Start(record, action, runner, bound, outcome);
+        return new ExecutionHandle(record, outcome.Task);
+    }
+
+    public Task<ExecutionRecord?> GetAsync(long id, CancellationToken cancellationToken) => _store.GetAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<ExecutionRecord>> ListAsync(ExecutionQuery query, CancellationToken cancellationToken) => _store.ListAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<OutputChunk>> ReadOutputAsync(long id, long afterSequence, int limit, CancellationToken cancellationToken) =>
+        _store.ReadOutputAsync(id, afterSequence, limit, cancellationToken);
+
+    /// <summary>
+    /// Cancels an execution: one that waits is canceled at once; one that runs moves to <c>canceling</c> while its
+    /// runner stops its process tree. Returns the record as it is now, or null when there is no such execution.
+    /// </summary>
+    public async Task<ExecutionRecord?> CancelAsync(long id, string by, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (record is null || record.Status.IsFinished())
+        {
+            return record;
+        }
+
+        var reason = $"Canceled by {by}.";
+        if (_active.TryGetValue(id, out var state))
+        {
+            state.CancelReason = reason;
+            if (await _store.TransitionAsync(id, [ExecutionStatus.Running], ExecutionStatus.Canceling, new ExecutionUpdate { Error = reason }, cancellationToken).ConfigureAwait(false))
+            {
+                await PublishAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+
+            await state.Cancel.CancelAsync().ConfigureAwait(false);
+        }
+        else if (await _store.TransitionAsync(id, Unfinished, ExecutionStatus.Canceled,
+                     new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = reason }, cancellationToken).ConfigureAwait(false))
+        {
+            // Not ours to stop (left over by a process that is gone): record the decision.
+            await PublishAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+
+        LogCanceled(_logger, id, by);
+        return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After a crash or restart: every execution left unfinished by a process that is gone is marked
+    /// <c>abandoned</c>, with the reason. Returns them so the rooms that asked can be told.
+    /// </summary>
+    public async Task<IReadOnlyList<ExecutionRecord>> RecoverAsync(CancellationToken cancellationToken)
+    {
+        var abandoned = new List<ExecutionRecord>();
+        foreach (var record in await _store.ListUnfinishedAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (record.Owner == ProcessOwner || OwnerIsAlive(record.Owner))
+            {
+                continue;
+            }
+
+            var error = $"OpsRobot stopped while this execution was {record.Status.ToWire()}, so it did not finish. Check what it did, then run it again if needed.";
+            if (await _store.TransitionAsync(record.Id, Unfinished, ExecutionStatus.Abandoned,
+                    new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = error }, cancellationToken).ConfigureAwait(false))
+            {
+                var updated = await _store.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
+                if (updated is not null)
+                {
+                    abandoned.Add(updated);
+                    _events.Publish(new ExecutionStatusEvent(updated));
+                }
+            }
+        }
+
+        if (abandoned.Count > 0)
+        {
+            LogAbandoned(_logger, abandoned.Count);
+        }
+
+        return abandoned;
+    }
+
+    /// <summary>Stops taking work, gives running executions <see cref="ExecutionOptions.StopGrace"/> to end, then abandons the rest.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var running = _active.Values.Select(s => s.Task).Where(t => t is not null).ToArray();
+        try
+        {
+            await Task.WhenAll(running!).WaitAsync(_options.StopGrace, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Each run records its own failure; stopping only waits.
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_active.Values.Select(s => s.Task).Where(t => t is not null)!).WaitAsync(TimeSpan.FromSeconds(10), _time).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+        }
+
+        _stopping.Dispose();
+    }
+
+    private void Start(ExecutionRecord record, ActionDefinition action, IRunner runner, BoundParameters bound, TaskCompletionSource<ExecutionRecord> outcome)
+    {
+        var state = new RunState(record, action, runner, bound, outcome, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+        _active[record.Id] = state;
+        state.Task = Task.Run(() => RunAsync(state));
+    }
+
+    private async Task RunAsync(RunState s)
+    {
+        var id = s.Execution.Id;
+        ExecutionRecord? final = null;
+        SemaphoreSlim? actionSlot = null;
+        var holdsGlobal = false;
+        try
+        {
+            var token = s.Cancel.Token;
+            if (s.RetryDelay > TimeSpan.Zero)
+            {
+                await ScheduleAsync(id).ConfigureAwait(false);
+                await Task.Delay(s.RetryDelay, _time, token).ConfigureAwait(false);
+            }
+
+            if (s.Action.Policies.ConcurrencyLimit is { } limit)
+            {
+                var slots = _actionSlots.GetOrAdd(string.Create(CultureInfo.InvariantCulture, $"{s.Action.Ref}#{limit}"), _ => new SemaphoreSlim(limit, limit));
+                if (!slots.Wait(0, CancellationToken.None))
+                {
+                    if (s.Action.Policies.ConcurrencyMode == ConcurrencyMode.Refuse)
+                    {
+                        final = await FinishAsync(id, Waiting, ExecutionStatus.Canceled, new ExecutionUpdate
+                        {
+                            EndedAt = _time.GetUtcNow(),
+                            Error = $"Refused: {s.Action.Ref} already runs {limit} time(s) at once, its limit.",
+                        }).ConfigureAwait(false);
+                        return;
+                    }
+
+                    await ScheduleAsync(id).ConfigureAwait(false);
+                    await slots.WaitAsync(token).ConfigureAwait(false);
+                }
+
+                actionSlot = slots;
+            }
+
+            if (!_globalSlots.Wait(0, CancellationToken.None))
+            {
+                await ScheduleAsync(id).ConfigureAwait(false);
+                await _globalSlots.WaitAsync(token).ConfigureAwait(false);
+            }
+
+            holdsGlobal = true;
+
+            if (!await _store.TransitionAsync(id, Waiting, ExecutionStatus.Running, new ExecutionUpdate { StartedAt = _time.GetUtcNow() }, CancellationToken.None).ConfigureAwait(false))
+            {
+                final = await _store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+
+            await PublishAsync(id, CancellationToken.None).ConfigureAwait(false);
+            final = await RunRunnerAsync(s).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (s.Cancel.IsCancellationRequested)
+        {
+            final = await FinishAsync(id, Waiting.Concat([ExecutionStatus.Canceling]).ToArray(),
+                _stopping.IsCancellationRequested ? ExecutionStatus.Abandoned : ExecutionStatus.Canceled,
+                new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = _stopping.IsCancellationRequested ? "OpsRobot stopped before this execution started." : s.CancelReason }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRunFailed(_logger, ex, id);
+            final = await TryFinishAfterErrorAsync(id, ex).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (holdsGlobal)
+            {
+                _globalSlots.Release();
+            }
+
+            actionSlot?.Release();
+            _active.TryRemove(id, out _);
+            s.Cancel.Dispose();
+            await CompleteOrRetryAsync(s, final).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ExecutionRecord?> RunRunnerAsync(RunState s)
+    {
+        var id = s.Execution.Id;
+        using var timeout = new CancellationTokenSource(s.Action.Timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(s.Cancel.Token, timeout.Token);
+        var sink = new OutputSink(id, _store, _events, _time, _options, _logger);
+        RunnerResult result;
+        try
+        {
+            result = await s.Runner.RunAsync(
+                new RunnerContext(id.ToString(CultureInfo.InvariantCulture), s.Action, s.Bound.Values, sink), linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            result = new RunnerResult(RunnerOutcome.Canceled, null, null, null);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRunnerThrew(_logger, ex, id, s.Action.RunnerType);
+            result = new RunnerResult(RunnerOutcome.Failed, null, null, $"The {s.Action.RunnerType} runner failed: {ex.Message}");
+        }
+        finally
+        {
+            await sink.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var (status, error) = result.Outcome switch
+        {
+            RunnerOutcome.Succeeded => (ExecutionStatus.Succeeded, null),
+            RunnerOutcome.Failed => (ExecutionStatus.Failed, result.Error ?? (result.ExitCode is { } code ? $"Exited with code {code}." : "Failed.")),
+            _ when _stopping.IsCancellationRequested => (ExecutionStatus.Abandoned, "OpsRobot stopped while this execution was running; its process tree was killed."),
+            _ when s.Cancel.IsCancellationRequested => (ExecutionStatus.Canceled, s.CancelReason ?? "Canceled."),
+            _ => (ExecutionStatus.Timeout, string.Create(CultureInfo.InvariantCulture, $"Timed out after {FormatSpan(s.Action.Timeout)}; its process tree was killed.")),
+        };
+        if (sink.Truncated)
+        {
+            error = (error is null ? string.Empty : error + " ") + string.Create(CultureInfo.InvariantCulture, $"Output beyond {_options.MaxStoredOutputChars:N0} characters was not stored.");
+        }
+
+        return await FinishAsync(id, Active, status, new ExecutionUpdate
+        {
+            EndedAt = _time.GetUtcNow(),
+            Result = result.Result,
+            ExitCode = result.ExitCode,
+            Error = error,
+        }).ConfigureAwait(false);
+    }
+
+    private async Task CompleteOrRetryAsync(RunState s, ExecutionRecord? final)
+    {
+        if (final is null)
+        {
+            s.Outcome.TrySetException(new InvalidOperationException($"Execution {s.Execution.Id} ended without a final record; see the server log."));
+            return;
+        }
+
+        var policy = s.Action.Policies;
+        var retry = !_stopping.IsCancellationRequested && final.Attempt <= policy.RetryCount
+            && ((final.Status == ExecutionStatus.Failed && policy.RetryOnFailure) || (final.Status == ExecutionStatus.Timeout && policy.RetryOnTimeout));
+        if (!retry)
+        {
+            s.Outcome.TrySetResult(final);
+            return;
+        }
+
+        try
+        {
+            var next = await _store.CreateAsync(final with
+            {
+                Id = 0,
+                Status = ExecutionStatus.Requested,
+                Result = null,
+                ExitCode = null,
+                Error = null,
+                CreatedAt = _time.GetUtcNow(),
+                StartedAt = null,
+                EndedAt = null,
+                RetryOf = final.Id,
+                Attempt = final.Attempt + 1,
+                Owner = ProcessOwner,
+            }, CancellationToken.None).ConfigureAwait(false);
+            LogRetrying(_logger, final.Id, next.Id, next.Attempt, policy.RetryDelay);
+            _events.Publish(new ExecutionStatusEvent(next));
+            var state = new RunState(next, s.Action, s.Runner, s.Bound, s.Outcome, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            {
+                RetryDelay = policy.RetryDelay,
+            };
+            _active[next.Id] = state;
+            state.Task = Task.Run(() => RunAsync(state));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRunFailed(_logger, ex, final.Id);
+            s.Outcome.TrySetResult(final);
+        }
+    }
+
+    private async Task ScheduleAsync(long id)
+    {
+        if (await _store.TransitionAsync(id, [ExecutionStatus.Requested], ExecutionStatus.Scheduled, new ExecutionUpdate(), CancellationToken.None).ConfigureAwait(false))
+        {
+            await PublishAsync(id, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ExecutionRecord?> FinishAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus to, ExecutionUpdate update)
+    {
+        await _store.TransitionAsync(id, from, to, update, CancellationToken.None).ConfigureAwait(false);
+        var record = await _store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
+        if (record is not null)
+        {
+            LogFinished(_logger, id, record.ActionRef, record.Status.ToWire());
+            _events.Publish(new ExecutionStatusEvent(record));
+        }
+
+        return record;
+    }
+
+    private async Task<ExecutionRecord?> TryFinishAfterErrorAsync(long id, Exception ex)
+    {
+        try
+        {
+            var reason = ex is StoreUnavailableException ? ex.Message : $"OpsRobot failed while running it: {ex.GetType().Name}. See the server log.";
+            return await FinishAsync(id, Unfinished, ExecutionStatus.Failed, new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = reason }).ConfigureAwait(false);
+        }
+        catch (Exception inner) when (inner is not OutOfMemoryException)
+        {
+            // The store itself is failing; recovery at the next start marks the execution abandoned.
+            LogRunFailed(_logger, inner, id);
+            return null;
+        }
+    }
+
+    private async Task PublishAsync(long id, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (record is not null)
+        {
+            _events.Publish(new ExecutionStatusEvent(record));
+        }
+    }
+
+    private string UnknownAction(string actionRef)
+    {
+        var close = _packs.Current.Actions.Keys
+            .Select(k => (Ref: k, Distance: Commands.Similarity.Distance(k, actionRef)))
+            .Where(x => x.Distance <= 3)
+            .OrderBy(x => x.Distance)
+            .Take(3)
+            .Select(x => x.Ref)
+            .ToList();
+        return close.Count == 0
+            ? $"There is no action {actionRef}."
+            : $"There is no action {actionRef}. Did you mean {string.Join(", ", close)}?";
+    }
+
+    /// <summary>True when <paramref name="owner"/> names a process on this machine that still runs (same pid, same start time).</summary>
+    private static bool OwnerIsAlive(string owner)
+    {
+        var parts = owner.Split(':');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.StartTime.ToUniversalTime().Ticks == ticks;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    internal static string FormatSpan(TimeSpan span) => span.TotalHours >= 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h {span.Minutes}m")
+        : span.TotalMinutes >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes}m {span.Seconds}s")
+            : span.TotalSeconds >= 1
+                ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.#}s")
+                : string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, span.TotalMilliseconds):0} ms");
+
+    private sealed class RunState(
+        ExecutionRecord execution, ActionDefinition action, IRunner runner, BoundParameters bound,
+        TaskCompletionSource<ExecutionRecord> outcome, CancellationTokenSource cancel)
+    {
+        public ExecutionRecord Execution { get; } = execution;
+
+        public ActionDefinition Action { get; } = action;
+
+        public IRunner Runner { get; } = runner;
+
+        public BoundParameters Bound { get; } = bound;
+
+        public TaskCompletionSource<ExecutionRecord> Outcome { get; } = outcome;
+
+        public CancellationTokenSource Cancel { get; } = cancel;
+
+        public TimeSpan RetryDelay { get; init; }
+
+        public string? CancelReason { get; set; }
+
+        public Task? Task { get; set; }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Execution {ExecutionId} of {ActionRef} requested through {Door} by {UserName}")]
+    private static partial void LogRequested(ILogger logger, long executionId, string actionRef, ExecutionDoor door, string userName);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Execution {ExecutionId} of {ActionRef} finished: {Status}")]
+    private static partial void LogFinished(ILogger logger, long executionId, string actionRef, string status);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Execution {ExecutionId} cancel asked by {By}")]
+    private static partial void LogCanceled(ILogger logger, long executionId, string by);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Marked {Count} execution(s) abandoned: OpsRobot stopped while they ran")]
+    private static partial void LogAbandoned(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "Execution {ExecutionId} will be retried as {RetryId} (attempt {Attempt}) after {Delay}")]
+    private static partial void LogRetrying(ILogger logger, long executionId, long retryId, int attempt, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Execution {ExecutionId} failed inside OpsRobot")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception, long executionId);
+
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Error, Message = "Runner {Runner} threw while running execution {ExecutionId}")]
+    private static partial void LogRunnerThrew(ILogger logger, Exception exception, long executionId, string runner);
+}

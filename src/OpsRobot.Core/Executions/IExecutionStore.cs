@@ -1,0 +1,45 @@
+using System.Text.Json.Nodes;
+
+namespace OpsRobot.Core.Executions;
+
+/// <summary>The executions' durable records and their output.</summary>
+public interface IExecutionStore
+{
+    /// <summary>Stores a new execution (status <see cref="ExecutionStatus.Requested"/>) and returns it with its id.</summary>
+    Task<ExecutionRecord> CreateAsync(ExecutionRecord execution, CancellationToken cancellationToken);
+
+    Task<ExecutionRecord?> GetAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Newest first.</summary>
+    Task<IReadOnlyList<ExecutionRecord>> ListAsync(ExecutionQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves an execution to <paramref name="status"/> only if it is in one of <paramref name="from"/>; returns
+    /// false when it was not (someone else moved it first). This is what keeps two nodes, or a cancel racing a
+    /// finish, from both winning.
+    /// </summary>
+    Task<bool> TransitionAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus status, ExecutionUpdate update, CancellationToken cancellationToken);
+
+    /// <summary>Appends output chunks in one transaction.</summary>
+    Task AppendOutputAsync(IReadOnlyList<OutputChunk> chunks, CancellationToken cancellationToken);
+
+    /// <summary>Output chunks after <paramref name="afterSequence"/>, in order.</summary>
+    Task<IReadOnlyList<OutputChunk>> ReadOutputAsync(long executionId, long afterSequence, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every execution not finished, oldest first (to abandon after a restart).</summary>
+    Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The fields a transition may set; null leaves a field as it is.</summary>
+public sealed record ExecutionUpdate
+{
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public JsonNode? Result { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    public string? Error { get; init; }
+}
