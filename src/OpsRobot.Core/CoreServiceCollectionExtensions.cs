@@ -39,6 +39,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, WhoAmICommand>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, VersionCommand>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, StatusCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, CancelCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, ExecutionCommand>());
         services.TryAddSingleton(sp => new CommandRegistry(sp.GetServices<IRobotCommand>()));
         services.TryAddSingleton<Robot>();
         return services;

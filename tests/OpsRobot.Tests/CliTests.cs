@@ -178,6 +178,85 @@ public sealed class CliTests
         using var dave = await server.SignInAsync("dave", "dave-password-1");
     }
 
+    [Fact]
+    public async Task AliasTest_MatchingText_PrintsTheParametersAsTyped()
+    {
+        using var home = new TestHome();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["alias", "test", "--format", "deploy {{app}} to {{env=staging}}", "deploy \"my app\" to prod flag=1"]);
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        JsonDocument.Parse(result.StandardOutput).RootElement.GetRawText().ShouldBe("""{"app":"my app","env":"prod","flag":"1"}""");
+    }
+
+    [Fact]
+    public async Task AliasTest_TextThatDoesNotMatch_ExitsOneWithAMessage()
+    {
+        using var home = new TestHome();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["alias", "test", "--format", "deploy {{app}}", "restart web"]);
+
+        result.ExitCode.ShouldBe(1);
+        result.StandardOutput.ShouldBeEmpty();
+        result.StandardError.ShouldContain("does not match");
+    }
+
+    [Fact]
+    public async Task AliasMatch_ShippedPacks_TellsWhichAliasAndParameters()
+    {
+        using var home = new TestHome();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["alias", "match", "!dns web01.example"]);
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        var json = JsonDocument.Parse(result.StandardOutput).RootElement;
+        json.GetProperty("alias").GetString().ShouldBe("examples.dns");
+        json.GetProperty("parameters").GetProperty("host").GetString().ShouldBe("web01.example");
+    }
+
+    [Fact]
+    public async Task PacksValidate_ShippedPacks_AllValid()
+    {
+        using var home = new TestHome();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["packs", "validate"]);
+
+        result.ExitCode.ShouldBe(0, result.StandardOutput + result.StandardError);
+        result.StandardOutput.ShouldContain("ok     core 0.1.0");
+        result.StandardOutput.ShouldContain("ok     examples 0.1.0");
+    }
+
+    [Fact]
+    public async Task PacksValidate_BrokenPack_PrintsFileLineColumnAndExitsOne()
+    {
+        using var home = new TestHome();
+        var file = home.Write("packs/broken/pack.yaml", "name: broken\nversion: 1\ndescription: d\n");
+        var action = home.Write("packs/broken/actions/a.yaml", "name: a\nrunner_type: teleport\n");
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["packs", "validate"]);
+
+        result.ExitCode.ShouldBe(1);
+        result.StandardOutput.ShouldContain($"error  {action}:2:14: unknown runner_type 'teleport'");
+        _ = file;
+    }
+
+    [Fact]
+    public async Task Shell_AliasCommands_PrintAckAndResultInOrderAndExitAfterTheLast()
+    {
+        using var home = new TestHome();
+        DemoPack.WriteTo(home);
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["shell", "--user", "carol"], "say one\nsay two\n!ping\n");
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[0].ShouldStartWith("Running `demo.say` as execution #1");
+        lines[1].ShouldContain("#1 succeeded");
+        lines[2].Trim().ShouldBe("one");
+        lines[3].ShouldStartWith("Running `demo.say` as execution #2");
+        lines[^1].ShouldBe("pong");
+    }
+
     internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

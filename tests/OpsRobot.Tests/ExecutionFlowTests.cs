@@ -129,6 +129,39 @@ public sealed class ExecutionFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CancelCommand_InChat_StopsTheExecutionAndTheRoomHearsIt()
+    {
+        await Post("!long job");
+        var ack = (await WaitForRobotMessagesAsync(1))[0];
+        var id = ack.Split('#')[1].TrimEnd('.');
+        var listed = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/executions?action=demo.long");
+        await WaitForStatusAsync(listed.GetProperty("executions")[0].GetProperty("id").GetInt64(), "running");
+
+        await Post($"!cancel #{id}");
+        var messages = await WaitForRobotMessagesAsync(3);
+        await Post($"!execution {id}");
+        var shown = await WaitForRobotMessagesAsync(4);
+
+        messages[1].ShouldContain($"#{id}: canceling");
+        messages[2].ShouldContain("**canceled**");
+        messages[2].ShouldContain("Canceled by admin");
+        shown[3].ShouldContain("| status | canceled |");
+        shown[3].ShouldContain("begun");
+    }
+
+    [Theory]
+    [InlineData("not a number", "!cancel soon", "Usage:")]
+    [InlineData("no such execution", "!cancel 99999", "There is no execution #99999")]
+    public async Task CancelCommand_BadId_SaysWhat(string row, string line, string expected)
+    {
+        await Post(line);
+
+        var messages = await WaitForRobotMessagesAsync(1);
+
+        messages[0].ShouldContain(expected, Case.Sensitive, row);
+    }
+
+    [Fact]
     public async Task ChatCommand_NearMiss_GetsTheAliasForms()
     {
         await Post("!deploy");

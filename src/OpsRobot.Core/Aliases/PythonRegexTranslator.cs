@@ -450,22 +450,22 @@ internal sealed class PythonRegexTranslator
                 _pos++;
                 return '\b';
             case >= '0' and <= '7':
-            {
-                // octal, up to three digits
-                var digitsStart = _pos;
-                while (_pos < _p.Length && _pos - digitsStart < 3 && _p[_pos] is >= '0' and <= '7')
                 {
-                    _pos++;
-                }
+                    // octal, up to three digits
+                    var digitsStart = _pos;
+                    while (_pos < _p.Length && _pos - digitsStart < 3 && _p[_pos] is >= '0' and <= '7')
+                    {
+                        _pos++;
+                    }
 
-                var value = Convert.ToInt32(_p[digitsStart.._pos], 8);
-                if (value > 0xFF)
-                {
-                    throw Error($"octal escape value \\{_p[digitsStart.._pos]} outside of range 0-0o377", start);
-                }
+                    var value = Convert.ToInt32(_p[digitsStart.._pos], 8);
+                    if (value > 0xFF)
+                    {
+                        throw Error($"octal escape value \\{_p[digitsStart.._pos]} outside of range 0-0o377", start);
+                    }
 
-                return value;
-            }
+                    return value;
+                }
 
             case '8' or '9':
                 throw Error($"bad escape \\{c}", start);
@@ -498,15 +498,15 @@ internal sealed class PythonRegexTranslator
             case 'u':
                 return ReadHex(start, 4);
             case 'U':
-            {
-                var value = ReadHex(start, 8);
-                if (value > 0x10FFFF)
                 {
-                    throw Error($"bad escape {_p[start.._pos]}", start);
-                }
+                    var value = ReadHex(start, 8);
+                    if (value > 0x10FFFF)
+                    {
+                        throw Error($"bad escape {_p[start.._pos]}", start);
+                    }
 
-                return value;
-            }
+                    return value;
+                }
 
             case 'N':
                 throw Error(@"named Unicode escapes (\N{...}) are not supported; write the character itself", start);
@@ -561,27 +561,27 @@ internal sealed class PythonRegexTranslator
                 _pos++;
                 return Emitted(PyItemKind.Set, "\\" + c, start, 1, 1);
             case 's':
-            {
-                _pos++;
-                var outStart = _out.Length;
-                Emit($"[{PySpace}]", start);
-                return new PyItem { Kind = PyItemKind.Set, IsSpaceClass = true, OutStart = outStart, MinWidth = 1, MaxWidth = 1 };
-            }
+                {
+                    _pos++;
+                    var outStart = _out.Length;
+                    Emit($"[{PySpace}]", start);
+                    return new PyItem { Kind = PyItemKind.Set, IsSpaceClass = true, OutStart = outStart, MinWidth = 1, MaxWidth = 1 };
+                }
 
             case 'S':
                 _pos++;
                 return Emitted(PyItemKind.Set, $"[^{PySpace}]", start, 1, 1);
             case '0':
-            {
-                var digitsStart = _pos;
-                _pos++;
-                while (_pos < _p.Length && _pos - digitsStart < 3 && _p[_pos] is >= '0' and <= '7')
                 {
+                    var digitsStart = _pos;
                     _pos++;
-                }
+                    while (_pos < _p.Length && _pos - digitsStart < 3 && _p[_pos] is >= '0' and <= '7')
+                    {
+                        _pos++;
+                    }
 
-                return Literal(Convert.ToInt32(_p[digitsStart.._pos], 8), start);
-            }
+                    return Literal(Convert.ToInt32(_p[digitsStart.._pos], 8), start);
+                }
 
             case >= '1' and <= '9':
                 return ParseDigitEscape(start);
@@ -692,16 +692,16 @@ internal sealed class PythonRegexTranslator
                 case '!':
                     return GroupBody(start, "(?!", PyItemKind.Lookaround, isSubpattern: false, capture: 0);
                 case '<':
-                {
-                    if (_pos < _p.Length && _p[_pos] is '=' or '!')
                     {
-                        var negative = _p[_pos] == '!';
-                        _pos++;
-                        return Lookbehind(start, negative);
-                    }
+                        if (_pos < _p.Length && _p[_pos] is '=' or '!')
+                        {
+                            var negative = _p[_pos] == '!';
+                            _pos++;
+                            return Lookbehind(start, negative);
+                        }
 
-                    throw Error($"unknown extension ?<{(_pos < _p.Length ? _p[_pos] : ' ')}", start);
-                }
+                        throw Error($"unknown extension ?<{(_pos < _p.Length ? _p[_pos] : ' ')}", start);
+                    }
 
                 case '(':
                     return ParseConditional(start);

@@ -135,15 +135,26 @@ public sealed class AliasIndex
         }
     }
 
+    /// <summary>
+    /// The first word of <paramref name="text"/> in the form <see cref="AliasFormat.LeadingLiteral"/> uses (the
+    /// alias parser's whitespace and case rules), so a line always lands in the bucket of every format that can
+    /// match it.
+    /// </summary>
     private static string FirstWord(string text)
     {
-        var trimmed = text.AsSpan().TrimStart();
-        var end = 0;
-        while (end < trimmed.Length && !char.IsWhiteSpace(trimmed[end]))
+        var start = 0;
+        while (start < text.Length && AliasText.IsWhiteSpace(text[start]))
+        {
+            start++;
+        }
+
+        var end = start;
+        while (end < text.Length && !AliasText.IsWhiteSpace(text[end]))
         {
             end++;
         }
 
-        return trimmed[..end].ToString().ToLowerInvariant();
+        // Only the first word is needed, so only it is normalised (the same rule as AliasText.Normalize).
+        return text[start..end].ToLowerInvariant();
     }
 }

@@ -7,8 +7,8 @@ using OpsRobot.Core.Commands;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Status;
 using OpsRobot.Core.Storage;
-using OpsRobot.Storage;
 using OpsRobot.Runners;
+using OpsRobot.Storage;
 using OpsRobot.Storage.Sqlite;
 
 namespace OpsRobot.Hosting;

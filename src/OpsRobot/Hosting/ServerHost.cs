@@ -189,6 +189,8 @@ public sealed class ServerHost : IAsyncDisposable
         logging.ClearProviders();
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // "Hosting failed to start" repeats, with a stack trace, what the start-up check reports in one clear line.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         // "Key may be persisted unencrypted": the keys folder is private to this account (see PrivateFolder).
         logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         if (forShell)

@@ -27,8 +27,14 @@ public sealed class ParameterBinderTests
     {
         var bound = ParameterBinder.Bind(Action, new JsonObject
         {
-            ["app"] = "booking", ["count"] = "3", ["ratio"] = "0.5", ["force"] = "yes",
-            ["hosts"] = "web01, web02", ["extra"] = "{\"a\": 1}", ["env"] = "prod", ["token"] = "hunter2",
+            ["app"] = "booking",
+            ["count"] = "3",
+            ["ratio"] = "0.5",
+            ["force"] = "yes",
+            ["hosts"] = "web01, web02",
+            ["extra"] = "{\"a\": 1}",
+            ["env"] = "prod",
+            ["token"] = "hunter2",
         });
 
         bound.Values["count"]!.GetValue<long>().ShouldBe(3);

@@ -398,7 +398,7 @@ public sealed class HttpRunnerTests(HttpTestServer server) : IClassFixture<HttpT
         Runner().Validate(action).ShouldBeEmpty(label);
     }
 
-    #pragma warning disable MA0016 // Target-typed new() { ["k"] = v } in the tests needs the concrete type.
+#pragma warning disable MA0016 // Target-typed new() { ["k"] = v } in the tests needs the concrete type.
     private static ServiceProvider Services(long? limit = null) =>
         new ServiceCollection()
             .AddLogging()
