@@ -22,7 +22,7 @@ internal static class HealthEndpoint
             return Results.Json(
                 new { status = worst.ToString().ToLowerInvariant(), version = info.Version, components },
                 statusCode: worst == HealthState.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
-        }).AllowAnonymous();
+        }).AllowAnonymous().WithTags("Health");
         return app;
     }
 }

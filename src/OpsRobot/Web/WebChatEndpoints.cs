@@ -16,7 +16,7 @@ internal static class WebChatEndpoints
 
     public static IEndpointRouteBuilder MapWebChat(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1");
+        var api = app.MapGroup("/api/v1").WithTags("Web chat");
 
         api.MapPost("/auth/login", SignInAsync).AllowAnonymous();
         api.MapPost("/auth/logout", async (HttpContext http) =>
