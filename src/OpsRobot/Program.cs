@@ -47,6 +47,7 @@ internal static class Program
         };
         root.TreatUnmatchedTokensAsErrors = false;
         PackVerbs.Add(root, packs);
+        Cli.Client.ClientVerbs.Add(root);
 
         Dictionary<string, string?> Settings(ParseResult r)
         {

@@ -38,7 +38,7 @@ internal sealed record ExecutionDto(
     JsonNode? Result,
     int? ExitCode,
     string? Error,
-    ExecutionRequester Requester,
+    RequesterDto Requester,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? EndedAt,
@@ -48,10 +48,17 @@ internal sealed record ExecutionDto(
     int Attempt)
 {
     public static ExecutionDto From(ExecutionRecord e, TimeProvider time) => new(
-        e.Id, e.ActionRef, e.RunnerType, e.Status.ToWire(), e.Parameters, e.Result, e.ExitCode, e.Error, e.Requester,
+        e.Id, e.ActionRef, e.RunnerType, e.Status.ToWire(), e.Parameters, e.Result, e.ExitCode, e.Error, RequesterDto.From(e.Requester),
         e.CreatedAt, e.StartedAt, e.EndedAt,
         e.StartedAt is { } s ? Math.Round(((e.EndedAt ?? time.GetUtcNow()) - s).TotalSeconds, 3) : null,
         e.ParentId, e.RetryOf, e.Attempt);
+}
+
+/// <summary>Who asked for an execution, with the door as a word (<c>chat</c>, <c>api</c>, <c>cli</c>, …).</summary>
+internal sealed record RequesterDto(string Door, string UserName, string? Platform, string? RoomId, string? RoomName, string? ThreadId, string? AliasRef, string? Address)
+{
+    public static RequesterDto From(ExecutionRequester r) =>
+        new(r.Door.ToString().ToLowerInvariant(), r.UserName, r.Platform, r.RoomId, r.RoomName, r.ThreadId, r.AliasRef, r.Address);
 }
 
 internal sealed record ExecutionPageDto(IReadOnlyList<ExecutionDto> Executions, long? NextBefore);

@@ -139,7 +139,10 @@ internal static class ExecutionEndpoints
         http.Response.Headers["X-Accel-Buffering"] = "no";
         var last = after ?? (long.TryParse(http.Request.Headers["Last-Event-ID"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var fromHeader) ? fromHeader : 0);
         var writer = new SseWriter(http.Response);
-        await writer.StatusAsync(ExecutionDto.From(execution, time), ct);
+        if (!execution.Status.IsFinished())
+        {
+            await writer.StatusAsync(ExecutionDto.From(execution, time), ct);
+        }
 
         // Chunks are published live before they are stored, so a live chunk can arrive while earlier ones are not
         // in the store yet: hold such early chunks until the gap is filled, and always write in sequence order.
@@ -180,6 +183,8 @@ internal static class ExecutionEndpoints
         await CatchUpFromStoreAsync();
         if (execution.Status.IsFinished())
         {
+            // Already over: its whole output, then its final status, then the end of the stream.
+            await writer.StatusAsync(ExecutionDto.From(execution, time), ct);
             return;
         }
 
