@@ -238,6 +238,19 @@ public sealed class ExecutionFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TimeoutParameter_LimitsTheRunAndEndsAsTimeout()
+    {
+        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "demo.wait" });
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+
+        var final = await WaitForExecutionAsync(id);
+
+        final.GetProperty("status").GetString().ShouldBe("timeout");
+        final.GetProperty("error").GetString()!.ShouldContain("Timed out after 1");
+        final.GetProperty("elapsedSeconds").GetDouble().ShouldBeLessThan(10);
+    }
+
+    [Fact]
     public async Task RetryPolicy_RetriesAFailingActionThenReportsTheLastAttempt()
     {
         var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "demo.flaky" });

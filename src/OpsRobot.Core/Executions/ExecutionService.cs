@@ -299,7 +299,8 @@ public sealed partial class ExecutionService : IAsyncDisposable
     private async Task<ExecutionRecord?> RunRunnerAsync(RunState s)
     {
         var id = s.Execution.Id;
-        using var timeout = new CancellationTokenSource(s.Action.Timeout, _time);
+        var limit = EffectiveTimeout(s);
+        using var timeout = new CancellationTokenSource(limit, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(s.Cancel.Token, timeout.Token);
         var sink = new OutputSink(id, _store, _events, _time, _options, _logger);
         RunnerResult result;
@@ -322,13 +323,20 @@ public sealed partial class ExecutionService : IAsyncDisposable
             await sink.DisposeAsync().ConfigureAwait(false);
         }
 
+        // A runner that enforces the same limit itself may report it as a failure a moment before the engine's own
+        // timer fires; either way the run ran out of time.
+        if (result.Outcome == RunnerOutcome.Failed && timeout.IsCancellationRequested && !s.Cancel.IsCancellationRequested)
+        {
+            result = result with { Outcome = RunnerOutcome.Canceled };
+        }
+
         var (status, error) = result.Outcome switch
         {
             RunnerOutcome.Succeeded => (ExecutionStatus.Succeeded, null),
             RunnerOutcome.Failed => (ExecutionStatus.Failed, result.Error ?? (result.ExitCode is { } code ? $"Exited with code {code}." : "Failed.")),
             _ when _stopping.IsCancellationRequested => (ExecutionStatus.Abandoned, "OpsRobot stopped while this execution was running; its process tree was killed."),
             _ when s.Cancel.IsCancellationRequested => (ExecutionStatus.Canceled, s.CancelReason ?? "Canceled."),
-            _ => (ExecutionStatus.Timeout, string.Create(CultureInfo.InvariantCulture, $"Timed out after {FormatSpan(s.Action.Timeout)}; its process tree was killed.")),
+            _ => (ExecutionStatus.Timeout, string.Create(CultureInfo.InvariantCulture, $"Timed out after {FormatSpan(limit)}; its process tree was killed.")),
         };
         if (sink.Truncated)
         {
@@ -342,6 +350,21 @@ public sealed partial class ExecutionService : IAsyncDisposable
             ExitCode = result.ExitCode,
             Error = error,
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The run's time limit: a <c>timeout</c> parameter in seconds when the action has one (StackStorm's local
+    /// runners declare it, and callers may set it), else the action's own <c>timeout</c>.
+    /// </summary>
+    private static TimeSpan EffectiveTimeout(RunState s)
+    {
+        if (!s.Bound.Values.TryGetValue("timeout", out var value) || value is not System.Text.Json.Nodes.JsonValue v)
+        {
+            return s.Action.Timeout;
+        }
+
+        double seconds = v.TryGetValue<long>(out var whole) ? whole : v.TryGetValue<double>(out var fraction) ? fraction : 0;
+        return seconds > 0 && seconds <= 365 * 24 * 3600 ? TimeSpan.FromSeconds(seconds) : s.Action.Timeout;
     }
 
     private async Task CompleteOrRetryAsync(RunState s, ExecutionRecord? final)

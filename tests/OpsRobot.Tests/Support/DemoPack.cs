@@ -170,6 +170,15 @@ public static class DemoPack
             formats: ["long job"]
             """);
 
+        home.Write("packs/demo/actions/wait.yaml", """
+            name: wait
+            runner_type: shell
+            description: Sleeps; its timeout parameter (StackStorm's local runner parameter) limits the run
+            parameters:
+              cmd: {type: string, immutable: true, default: "sleep 20"}
+              timeout: {type: integer, default: 1}
+            """);
+
         home.Write("packs/demo/actions/nothing.yaml", """
             name: nothing
             runner_type: noop
