@@ -15,9 +15,13 @@ internal static partial class ServeVerb
         await server.StartAsync(cancellationToken);
         var logger = server.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpsRobot");
         var addresses = string.Join(", ", server.Addresses);
-        LogReady(logger, Composition.ProductVersion, addresses, server.Paths.DataDir, server.Paths.PacksDir, server.Packs.Packs.Count);
-
         var interactive = !Console.IsOutputRedirected;
+        if (!interactive)
+        {
+            // On a terminal the banner below says it; in a log collector this line does.
+            LogReady(logger, Composition.ProductVersion, addresses, server.Paths.DataDir, server.Paths.PacksDir, server.Packs.Packs.Count);
+        }
+
         if (interactive)
         {
             var banner = new StringBuilder()
