@@ -35,6 +35,7 @@ need_package() {
 
 install_test_dependencies() {
   need_package /usr/bin/chromium chromium
+  need_package /usr/sbin/ngircd ngircd
 }
 
 build() {

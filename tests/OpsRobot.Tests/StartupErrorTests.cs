@@ -68,6 +68,7 @@ public sealed class StartupErrorTests
     [InlineData("--OpsRobot:CommandPrefix=a b", "CommandPrefix")]
     [InlineData("--OpsRobot:RobotName=robot name!", "RobotName")]
     [InlineData("--OpsRobot:Listen=ftp://example", "Listen")]
+    [InlineData("--OpsRobot:Chat:Irc:Port=lots", "OpsRobot:Chat:Irc:Port")]
     public async Task Serve_BadSetting_NamesTheKey(string setting, string key)
     {
         using var home = new TestHome();

@@ -84,6 +84,14 @@ public sealed class ServerHost : IAsyncDisposable
         ConfigureListen(builder, settings.Listen);
 
         builder.Services.AddOpsRobot(builder.Configuration, paths, robot, time);
+        try
+        {
+            builder.Services.AddOpsRobotIrc(builder.Configuration);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new StartupException($"{ex.Message} Fix it in appsettings.json, the OPSROBOT__CHAT__IRC__… environment variables or the command line.", ex);
+        }
         builder.Services.AddSingleton(settings.SignIn);
         builder.Services.AddSingleton<Accounts>();
         builder.Services.AddSingleton<IStatusSource, WebChatStatus>();
