@@ -71,7 +71,7 @@ public sealed class ExecutionCommand(ExecutionService executions, TimeProvider t
 
         var chunks = await executions.ReadOutputAsync(id, 0, 1000, cancellationToken).ConfigureAwait(false);
         var output = string.Concat(chunks.Select(c => c.Text)).TrimEnd();
-        var text = $"Execution #{id.ToString(CultureInfo.InvariantCulture)}\n\n" + Markdown.Table(["", ""], rows);
+        var text = $"Execution #{id.ToString(CultureInfo.InvariantCulture)}\n\n" + Markdown.Table(["field", "value"], rows);
         if (output.Length > 0)
         {
             text += "\n" + Markdown.CodeBlock(output.Length > 800 ? "…" + output[^800..] : output);
