@@ -96,9 +96,11 @@ internal sealed class ExecutionFollower(OpsRobotClient client, TextWriter stdout
             {
                 why = $"the server answered HTTP {ex.StatusCode.ToString(CultureInfo.InvariantCulture)}: {ex.Message}";
             }
-            catch (UnexpectedAnswerException ex) when (connectedOnce && ex.InnerException is HttpRequestException or IOException)
+            catch (UnexpectedAnswerException ex) when (ex.InnerException is HttpRequestException or IOException)
             {
-                // The connection broke while the headers were coming: the same blip as below, one step earlier.
+                // The connection broke while the request or the headers were on their way (a pooled keep-alive
+                // connection the server had just closed, say): the same blip as below, one step earlier. A server
+                // that is not there at all is a ServerUnreachableException instead, and the tries are bounded.
                 why = ex.Message;
             }
             catch (Exception ex) when (ex is IOException or HttpRequestException or StreamIdleException && !cancellationToken.IsCancellationRequested)
