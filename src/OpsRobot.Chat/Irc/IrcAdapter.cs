@@ -221,6 +221,9 @@ public sealed partial class IrcAdapter : BackgroundService
             {
                 Enqueue(incoming.Room.Id, answer.Text);
             }
+
+            // Queued in order: what follows this answer (a result) may be queued now.
+            answer?.Delivered?.Invoke();
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {

@@ -29,6 +29,13 @@ public sealed record OutgoingMessage(string Text)
     /// which arrive later through <see cref="IChatReplySender"/>). Scripts that drive the robot wait on it.
     /// </summary>
     public Task FollowUp { get; init; } = Task.CompletedTask;
+
+    /// <summary>
+    /// Called by the adapter once this message is posted (or, when its text is empty, once it decided not to post
+    /// it). The messages that follow it wait for this, so an execution's result never lands before its
+    /// acknowledgement.
+    /// </summary>
+    public Action? Delivered { get; init; }
 }
 
 /// <summary>

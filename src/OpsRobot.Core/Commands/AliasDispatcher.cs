@@ -116,22 +116,36 @@ public sealed partial class AliasDispatcher(
             return new OutgoingMessage($"{ex.Message}\nUsage: {Markdown.Code(robot.CommandPrefix + candidate.Entry.Display)} (say `{robot.CommandPrefix}help {FirstWord(candidate.Entry.Display)}` for details)");
         }
 
-        var follow = FollowAsync(handle, alias, message);
+        var acknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var follow = FollowAsync(handle, alias, message, acknowledged.Task);
         if (!alias.AckEnabled)
         {
-            return new OutgoingMessage(string.Empty) { FollowUp = follow };
+            return new OutgoingMessage(string.Empty) { FollowUp = follow, Delivered = () => acknowledged.TrySetResult() };
         }
 
         var ack = alias.AckFormat is null
             ? $"Running {Markdown.Code(alias.ActionRef)} as execution #{handle.Execution.Id.ToString(CultureInfo.InvariantCulture)}."
             : RenderOrExplain(alias.AckFormat, Context(handle.Execution, alias, message), "ack");
-        return new OutgoingMessage(ack) { FollowUp = follow };
+        return new OutgoingMessage(ack) { FollowUp = follow, Delivered = () => acknowledged.TrySetResult() };
     }
 
-    private async Task FollowAsync(ExecutionHandle handle, AliasDefinition alias, IncomingMessage message)
+    /// <summary>How long a result waits for its acknowledgement to be posted before it goes anyway.</summary>
+    private static readonly TimeSpan AckWait = TimeSpan.FromSeconds(10);
+
+    private async Task FollowAsync(ExecutionHandle handle, AliasDefinition alias, IncomingMessage message, Task acknowledged)
     {
         try
         {
+            // A fast action can end before the adapter has posted its acknowledgement; the room must read them in order.
+            try
+            {
+                await acknowledged.WaitAsync(AckWait, time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // An adapter that does not report delivery: go on rather than keep the result back for good.
+            }
+
             var wait = _options.StillRunningAfter;
             while (!handle.Outcome.IsCompleted)
             {
