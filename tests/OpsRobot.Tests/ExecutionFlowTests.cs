@@ -286,7 +286,7 @@ public sealed class ExecutionFlowTests : IAsyncLifetime
     [Fact]
     public async Task OutputStream_DeliversOutputLiveThenTheFinalStatus()
     {
-        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "demo.sleep", parameters = new { seconds = 1 } });
+        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "demo.sleep", parameters = new { seconds = 2 } });
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
 
         using var stream = await _admin.GetStreamAsync($"/api/v1/executions/{id}/output");

@@ -191,7 +191,8 @@ public sealed partial class AliasDispatcher(
 
     private async Task<string> StillRunningAsync(ExecutionRecord execution)
     {
-        var elapsed = time.GetUtcNow() - (execution.StartedAt ?? execution.CreatedAt);
+        // Counted from the request: that is how long the person has been waiting.
+        var elapsed = time.GetUtcNow() - execution.CreatedAt;
         var tail = await OutputTailAsync(execution.Id).ConfigureAwait(false);
         var head = $"{Markdown.Code(execution.ActionRef)} #{execution.Id.ToString(CultureInfo.InvariantCulture)} is still {execution.Status.ToWire()} ({ExecutionService.FormatSpan(elapsed)}).";
         return tail.Length == 0 ? head : head + " Latest output:\n" + Markdown.CodeBlock(tail);

@@ -57,7 +57,7 @@ public static class DemoPack
             name: sleep
             runner_type: shell
             description: Sleep, printing before and after
-            timeout: 2
+            timeout: 4
             parameters:
               cmd:
                 type: string
