@@ -185,29 +185,24 @@ public sealed partial class ExecutionService : IAsyncDisposable
             return;
         }
 
-        var running = _active.Values.Select(s => s.Task).Where(t => t is not null).ToArray();
-        try
-        {
-            await Task.WhenAll(running!).WaitAsync(_options.StopGrace, _time).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // Each run records its own failure; stopping only waits.
-        }
-
+        // First the grace period for runs to end by themselves; then stop the rest (they end as abandoned).
+        await WaitForActiveAsync(_options.StopGrace).ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await WaitForActiveAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task WaitForActiveAsync(TimeSpan limit)
+    {
+        var running = _active.Values.Select(s => s.Task).OfType<Task>().ToArray();
         try
         {
-            await Task.WhenAll(_active.Values.Select(s => s.Task).Where(t => t is not null)!).WaitAsync(TimeSpan.FromSeconds(10), _time).ConfigureAwait(false);
+            await Task.WhenAll(running).WaitAsync(limit, _time).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // A timeout, or a run that failed: each run records its own outcome; stopping only waits.
         }
-
-        _stopping.Dispose();
     }
 
     private void Start(ExecutionRecord record, ActionDefinition action, IRunner runner, BoundParameters bound, TaskCompletionSource<ExecutionRecord> outcome)

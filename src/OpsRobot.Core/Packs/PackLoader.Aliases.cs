@@ -14,22 +14,12 @@ public sealed partial class PackLoader
     /// </summary>
     private AliasDefinition? LoadAlias(Pack pack, string file, List<PackError> errors)
     {
-        var (root, loadError) = PackYaml.LoadMapping(file, "name, action_ref, formats");
-        if (loadError is not null)
+        if (OpenItem(pack, file, "alias", "name, action_ref, formats", errors) is not { } opened)
         {
-            errors.Add(loadError);
             return null;
         }
 
-        var f = new YamlFields(file, root!, errors);
-        var before = errors.Count;
-        var name = f.String("name", required: true);
-        if (name is not null && !ItemNamePattern().IsMatch(name))
-        {
-            f.Error(f.Node("name"), $"alias name '{name}' is not valid: letters, digits, '_' and '-' (at most 128)");
-        }
-
-        CheckPackField(f, pack);
+        var (f, name, before) = opened;
         var actionRef = f.String("action_ref", required: true);
         if (actionRef is not null && !actionRef.Contains('.', StringComparison.Ordinal))
         {

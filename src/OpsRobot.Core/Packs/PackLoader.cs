@@ -205,22 +205,12 @@ public sealed partial class PackLoader(RunnerCatalog runners, ITemplateRenderer 
 
     private ActionDefinition? LoadAction(Pack pack, string file, List<PackError> errors)
     {
-        var (root, loadError) = PackYaml.LoadMapping(file, "name, runner_type, parameters");
-        if (loadError is not null)
+        if (OpenItem(pack, file, "action", "name, runner_type, parameters", errors) is not { } item)
         {
-            errors.Add(loadError);
             return null;
         }
 
-        var f = new YamlFields(file, root!, errors);
-        var before = errors.Count;
-        var name = f.String("name", required: true);
-        if (name is not null && !ItemNamePattern().IsMatch(name))
-        {
-            f.Error(f.Node("name"), $"action name '{name}' is not valid: letters, digits, '_' and '-' (at most 128)");
-        }
-
-        CheckPackField(f, pack);
+        var (f, name, before) = item;
         var runnerType = f.String("runner_type", required: true);
         if (runnerType is not null && runners.Find(runnerType) is null)
         {
@@ -362,6 +352,31 @@ public sealed partial class PackLoader(RunnerCatalog runners, ITemplateRenderer 
             case "object": type = ParameterType.Object; return true;
             default: type = ParameterType.String; return false;
         }
+    }
+
+    /// <summary>
+    /// The opening every action and alias file shares: read it as a mapping, check its <c>name</c> and <c>pack</c>.
+    /// Returns the fields, the name, and the error count before this file's checks (null when it did not parse).
+    /// </summary>
+    private static (YamlFields Fields, string? Name, int ErrorsBefore)? OpenItem(Pack pack, string file, string kind, string expected, List<PackError> errors)
+    {
+        var (root, loadError) = PackYaml.LoadMapping(file, expected);
+        if (loadError is not null)
+        {
+            errors.Add(loadError);
+            return null;
+        }
+
+        var f = new YamlFields(file, root!, errors);
+        var before = errors.Count;
+        var name = f.String("name", required: true);
+        if (name is not null && !ItemNamePattern().IsMatch(name))
+        {
+            f.Error(f.Node("name"), $"{kind} name '{name}' is not valid: letters, digits, '_' and '-' (at most 128)");
+        }
+
+        CheckPackField(f, pack);
+        return (f, name, before);
     }
 
     private static void CheckPackField(YamlFields f, Pack pack)

@@ -74,14 +74,10 @@ internal static partial class Composition
         services.Configure<Core.Commands.ChatNotifyOptions>(configuration.GetSection("OpsRobot:Chat"));
         services.AddOpsRobotRunners();
         services.AddSingleton<IStatusSource, ExecutionStatusSource>();
-        var sqlite = new SqliteOptions();
-        configuration.GetSection("OpsRobot:Storage:Sqlite").Bind(sqlite);
-        sqlite.Path = Path.Combine(paths.DataDir, sqlite.Path);
         services.AddOpsRobotSqlite(o =>
         {
-            o.Path = sqlite.Path;
-            o.Synchronous = sqlite.Synchronous;
-            o.BusyTimeout = sqlite.BusyTimeout;
+            configuration.GetSection("OpsRobot:Storage:Sqlite").Bind(o);
+            o.Path = Path.Combine(paths.DataDir, o.Path);
         });
         services.AddOpsRobotBuiltInChat();
         return services;
