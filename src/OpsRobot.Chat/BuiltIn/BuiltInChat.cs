@@ -52,7 +52,10 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
             new ChatRoom(room.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), room.Name, room.Kind == RoomKind.Direct),
             new ChatUser(user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), user.Name),
             text,
-            now);
+            now)
+        {
+            AuthenticatedUserId = user.Id,
+        };
         var answer = await robot.HandleAsync(incoming, cancellationToken).ConfigureAwait(false);
         if (answer is null)
         {

@@ -16,6 +16,12 @@ public sealed record IncomingMessage(string Platform, ChatRoom Room, ChatUser Se
 {
     /// <summary>The thread the message was posted in, on platforms that have threads.</summary>
     public string? ThreadId { get; init; }
+
+    /// <summary>
+    /// The OpsRobot user who sent it, when the door itself signed them in (the web console, the shell). Chat
+    /// adapters leave it null: their senders are mapped to users through linked identities.
+    /// </summary>
+    public long? AuthenticatedUserId { get; init; }
 }
 
 /// <summary>What the robot says back: Markdown text that each adapter renders in its platform's dialect.</summary>
@@ -46,4 +52,10 @@ public interface IChatReplySender
 {
     /// <summary>Sends <paramref name="message"/> to <paramref name="room"/> on <paramref name="platform"/>; false when no adapter handles that platform.</summary>
     Task<bool> SendAsync(string platform, ChatRoom room, OutgoingMessage message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends <paramref name="message"/> to <paramref name="user"/> alone, in a direct conversation on
+    /// <paramref name="platform"/>: the second channel for one-time codes. False when that is not possible there.
+    /// </summary>
+    Task<bool> SendDirectAsync(string platform, ChatUser user, OutgoingMessage message, CancellationToken cancellationToken) => Task.FromResult(false);
 }

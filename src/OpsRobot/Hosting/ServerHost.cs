@@ -132,7 +132,8 @@ public sealed class ServerHost : IAsyncDisposable
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpsRobot");
         var packs = await Composition.PrepareAsync(app.Services, logger, cancellationToken);
-        var firstAdmin = await Accounts.EnsureFirstAdminAsync(app.Services.GetRequiredService<IUserStore>(), settings.Admin, cancellationToken);
+        var firstAdmin = await Accounts.EnsureFirstAdminAsync(
+            app.Services.GetRequiredService<IUserStore>(), app.Services.GetRequiredService<Core.Access.IAccessStore>(), app.Services.GetRequiredService<TimeProvider>(), settings.Admin, cancellationToken);
 
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = StatusCodeFor });
         app.UseStatusCodePages();
@@ -160,6 +161,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapWebChatStream();
         app.MapCatalogApi();
         app.MapExecutionApi();
+        app.MapAccessApi();
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
         {
