@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using OpsRobot.Core.Access;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Audit;
-using OpsRobot.Core.Packs;
 using OpsRobot.Core.Executions;
+using OpsRobot.Core.Packs;
 using OpsRobot.Core.Users;
 
 namespace OpsRobot.Web;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using System.Text.Json.Nodes;
 using OpsRobot.Chat.BuiltIn;
 using OpsRobot.Core.Access;
 using OpsRobot.Core.Audit;
