@@ -26,7 +26,7 @@ public sealed class HelpCommand : IRobotCommand
         var rows = context.Commands.All
             .Where(c => Robot.MaySee(context.Principal, c.Info))
             .Select(c => (Pack: c.Info.Pack, Usage: prefix + c.Info.Usage, c.Info.Summary))
-            .Concat((context.Aliases?.All ?? []).Where(c => MaySee(context, c.Alias)).DistinctBy(c => (c.Alias.Ref, c.Entry.Display)).Select(c => (c.Alias.Pack, Usage: prefix + c.Entry.Display, Summary: c.Alias.Description)));
+            .Concat((context.Aliases?.All ?? []).Where(c => MayRun(context, c.Alias)).DistinctBy(c => (c.Alias.Ref, c.Entry.Display)).Select(c => (c.Alias.Pack, Usage: prefix + c.Entry.Display, Summary: c.Alias.Description)));
         foreach (var pack in rows.GroupBy(r => r.Pack, StringComparer.Ordinal).OrderBy(g => g.Key == "core" ? 0 : 1).ThenBy(g => g.Key, StringComparer.Ordinal))
         {
             sb.Append(CultureInfo.InvariantCulture, $"\n**{pack.Key}**\n");
@@ -34,9 +34,12 @@ public sealed class HelpCommand : IRobotCommand
             sb.Append('\n');
         }
 
-        sb.Append(CultureInfo.InvariantCulture, $"\n`{prefix}help COMMAND` shows one command in detail.");
+        sb.Append(CultureInfo.InvariantCulture, $"\n`{prefix}help COMMAND` shows one command in detail. This list holds what you may run; `{prefix}whoami` shows your roles.");
         return sb.ToString();
     }
+
+    private static bool MayRun(CommandContext context, Packs.AliasDefinition alias) =>
+        AliasDispatcher.MayRun(context.Principal, alias, context.Aliases?.Snapshot.FindAction(alias.ActionRef));
 
     private static bool MaySee(CommandContext context, Packs.AliasDefinition alias) =>
         AliasDispatcher.MaySee(context.Principal, alias, context.Aliases?.Snapshot.FindAction(alias.ActionRef));

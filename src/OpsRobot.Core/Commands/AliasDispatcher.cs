@@ -187,6 +187,25 @@ public sealed partial class AliasDispatcher(
             || AccessService.Check(principal, Permissions.AliasRun, alias.Ref, readOnly).Allowed;
     }
 
+    /// <summary>
+    /// Whether <paramref name="principal"/> holds the grants to run an alias (<c>alias.run</c> and
+    /// <c>action.execute</c>), for help. Rooms, the tree and sudo depend on where and on what it runs; they are
+    /// checked when it does.
+    /// </summary>
+    public static bool MayRun(Principal? principal, AliasDefinition alias, ActionDefinition? action)
+    {
+        ArgumentNullException.ThrowIfNull(alias);
+        if (principal is null)
+        {
+            return true;
+        }
+
+        var readOnly = action?.Guards.ReadOnly ?? false;
+        return AccessService.Check(principal, Permissions.AliasRun, alias.Ref, readOnly).Allowed
+            && AccessService.Check(principal, Permissions.ActionExecute, alias.ActionRef, readOnly).Allowed
+            && (action?.Guards.Administrative != true || principal.IsAdministrator);
+    }
+
     /// <summary>The command line with the values of secret parameters masked, for the audit.</summary>
     private static string MaskedCommand(string commandText, JsonObject input, ActionDefinition? action)
     {

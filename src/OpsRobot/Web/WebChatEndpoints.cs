@@ -318,7 +318,8 @@ internal static class WebChatEndpoints
 /// <summary>
 /// Refuses state-changing API calls that are not JSON. Browsers cannot send <c>application/json</c> across sites
 /// without a CORS preflight, which we never grant, so together with SameSite cookies this closes cross-site
-/// request forgery.
+/// request forgery. DELETE carries no body and needs no content type: no form can send it, and a cross-site
+/// script needs the same preflight.
 /// </summary>
 internal sealed class JsonOnlyMiddleware(RequestDelegate next)
 {
@@ -328,6 +329,7 @@ internal sealed class JsonOnlyMiddleware(RequestDelegate next)
         var request = context.Request;
         if (request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
             && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsOptions(request.Method)
+            && !(HttpMethods.IsDelete(request.Method) && (request.ContentLength ?? 0) == 0)
             && request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
         {
             context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
