@@ -87,10 +87,13 @@ public sealed class ServerHost : IAsyncDisposable
         try
         {
             builder.Services.AddOpsRobotIrc(builder.Configuration);
+            builder.Services.AddOpsRobotSlack(builder.Configuration);
+            builder.Services.AddOpsRobotMattermost(builder.Configuration);
+            builder.Services.AddOpsRobotRocketChat(builder.Configuration);
         }
         catch (InvalidOperationException ex)
         {
-            throw new StartupException($"{ex.Message} Fix it in appsettings.json, the OPSROBOT__CHAT__IRC__… environment variables or the command line.", ex);
+            throw new StartupException($"{ex.Message} Fix it in appsettings.json, the OPSROBOT__CHAT__… environment variables or the command line.", ex);
         }
         builder.Services.AddSingleton(settings.SignIn);
         builder.Services.AddSingleton<Accounts>();
@@ -160,6 +163,19 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapWebChatStream();
         app.MapCatalogApi();
         app.MapExecutionApi();
+        if (app.Services.GetService<OpsRobot.Chat.Mattermost.MattermostAdapter>() is { } mattermost)
+        {
+            // Mattermost's interactive buttons call back here; each press carries a context signed by the adapter.
+            app.MapPost(OpsRobot.Chat.Mattermost.MattermostOptions.ActionPath, async (HttpRequest request, CancellationToken ct) =>
+            {
+                using var reader = new StreamReader(request.Body);
+                var buffer = new char[64 * 1024 + 1];
+                var read = await reader.ReadBlockAsync(buffer, ct);
+                var (status, json) = read > 64 * 1024 ? (413, """{"error":"The body is larger than 64 KiB."}""") : mattermost.HandleAction(new string(buffer, 0, read));
+                return Results.Content(json, "application/json", statusCode: status);
+            });
+        }
+
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
         {
