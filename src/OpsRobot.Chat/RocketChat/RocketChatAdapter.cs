@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,6 +35,7 @@ public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPo
     private readonly RocketChatOptions _options;
     private readonly ILogger<RocketChatAdapter> _logger;
     private readonly HttpClient _http;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SeenRoom> _rooms = new(StringComparer.Ordinal);
     private volatile Credentials? _credentials;
     private volatile string? _botName;
 
@@ -153,6 +155,7 @@ public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPo
                 case "ready" when frame["subs"] is JsonArray subs && subs.Any(s => s?.ToString() == "messages"):
                     subscribed = true;
                     ready();
+                    _ = CatchUpAsync(cancellationToken);
                     break;
                 case "nosub" when frame.Str("id") == "messages":
                     throw new ChatApiException($"Rocket.Chat refused the message subscription: {frame["error"]?["reason"]?.ToString() ?? "no reason given"}.", transient: false);
@@ -172,6 +175,13 @@ public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPo
             return;
         }
 
+        var meta = args.Count > 1 ? args[1] as JsonObject : null;
+        OnMessage(m, meta.Str("roomType") == "d", meta.Str("roomName"));
+    }
+
+    private void OnMessage(JsonObject m, bool direct, string? roomName)
+    {
+
         var id = m.Str("_id");
         var room = m.Str("rid");
         var text = m.Str("msg");
@@ -184,15 +194,63 @@ public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPo
             return;
         }
 
-        var meta = args.Count > 1 ? args[1] as JsonObject : null;
-        var direct = meta.Str("roomType") == "d";
-        var roomName = meta.Str("roomName") ?? room;
+        var chatRoom = new ChatRoom(room, roomName ?? room, direct);
+        var ts = m["ts"]?["$date"] is JsonValue date && date.TryGetValue<long>(out var ms) ? ms : Time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (_rooms.Count < MaxTrackedRooms || _rooms.ContainsKey(room))
+        {
+            _rooms.AddOrUpdate(room, new SeenRoom(chatRoom, ts), (_, seen) => seen with { LastMessage = Math.Max(seen.LastMessage, ts) });
+        }
+
         var name = m["u"].Str("username") ?? user;
         var thread = m.Str("tmid");
-        Dispatch(new IncomingMessage(Platform, new ChatRoom(room, roomName, direct), new ChatUser(user, name), text, Time.GetUtcNow())
+        Dispatch(new IncomingMessage(Platform, chatRoom, new ChatUser(user, name), text, Time.GetUtcNow())
         {
             ThreadId = thread is not null && RocketChatIds.IsId(thread) ? thread : null,
         }, id);
+    }
+
+    /// <summary>
+    /// After a reconnect, fetches what was said in the rooms the robot knows while it was away
+    /// (<c>GET /api/v1/chat.syncMessages</c> since the last message seen there); the realtime stream does not
+    /// replay. Messages already handled are recognised by id and not answered twice.
+    /// </summary>
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        foreach (var seen in _rooms.Values.ToList())
+        {
+            try
+            {
+                var since = DateTimeOffset.FromUnixTimeMilliseconds(seen.LastMessage).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+                var answer = await CallAsync(HttpMethod.Get, $"chat.syncMessages?roomId={Uri.EscapeDataString(seen.Room.Id)}&lastUpdate={Uri.EscapeDataString(since)}", null, cancellationToken).ConfigureAwait(false);
+                if (answer["result"]?["updated"] is not JsonArray updated)
+                {
+                    continue;
+                }
+
+                var missed = updated.OfType<JsonObject>()
+                    .Select(m => (Message: m, Ts: m["ts"]?["$date"] is JsonValue d && d.TryGetValue<long>(out var ms) ? ms : 0))
+                    .Where(x => x.Ts > seen.LastMessage)
+                    .OrderBy(x => x.Ts)
+                    .ToList();
+                if (missed.Count > 0)
+                {
+                    LogCatchUp(_logger, missed.Count, seen.Room.Name);
+                }
+
+                foreach (var (message, _) in missed)
+                {
+                    OnMessage(message, seen.Room.IsDirect, seen.Room.Name);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ChatApiException ex)
+            {
+                LogCatchUpFailed(_logger, seen.Room.Name, ex.Message);
+            }
+        }
     }
 
     private async Task SignInAsync(CancellationToken cancellationToken)
@@ -257,7 +315,18 @@ public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPo
         }
     });
 
+    /// <summary>The most rooms whose last message is remembered for catching up after a reconnect.</summary>
+    private const int MaxTrackedRooms = 1000;
+
     private sealed record Credentials(string UserId, string Token);
+
+    private sealed record SeenRoom(ChatRoom Room, long LastMessage);
+
+    [LoggerMessage(EventId = 3601, Level = LogLevel.Information, Message = "Rocket.Chat: catching up on {Count} message(s) said in {Room} while disconnected")]
+    private static partial void LogCatchUp(ILogger logger, int count, string room);
+
+    [LoggerMessage(EventId = 3602, Level = LogLevel.Warning, Message = "Rocket.Chat: could not catch up on {Room}: {Reason}")]
+    private static partial void LogCatchUpFailed(ILogger logger, string room, string reason);
 
     [LoggerMessage(EventId = 3600, Level = LogLevel.Information, Message = "Rocket.Chat: opening the realtime WebSocket to {Host}")]
     private static partial void LogConnecting(ILogger logger, string host);

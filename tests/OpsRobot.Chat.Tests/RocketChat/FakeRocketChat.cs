@@ -27,6 +27,7 @@ internal sealed class FakeRocketChat : IAsyncDisposable
     private readonly Channel<JsonObject> _posts = Channel.CreateUnbounded<JsonObject>();
     private readonly Channel<string> _pongs = Channel.CreateUnbounded<string>();
     private readonly ConcurrentDictionary<string, bool> _messageIds = new();
+    private readonly ConcurrentQueue<JsonObject> _history = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Lock _gate = new();
     private WebApplication _app = null!;
@@ -41,6 +42,12 @@ internal sealed class FakeRocketChat : IAsyncDisposable
     public int Logins;
 
     public int RateLimitNext;
+
+    /// <summary>While true, the realtime WebSocket is refused (the server is unreachable for the robot).</summary>
+    public volatile bool RefuseConnections;
+
+    /// <summary>Calls of chat.syncMessages.</summary>
+    public int Syncs;
 
     /// <summary>The login token the password login hands out (a personal access token is used as is).</summary>
     public string SessionToken { get; } = "session-secret-" + Guid.NewGuid().ToString("N");
@@ -86,7 +93,20 @@ internal sealed class FakeRocketChat : IAsyncDisposable
         }
 
         shape?.Invoke(message);
-        await SendAsync(Current(), new JsonObject
+        _history.Enqueue(message.DeepClone().AsObject());
+        WebSocket? socket;
+        lock (_gate)
+        {
+            socket = _socket;
+        }
+
+        if (socket is null || socket.State != WebSocketState.Open)
+        {
+            // Nobody subscribed: the message is only in the room's history (what chat.syncMessages returns).
+            return id;
+        }
+
+        await SendAsync(socket, new JsonObject
         {
             ["msg"] = "changed",
             ["collection"] = "stream-room-messages",
@@ -203,8 +223,34 @@ internal sealed class FakeRocketChat : IAsyncDisposable
             await _posts.Writer.WriteAsync(message);
             return Results.Json(new JsonObject { ["message"] = message.DeepClone(), ["success"] = true });
         });
+        app.MapGet("/api/v1/chat.syncMessages", (HttpRequest r) =>
+        {
+            if (!Authenticated(r))
+            {
+                return NotLoggedIn();
+            }
+
+            Interlocked.Increment(ref Syncs);
+            var room = r.Query["roomId"].ToString();
+            if (!DateTimeOffset.TryParse(r.Query["lastUpdate"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var since))
+            {
+                return Results.Json(new { success = false, error = "The required \"lastUpdate\" query param is missing or invalid." }, statusCode: 400);
+            }
+
+            var updated = new JsonArray(_history
+                .Where(m => m["rid"]!.GetValue<string>() == room && m["_updatedAt"]!["$date"]!.GetValue<long>() > since.ToUnixTimeMilliseconds())
+                .Select(m => (JsonNode)m.DeepClone())
+                .ToArray());
+            return Results.Json(new JsonObject { ["result"] = new JsonObject { ["updated"] = updated, ["deleted"] = new JsonArray() }, ["success"] = true });
+        });
         app.Map("/websocket", async (HttpContext context) =>
         {
+            if (RefuseConnections)
+            {
+                context.Response.StatusCode = 503;
+                return;
+            }
+
             if (!context.WebSockets.IsWebSocketRequest)
             {
                 context.Response.StatusCode = 400;

@@ -116,6 +116,27 @@ public sealed class RocketChatAdapterTests
     }
 
     [Fact]
+    public async Task MessagesSaidWhileDisconnected_AreCaughtUpAfterReconnect_Once()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        await using var robot = await Robot.StartAsync(rc);
+        await rc.SayAsync(Alice, "alice", Ops, "!echo one");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("one");
+
+        rc.RefuseConnections = true;
+        rc.Drop();
+        await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.State != ChatAdapterState.Ready);
+        await rc.SayAsync(Alice, "alice", Ops, "!echo said while the robot was away");
+        rc.RefuseConnections = false;
+
+        await rc.WaitSubscribedAsync();
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("said while the robot was away");
+        await rc.SayAsync(Alice, "alice", Ops, "!echo two");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("two");
+        rc.Syncs.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task RateLimited_WaitsUntilTheReset_ThenPostsOnce()
     {
         await using var rc = await FakeRocketChat.StartAsync();
