@@ -91,8 +91,22 @@ public abstract partial class ChatAdapter : BackgroundService
             var readySignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var sender = Task.Run(async () =>
             {
-                await readySignal.Task.WaitAsync(session.Token).ConfigureAwait(false);
-                await SendLoopAsync(session.Token).ConfigureAwait(false);
+                try
+                {
+                    await readySignal.Task.WaitAsync(session.Token).ConfigureAwait(false);
+                    await SendLoopAsync(session.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (session.IsCancellationRequested)
+                {
+                }
+#pragma warning disable CA1031 // A sender that broke must not leave the queue stuck behind a live connection: start over.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _lastError = ex.Message;
+                    LogSenderFailed(_logger, ex, Platform);
+                    await session.CancelAsync().ConfigureAwait(false);
+                }
             }, CancellationToken.None);
             SetState(ChatAdapterState.Connecting);
             try
@@ -163,7 +177,13 @@ public abstract partial class ChatAdapter : BackgroundService
     /// Hands a line to the robot, off the read loop, in order per room, once per <paramref name="messageId"/> (a
     /// redelivered or duplicated event is dropped). The answer is queued for the same room.
     /// </summary>
-    protected void Dispatch(IncomingMessage incoming, string messageId)
+    /// <param name="incoming">The line.</param>
+    /// <param name="messageId">The platform's id of the message (or of the button press).</param>
+    /// <param name="prepare">
+    /// An optional step run in the room's turn before the robot sees the line (looking up the sender's name), so a
+    /// slow lookup cannot let a later line overtake an earlier one.
+    /// </param>
+    protected void Dispatch(IncomingMessage incoming, string messageId, Func<IncomingMessage, Task<IncomingMessage>>? prepare = null)
     {
         ArgumentNullException.ThrowIfNull(incoming);
         if (!_handled.Add(messageId))
@@ -180,7 +200,7 @@ public abstract partial class ChatAdapter : BackgroundService
             next = Task.Run(async () =>
             {
                 await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                await HandleAsync(incoming).ConfigureAwait(false);
+                await HandleAsync(incoming, prepare).ConfigureAwait(false);
                 lock (_gate)
                 {
                     if (_roomChains.TryGetValue(roomKey, out var last) && last == next)
@@ -212,10 +232,15 @@ public abstract partial class ChatAdapter : BackgroundService
     protected static bool IsConnectionFailure(Exception ex) =>
         ex is WebSocketException or IOException or HttpRequestException or TimeoutException or ChatApiException or InvalidDataException;
 
-    private async Task HandleAsync(IncomingMessage incoming)
+    private async Task HandleAsync(IncomingMessage incoming, Func<IncomingMessage, Task<IncomingMessage>>? prepare)
     {
         try
         {
+            if (prepare is not null)
+            {
+                incoming = await prepare(incoming).ConfigureAwait(false);
+            }
+
             await using var scope = _scopes.CreateAsyncScope();
             var robot = scope.ServiceProvider.GetRequiredService<Robot>();
             var answer = await robot.HandleAsync(incoming, _stopping).ConfigureAwait(false);
@@ -273,6 +298,9 @@ public abstract partial class ChatAdapter : BackgroundService
 
     [LoggerMessage(EventId = 3308, Level = LogLevel.Debug, Message = "{Platform}: message {Id} was already handled; ignored the repeat")]
     private static partial void LogDuplicate(ILogger logger, string platform, string id);
+
+    [LoggerMessage(EventId = 3310, Level = LogLevel.Error, Message = "{Platform}: sending stopped unexpectedly; reconnecting")]
+    private static partial void LogSenderFailed(ILogger logger, Exception exception, string platform);
 
     [LoggerMessage(EventId = 3309, Level = LogLevel.Error, Message = "{Platform}: handling a line from {Room} failed")]
     private static partial void LogHandleFailed(ILogger logger, Exception exception, string platform, string room);

@@ -180,7 +180,7 @@ public sealed partial class SlackAdapter : ChatAdapter<SlackOutgoingPost>, IDisp
         var direct = e.Str("channel_type") == "im" || channel.StartsWith('D');
         var room = new ChatRoom(channel, channel, direct);
         var plain = SlackText.ToPlain(text, _botUserId, _robot.RobotName);
-        _ = DispatchAsync(room, user, plain, e.Str("thread_ts"), $"{channel}:{ts}");
+        Dispatch(room, user, plain, e.Str("thread_ts"), $"{channel}:{ts}");
     }
 
     /// <summary>A <c>block_actions</c> interaction: one of our buttons, pressed.</summary>
@@ -210,15 +210,15 @@ public sealed partial class SlackAdapter : ChatAdapter<SlackOutgoingPost>, IDisp
 
             LogButton(_logger, user, channel);
             var room = new ChatRoom(channel, channel, channel.StartsWith('D'));
-            _ = DispatchAsync(room, user, command, thread, $"action:{user}:{action.Str("action_ts") ?? payload.Str("trigger_id") ?? id}");
+            Dispatch(room, user, command, thread, $"action:{user}:{action.Str("action_ts") ?? payload.Str("trigger_id") ?? id}");
         }
     }
 
-    private async Task DispatchAsync(ChatRoom room, string userId, string text, string? thread, string messageId)
-    {
-        var name = await UserNameAsync(userId).ConfigureAwait(false);
-        Dispatch(new IncomingMessage(Platform, room, new ChatUser(userId, name), text, Time.GetUtcNow()) { ThreadId = thread }, messageId);
-    }
+    private void Dispatch(ChatRoom room, string userId, string text, string? thread, string messageId) =>
+        Dispatch(
+            new IncomingMessage(Platform, room, new ChatUser(userId, userId), text, Time.GetUtcNow()) { ThreadId = thread },
+            messageId,
+            async m => m with { Sender = new ChatUser(userId, await UserNameAsync(userId).ConfigureAwait(false)) });
 
     /// <summary>The user's name from <c>users.info</c>, cached; the id when the bot may not read users (no <c>users:read</c>).</summary>
     private async Task<string> UserNameAsync(string userId)
@@ -228,23 +228,31 @@ public sealed partial class SlackAdapter : ChatAdapter<SlackOutgoingPost>, IDisp
             return known;
         }
 
-        var name = userId;
+        // A name is a nicety: the line waits for it at most a few seconds.
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
+        cts.CancelAfter(TimeSpan.FromSeconds(5));
         try
         {
-            var info = await CallAsync("users.info?user=" + Uri.EscapeDataString(userId), _options.BotToken!, null, Stopping).ConfigureAwait(false);
-            name = info["user"].Str("name") ?? userId;
+            var info = await CallAsync("users.info?user=" + Uri.EscapeDataString(userId), _options.BotToken!, null, cts.Token).ConfigureAwait(false);
+            var name = info["user"].Str("name") is { Length: > 0 and <= 80 } found ? found : userId;
+            if (_userNames.Count < 10_000)
+            {
+                _userNames[userId] = name;
+            }
+
+            return name;
+        }
+        catch (OperationCanceledException) when (!Stopping.IsCancellationRequested)
+        {
+            LogUserLookup(_logger, userId, "no answer within 5 s");
+            return userId;
         }
         catch (ChatApiException ex)
         {
+            // Not cached: a rate limit or an outage now should not name the person by id for ever.
             LogUserLookup(_logger, userId, ex.Message);
+            return userId;
         }
-
-        if (_userNames.Count < 10_000)
-        {
-            _userNames[userId] = name;
-        }
-
-        return name;
     }
 
     /// <summary>A Web API call: POST with the token as a bearer; <c>"ok": false</c> becomes an exception that says whether retrying can help.</summary>
