@@ -143,4 +143,20 @@ public sealed class RenderingTests
         pieces.ShouldAllBe(p => p.Length <= 33 && !char.IsHighSurrogate(p[p.Length - 1]));
         string.Concat(pieces).ShouldBe(text);
     }
+
+    [Fact]
+    public void Fallback_ForPlainChats_KeepsButtonsAsCommandsAndLinks_OnIrcToo()
+    {
+        var message = new OutgoingMessage("Deploy 12 needs approval.")
+        {
+            Buttons = [new ChatButton("Approve", "!approve 12"), new ChatButton("Deny", "!deny 12")],
+            Attachments = [new ChatAttachment("graph", new Uri("https://grafana.test/g.png")) { IsImage = true }, new ChatAttachment("x", new Uri("javascript:alert(1)"))],
+        };
+
+        var markdown = MessageFallback.Markdown(message);
+        var irc = OpsRobot.Chat.Irc.IrcText.ToLines(markdown, 400);
+
+        markdown.ShouldBe("Deploy 12 needs approval.\n\n**Approve**: `!approve 12` · **Deny**: `!deny 12`\n\n[graph](https://grafana.test/g.png)");
+        irc.ShouldBe(["Deploy 12 needs approval.", "Approve: `!approve 12` · Deny: `!deny 12`", "[graph](https://grafana.test/g.png)"]);
+    }
 }
