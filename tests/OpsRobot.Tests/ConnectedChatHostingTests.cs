@@ -7,8 +7,8 @@ namespace OpsRobot.Tests;
 
 /// <summary>
 /// The Slack, Mattermost and Rocket.Chat adapters as the real server wires them (their protocols are tested against
-/// fakes in OpsRobot.Chat.Tests): off unless configured, each a health component when on, and Mattermost's button
-/// endpoint mapped and refusing presses it did not sign.
+/// fakes in OpsRobot.Chat.Tests): off unless configured, each a health component when on, and the Mattermost button and
+/// Slack events endpoints mapped, refusing what was not signed.
 /// </summary>
 public sealed class ConnectedChatHostingTests
 {
@@ -33,6 +33,7 @@ public sealed class ConnectedChatHostingTests
             ["OpsRobot:Chat:Slack:AppToken"] = "xapp-1-test",
             ["OpsRobot:Chat:Slack:BotToken"] = "xoxb-test",
             ["OpsRobot:Chat:Slack:ApiBaseUrl"] = "http://127.0.0.1:9/api/",
+            ["OpsRobot:Chat:Slack:SigningSecret"] = "signing-secret-for-tests",
             ["OpsRobot:Chat:Mattermost:Enabled"] = "true",
             ["OpsRobot:Chat:Mattermost:ServerUrl"] = "http://127.0.0.1:9/",
             ["OpsRobot:Chat:Mattermost:Token"] = "mmtoken",
@@ -54,5 +55,8 @@ public sealed class ConnectedChatHostingTests
         var forged = """{"user_id":"a11ce000000000000000000000","channel_id":"0ps00000000000000000000000","context":{"command":"!approve 1","root_id":"","signature":"00"}}""";
         var press = await client.PostAsync("/api/v1/chat/mattermost/actions", new StringContent(forged, Encoding.UTF8, "application/json"));
         press.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+
+        var unsigned = await client.PostAsync("/chat/slack/events", new StringContent("""{"type":"url_verification","challenge":"x"}""", Encoding.UTF8, "application/json"));
+        unsigned.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
     }
 }

@@ -147,6 +147,26 @@ public static class ChatHttp
         return value > MaxRetryAfter ? MaxRetryAfter : value;
     }
 
+    /// <summary>Reads a request body of at most <paramref name="max"/> bytes; null when it is longer (answer 413).</summary>
+    public static async Task<byte[]?> ReadCappedAsync(Stream body, int max, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > max)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
     /// <summary>The error a platform put in its JSON answer (<c>error</c>, <c>message</c>), shortened.</summary>
     public static string ErrorText(JsonObject json)
     {

@@ -53,7 +53,8 @@ public sealed partial class SlackAdapter : ChatAdapter<SlackOutgoingPost>, IDisp
     public string? BotUserId => _botUserId;
 
     public override string Describe() =>
-        _botUserId is null ? $"Slack via {_options.ApiBaseUrl.Host}" : $"Slack workspace {_team} as @{_botName} ({_botUserId})";
+        (_botUserId is null ? $"Slack via {_options.ApiBaseUrl.Host}" : $"Slack workspace {_team} as @{_botName} ({_botUserId})")
+        + (string.IsNullOrEmpty(_options.AppToken) ? ", events over HTTP" : string.Empty);
 
     public override void Dispose()
     {
@@ -95,7 +96,18 @@ public sealed partial class SlackAdapter : ChatAdapter<SlackOutgoingPost>, IDisp
         _botName = auth.Str("user") ?? _botUserId;
         _team = auth.Str("team") ?? auth.Str("team_id") ?? "?";
 
-        var open = await CallAsync("apps.connections.open", _options.AppToken!, null, cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(_options.AppToken))
+        {
+            // HTTP deliveries only: the "connection" is the bot token; check it now and then so status tells the truth.
+            ready();
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromMinutes(5), Time, cancellationToken).ConfigureAwait(false);
+                await CallAsync("auth.test", _options.BotToken!, null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var open = await CallAsync("apps.connections.open", _options.AppToken, null, cancellationToken).ConfigureAwait(false);
         var url = open.Str("url");
         if (!Uri.TryCreate(url, UriKind.Absolute, out var socketUrl) || socketUrl.Scheme is not ("wss" or "ws"))
         {
@@ -154,6 +166,59 @@ public sealed partial class SlackAdapter : ChatAdapter<SlackOutgoingPost>, IDisp
                 default:
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// A delivery from Slack over HTTP (<see cref="SlackOptions.EventsPath"/>): the Events API's JSON
+    /// (<c>url_verification</c>, <c>event_callback</c>) or an interaction (form field <c>payload</c>). The
+    /// signature is checked first (v0, five-minute window); an unsigned, stale or altered request gets 401 and
+    /// changes nothing. Returns the status, content type and body to answer.
+    /// </summary>
+    public (int Status, string ContentType, string Body) HandleHttp(string? timestamp, string? signature, ReadOnlySpan<byte> body, string? contentType)
+    {
+        if (string.IsNullOrEmpty(_options.SigningSecret))
+        {
+            return (404, "text/plain", "Slack HTTP deliveries are not enabled (no SigningSecret).");
+        }
+
+        var verdict = new SlackRequestVerifier(_options.SigningSecret, Time).Verify(timestamp, signature, body);
+        if (verdict != SlackSignatureVerdict.Valid)
+        {
+            LogBadSignature(_logger, verdict);
+            return (401, "text/plain", verdict == SlackSignatureVerdict.Stale ? "The request is too old or too new." : "The request signature is missing or wrong.");
+        }
+
+        var text = System.Text.Encoding.UTF8.GetString(body);
+        JsonObject? json;
+        try
+        {
+            if (contentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                var payload = text.Split('&').Select(p => p.Split('=', 2)).FirstOrDefault(p => p.Length == 2 && p[0] == "payload");
+                json = payload is null ? null : JsonNode.Parse(Uri.UnescapeDataString(payload[1].Replace('+', ' ')), documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 64 }) as JsonObject;
+                OnInteraction(json);
+                return json is null ? (400, "text/plain", "The form has no JSON payload.") : (200, "text/plain", string.Empty);
+            }
+
+            json = JsonNode.Parse(text, documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 64 }) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            json = null;
+        }
+
+        switch (json.Str("type"))
+        {
+            case "url_verification" when json.Str("challenge") is { Length: <= 200 } challenge:
+                return (200, "text/plain", challenge);
+            case "event_callback":
+                OnEvent(json!["event"] as JsonObject);
+                return (200, "text/plain", string.Empty);
+            case null:
+                return (400, "text/plain", "The body is not the JSON Slack sends.");
+            default:
+                return (200, "text/plain", string.Empty);
         }
     }
 
@@ -285,6 +350,9 @@ public sealed partial class SlackAdapter : ChatAdapter<SlackOutgoingPost>, IDisp
 
     [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Slack: button pressed by {User} in {Channel}")]
     private static partial void LogButton(ILogger logger, string user, string channel);
+
+    [LoggerMessage(EventId = 3404, Level = LogLevel.Warning, Message = "Slack: refused an HTTP delivery: signature {Verdict}")]
+    private static partial void LogBadSignature(ILogger logger, SlackSignatureVerdict verdict);
 
     [LoggerMessage(EventId = 3403, Level = LogLevel.Debug, Message = "Slack: could not look up user {User}: {Reason}")]
     private static partial void LogUserLookup(ILogger logger, string user, string reason);

@@ -168,11 +168,21 @@ public sealed class ServerHost : IAsyncDisposable
             // Mattermost's interactive buttons call back here; each press carries a context signed by the adapter.
             app.MapPost(OpsRobot.Chat.Mattermost.MattermostOptions.ActionPath, async (HttpRequest request, CancellationToken ct) =>
             {
-                using var reader = new StreamReader(request.Body);
-                var buffer = new char[64 * 1024 + 1];
-                var read = await reader.ReadBlockAsync(buffer, ct);
-                var (status, json) = read > 64 * 1024 ? (413, """{"error":"The body is larger than 64 KiB."}""") : mattermost.HandleAction(new string(buffer, 0, read));
+                var body = await OpsRobot.Chat.Connected.ChatHttp.ReadCappedAsync(request.Body, 64 * 1024, ct);
+                var (status, json) = body is null ? (413, """{"error":"The body is larger than 64 KiB."}""") : mattermost.HandleAction(System.Text.Encoding.UTF8.GetString(body));
                 return Results.Content(json, "application/json", statusCode: status);
+            });
+        }
+
+        if (app.Services.GetService<OpsRobot.Chat.Slack.SlackAdapter>() is { } slack)
+        {
+            // Slack's Events API and interactivity over HTTP: answered only with a SigningSecret, each request's signature checked.
+            app.MapPost(OpsRobot.Chat.Slack.SlackOptions.EventsPath, async (HttpRequest request, CancellationToken ct) =>
+            {
+                var body = await OpsRobot.Chat.Connected.ChatHttp.ReadCappedAsync(request.Body, 1024 * 1024, ct);
+                var (status, type, text) = body is null ? (413, "text/plain", "The body is larger than 1 MiB.")
+                    : slack.HandleHttp(request.Headers["X-Slack-Request-Timestamp"], request.Headers["X-Slack-Signature"], body, request.ContentType);
+                return Results.Content(text, type, statusCode: status);
             });
         }
 
