@@ -54,7 +54,9 @@ public static class MessageSplitter
                 var open = block.FenceOpen!;
                 var close = block.FenceClose!;
                 var body = block.Text[(open.Length + 1)..^(close.Length + 1)];
-                foreach (var piece in Cut(body, limit - open.Length - close.Length - 2))
+                // A fence as long as the limit (code full of backtick runs) would leave no room: the pieces then
+                // run a little over rather than the message being lost.
+                foreach (var piece in Cut(body, Math.Max(limit - open.Length - close.Length - 2, 16)))
                 {
                     Add($"{open}\n{piece}\n{close}");
                 }

@@ -159,4 +159,16 @@ public sealed class RenderingTests
         markdown.ShouldBe("Deploy 12 needs approval.\n\n**Approve**: `!approve 12` · **Deny**: `!deny 12`\n\n[graph](https://grafana.test/g.png)");
         irc.ShouldBe(["Deploy 12 needs approval.", "Approve: `!approve 12` · Deny: `!deny 12`", "[graph](https://grafana.test/g.png)"]);
     }
+
+    [Fact]
+    public void Split_CodeFullOfBacktickRuns_StillRendersEverything()
+    {
+        var code = string.Join('\n', Enumerable.Range(0, 50).Select(i => new string('`', 40) + i));
+
+        // The fence is 41 backticks: with a 64-character limit there is no room left for the code between two fences.
+        var posts = MattermostRenderer.Render(new OutgoingMessage(Core.Text.Markdown.CodeBlock(code)), 64, null);
+
+        var digits = string.Concat(posts.SelectMany(p => p.Message).Where(char.IsAsciiDigit));
+        digits.ShouldBe(string.Concat(Enumerable.Range(0, 50)));
+    }
 }
