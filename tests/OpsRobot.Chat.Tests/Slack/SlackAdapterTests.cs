@@ -98,10 +98,10 @@ public sealed class SlackAdapterTests
         // "one" is handled but its acknowledgement is lost with the connection: Slack delivers it again.
         await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!echo one", "1700000004.000100"), loseAck: true);
         (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("one");
+        slack.RefuseConnections = true;
         slack.Drop();
 
         // While the robot is away, a later message (an execution's result) is queued, not lost.
-        slack.RefuseConnections = true;
         await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
         var sender = new ChatAdapterReplySender(adapter);
         (await sender.SendAsync("slack", new ChatRoom("C0OPS", "C0OPS", false), new OutgoingMessage("said while away"), CancellationToken.None)).ShouldBeTrue();
