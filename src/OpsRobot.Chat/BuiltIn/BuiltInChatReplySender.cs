@@ -26,7 +26,7 @@ public sealed class BuiltInChatReplySender(IRoomStore rooms, RoomFeed feed, IOpt
         }
 
         var said = await rooms.AppendAsync(
-            new NewMessage(roomId, AuthorKind.Robot, null, robot.Value.RobotName, message.Text, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            new NewMessage(roomId, AuthorKind.Robot, null, robot.Value.RobotName, Rendering.MessageFallback.Markdown(message), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         feed.Publish(said, await rooms.GetMemberIdsAsync(roomId, cancellationToken).ConfigureAwait(false));
         return true;
     }

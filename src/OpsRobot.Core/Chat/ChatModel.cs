@@ -42,6 +42,43 @@ public sealed record OutgoingMessage(string Text)
     /// acknowledgement.
     /// </summary>
     public Action? Delivered { get; init; }
+
+    /// <summary>
+    /// Buttons under the message, each standing for a chat command. Platforms with interactive buttons show
+    /// them; the others show the command as a hint (<c>!approve 12</c>) that a person can type.
+    /// </summary>
+    public IReadOnlyList<ChatButton> Buttons { get; init; } = [];
+
+    /// <summary>Links and images shown with the message (an image inline where the platform can, a link otherwise).</summary>
+    public IReadOnlyList<ChatAttachment> Attachments { get; init; } = [];
+}
+
+/// <summary>How a button looks, where the platform lets us choose.</summary>
+public enum ChatButtonStyle
+{
+    Default,
+    Primary,
+    Danger,
+}
+
+/// <summary>
+/// A button that stands for a chat command: pressing it is the same as the pressing user typing
+/// <see cref="Command"/> in the room (and thread) the message is in, with that user's rights.
+/// </summary>
+/// <param name="Label">The text on the button.</param>
+/// <param name="Command">The full chat command, prefix included (<c>!approve 12</c>).</param>
+public sealed record ChatButton(string Label, string Command)
+{
+    public ChatButtonStyle Style { get; init; }
+}
+
+/// <summary>A link or an image shown with a message.</summary>
+/// <param name="Title">What the link says, or the image's alternative text.</param>
+/// <param name="Url">An absolute http(s) address.</param>
+public sealed record ChatAttachment(string Title, Uri Url)
+{
+    /// <summary>True when <see cref="Url"/> is an image the platform may show inline.</summary>
+    public bool IsImage { get; init; }
 }
 
 /// <summary>
