@@ -126,11 +126,11 @@ public sealed partial class AuditLog(IAuditStore store, TimeProvider time) : IDi
         return ApiKeyPattern().Replace(masked, "opsr_********");
     }
 
-    [GeneratedRegex(@"(?<key>\b[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|credential)s?)(?<sep>\s*[=:]\s*)(?<value>""[^""]*""|'[^']*'|\S+)",
+    [GeneratedRegex(@"(?<key>\b[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|credential)s?)(?<sep>\s*[=:]\s*)(?<value>""[^""]*""|'[^']*'|[^\s'""]+)",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
     private static partial Regex SecretPairPattern();
 
-    [GeneratedRegex(@"\bBearer\s+\S+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    [GeneratedRegex(@"\bBearer\s+[^\s'""]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
     private static partial Regex BearerPattern();
 
     [GeneratedRegex(@"\bopsr_[A-Za-z0-9_-]{8,}", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
