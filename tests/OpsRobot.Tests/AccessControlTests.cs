@@ -330,6 +330,23 @@ public sealed class AccessControlTests : IAsyncLifetime
         (await _world.ShellAsync("dave", "ops", "restart search")).ShouldContain("restarted");
     }
 
+    [Fact]
+    public async Task RolesDefinedInChat_ApplyAtOnce_AndDeletingOneTakesItBack()
+    {
+        var defined = await _world.ShellAsync("admin", "ops", "role define loginer action.execute:ops.login alias.run:ops.login", "role grant carol loginer");
+        var used = await _world.ShellAsync("carol", "ops", "login with abc");
+        var deleted = await _world.ShellAsync("admin", "ops", "role delete loginer");
+        var after = await _world.ShellAsync("carol", "ops", "login with abc");
+        var builtIn = await _world.ShellAsync("admin", "ops", "role define viewer *");
+
+        defined.ShouldContain("Role `loginer` now grants: `action.execute on ops.login`, `alias.run on ops.login`.");
+        defined.ShouldContain("carol now has the role `loginer`.");
+        used.ShouldContain("logged in");
+        deleted.ShouldContain("deleted");
+        after.ShouldContain("You need `alias.run` on `ops.login`");
+        builtIn.ShouldContain("built-in role");
+    }
+
     private async Task<string> CodeSentToAsync(string user)
     {
         var services = _world.Server.Host.App.Services;

@@ -14,7 +14,19 @@ namespace OpsRobot.Core.BuiltIn;
 /// </summary>
 public sealed class RoleCommand(AccessService access, IUserStore users) : IRobotCommand
 {
-    public CommandInfo Info { get; } = new("core", "role", "role [list | show ROLE | grant USER ROLE | revoke USER ROLE | of USER]", "List roles, or give and take them.") { Permission = Permissions.RoleView };
+    /// <summary><c>action.execute:deploy.*,nagios.ack</c>; without resources, all (<c>*</c>).</summary>
+    private static Grant ParseGrant(string word)
+    {
+        var colon = word.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0
+            ? new Grant(word, ["*"])
+            : new Grant(word[..colon], word[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    public CommandInfo Info { get; } = new("core", "role",
+        "role [list | show ROLE | of USER | grant USER ROLE | revoke USER ROLE | define ROLE PERMISSION[:RESOURCE,…]… | delete ROLE]",
+        "List roles, give and take them, or define roles kept in the store.")
+    { Permission = Permissions.RoleView };
 
     public async ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
     {
@@ -42,6 +54,14 @@ public sealed class RoleCommand(AccessService access, IUserStore users) : IRobot
                 case ["grant", var userName, var roleName]:
                     await access.AssignRoleAsync(principal, userName, roleName, cancellationToken).ConfigureAwait(false);
                     return new OutgoingMessage($"{userName} now has the role {Markdown.Code(roleName)}.");
+                case ["define", var roleName, .. var grantWords] when grantWords.Length > 0:
+                    var grants = grantWords.Select(ParseGrant).ToList();
+                    await access.SaveRoleAsync(principal, new Role(roleName, $"Defined in chat by {principal.Name}", grants, RoleOrigin.Store), cancellationToken).ConfigureAwait(false);
+                    return new OutgoingMessage($"Role {Markdown.Code(roleName)} now grants: {string.Join(", ", grants.Select(g => Markdown.Code(g.ToString())))}.");
+                case ["delete", var roleName]:
+                    return new OutgoingMessage(await access.DeleteRoleAsync(principal, roleName, cancellationToken).ConfigureAwait(false)
+                        ? $"Role {Markdown.Code(roleName)} deleted, and taken from everyone who had it."
+                        : $"There is no role {Markdown.Code(roleName)} in the store.");
                 case ["revoke", var userName, var roleName]:
                     return new OutgoingMessage(await access.UnassignRoleAsync(principal, userName, roleName, cancellationToken).ConfigureAwait(false)
                         ? $"{userName} no longer has the role {Markdown.Code(roleName)}."
