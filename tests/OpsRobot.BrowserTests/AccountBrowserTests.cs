@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using OpsRobot.Core.Chat;
@@ -48,7 +49,7 @@ public sealed class AccountBrowserTests(Browser browser) : IClassFixture<Browser
 
         await page.GetByTestId("link-code-button").ClickAsync();
         var codeNode = page.GetByTestId("link-code");
-        await Assertions.Expect(codeNode).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d{6}$"), new() { Timeout = Ms(Timeout) });
+        await Assertions.Expect(codeNode).ToHaveTextAsync(new Regex(@"^\d{6}$"), new() { Timeout = Ms(Timeout) });
         var code = await codeNode.TextContentAsync();
         await Assertions.Expect(page.GetByTestId("link-say")).ToHaveTextAsync($"!link {code}");
         await Assertions.Expect(page.GetByTestId("link-expires")).Not.ToBeEmptyAsync();
@@ -79,6 +80,18 @@ public sealed class AccountBrowserTests(Browser browser) : IClassFixture<Browser
         await Assertions.Expect(panel).ToBeHiddenAsync(new() { Timeout = Ms(Timeout) });
         await Assertions.Expect(page.GetByTestId("account-button")).ToBeFocusedAsync();
         await Assertions.Expect(page.GetByTestId("account-button")).ToHaveAttributeAsync("aria-expanded", "false");
+
+        // Closed, it stops polling: no call for longer than two polling intervals.
+        var calls = 0;
+        page.Request += (_, r) =>
+        {
+            if (r.Url.Contains("/api/v1/me/", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref calls);
+            }
+        };
+        await page.WaitForTimeoutAsync(9000);
+        Volatile.Read(ref calls).ShouldBe(0);
     }
 
     [Fact]
@@ -122,6 +135,10 @@ public sealed class AccountBrowserTests(Browser browser) : IClassFixture<Browser
 
         await page.GetByTestId("account-close").ClickAsync();
         await Assertions.Expect(robotSays.Filter(new() { HasTextString = "release-7-is-live" })).ToBeVisibleAsync(new() { Timeout = Ms(Timeout) });
+
+        // The panel's helpers leave the chat's own rendering alone: messages still carry their time of day.
+        await Assertions.Expect(page.Locator("[data-testid=message] time.msg-time").First)
+            .ToHaveTextAsync(new Regex(@"^\d{2}:\d{2}$"));
     }
 
     [Fact]

@@ -1471,6 +1471,7 @@
   const account = {
     timer: 0,
     gen: 0, // bumped on every open and close: answers for an earlier opening are dropped
+    seq: 0, // bumped on every refresh: only the newest one renders and schedules the next
     accessKey: "",
     sudoKey: "",
     confirming: new Set(),
@@ -1528,9 +1529,11 @@
   /** Loads the access summary and the sudo requests, then schedules the next poll while the panel stays open. */
   async function refreshAccount() {
     const gen = account.gen;
+    const seq = ++account.seq;
     clearTimeout(account.timer);
     const results = await Promise.allSettled([api("GET", "/me/access"), api("GET", "/me/elevations")]);
-    if (gen !== account.gen || !isAccountOpen()) return;
+    // A later refresh (after a confirmation, say) supersedes this one and keeps the only polling timer.
+    if (gen !== account.gen || seq !== account.seq || !isAccountOpen()) return;
     const [access, elevations] = results;
     const errors = [];
     if (access.status === "fulfilled") renderAccess(access.value || {});
@@ -1544,16 +1547,16 @@
   }
 
   /** A date and time for people: "14:35", or "21 Nov 14:35" when it is not today. */
-  function when(value) {
+  function accountWhen(value) {
     const d = parseDate(value);
     if (!d) return "";
     if (sameDay(d, new Date())) return hhmm(d);
     return `${d.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" })} ${hhmm(d)}`;
   }
 
-  function timeNode(value, attrs) {
+  function accountTime(value, attrs) {
     const d = parseDate(value);
-    return h("time", { ...attrs, datetime: d ? d.toISOString() : null, title: d ? d.toLocaleString() : null, text: when(value) || "unknown" });
+    return h("time", { ...attrs, datetime: d ? d.toISOString() : null, title: d ? d.toLocaleString() : null, text: accountWhen(value) || "unknown" });
   }
 
   function renderAccess(access) {
@@ -1582,7 +1585,7 @@
     el.accessElevation.dataset.open = String(!!until);
     el.accessElevation.replaceChildren(
       ...(until
-        ? [h("span", { class: "chip chip-warn", text: "Open" }), " until ", timeNode(access.elevationUntil, { "data-testid": "elevation-until" })]
+        ? [h("span", { class: "chip chip-warn", text: "Open" }), " until ", accountTime(access.elevationUntil, { "data-testid": "elevation-until" })]
         : [h("span", { class: "muted", text: "None open" })]),
     );
 
@@ -1602,7 +1605,7 @@
           h("span", { class: "chip", text: i.platform }),
           h("code", { class: "identity-id", text: i.platformUserId }),
           shown ? h("span", { class: "identity-name", text: shown }) : null,
-          i.linkedAt ? h("span", { class: "muted identity-when" }, "linked ", timeNode(i.linkedAt)) : null,
+          i.linkedAt ? h("span", { class: "muted identity-when" }, "linked ", accountTime(i.linkedAt)) : null,
         ),
       );
     }
@@ -1650,8 +1653,16 @@
     });
     el.linkCodeResult.replaceChildren(
       h("p", { class: "link-code-value", "data-testid": "link-code", text: code }),
-      h("p", { class: "account-text" }, "Say ", line, " to the robot on the chat system you want to link (in a direct message, ", h("code", { text: say.slice(1) }), " is enough). ", copy, " ", copied),
-      h("p", { class: "muted" }, "Works once, until ", timeNode(expiresAt, { "data-testid": "link-expires" }), "."),
+      h("div", { class: "link-row" }, h("span", { text: "Say" }), line, copy, copied),
+      h(
+        "p",
+        { class: "muted" },
+        "to the robot on the chat system you want to link (in a direct message to it, ",
+        h("code", { text: say.slice(1) }),
+        " is enough). Works once, until ",
+        accountTime(expiresAt, { "data-testid": "link-expires" }),
+        ".",
+      ),
     );
   }
 
@@ -1700,7 +1711,7 @@
           "div",
           { class: "sudo-main" },
           h("code", { class: "sudo-command", "data-testid": "sudo-command", text: r.command }),
-          h("div", { class: "muted sudo-meta" }, `#${r.id} · in `, h("span", { "data-testid": "sudo-room", text: place }), " · expires ", timeNode(r.expiresAt)),
+          h("div", { class: "muted sudo-meta" }, `#${r.id} · in `, h("span", { "data-testid": "sudo-room", text: place }), " · expires ", accountTime(r.expiresAt)),
         ),
         h("button", {
           type: "button",
