@@ -148,7 +148,7 @@ internal static class AccessEndpoints
             ? null
             : await WebChatEndpoints.CurrentUserAsync(http, users, ct);
 
-    private static async Task<IResult> LinkCodeAsync(HttpContext http, IUserStore users, AccessService access, CancellationToken ct)
+    private static async Task<IResult> LinkCodeAsync(HttpContext http, IUserStore users, AccessService access, Microsoft.Extensions.Options.IOptions<RobotOptions> robot, CancellationToken ct)
     {
         if (await ConsoleUserAsync(http, users, ct) is not { } user)
         {
@@ -156,7 +156,7 @@ internal static class AccessEndpoints
         }
 
         var (code, expires) = await access.CreateLinkCodeAsync(user, ct);
-        return Results.Ok(new { code, expiresAt = expires, say = $"link {code}" });
+        return Results.Ok(new { code, expiresAt = expires, say = $"{robot.Value.CommandPrefix}link {code}" });
     }
 
     private static async Task<IResult> PendingElevationsAsync(HttpContext http, IUserStore users, AccessService access, CancellationToken ct)
@@ -170,7 +170,7 @@ internal static class AccessEndpoints
         return Results.Ok(pending.Select(p => new { p.Id, command = AuditLog.MaskSecrets(p.Command), p.Platform, room = p.RoomName, p.ExpiresAt }));
     }
 
-    private static async Task<IResult> ConfirmElevationAsync(long id, HttpContext http, IUserStore users, AccessService access, Robot robot, IChatReplySender sender, CancellationToken ct)
+    private static async Task<IResult> ConfirmElevationAsync(long id, HttpContext http, IUserStore users, AccessService access, Robot robot, IChatReplySender sender, TimeProvider time, CancellationToken ct)
     {
         if (await ConsoleUserAsync(http, users, ct) is not { } user)
         {
@@ -188,7 +188,7 @@ internal static class AccessEndpoints
         var room = new ChatRoom(pending.RoomId, pending.RoomName, pending.RoomIsDirect);
         var identities = await access.IdentitiesOfAsync(user.Id, ct);
         var platformId = identities.FirstOrDefault(i => i.Platform == pending.Platform)?.PlatformUserId ?? user.Id.ToString(CultureInfo.InvariantCulture);
-        var message = new IncomingMessage(pending.Platform, room, new ChatUser(platformId, user.Name), pending.Command, DateTimeOffset.FromUnixTimeMilliseconds(0))
+        var message = new IncomingMessage(pending.Platform, room, new ChatUser(platformId, user.Name), pending.Command, time.GetUtcNow())
         {
             ThreadId = pending.ThreadId,
             AuthenticatedUserId = Chat.BuiltIn.BuiltInChatReplySender.Platforms.Contains(pending.Platform) ? user.Id : null,

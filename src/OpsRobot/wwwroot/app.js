@@ -1626,8 +1626,8 @@
       if (gen !== account.gen) return;
       const code = answer && typeof answer.code === "string" ? answer.code : "";
       if (!/^\d{4,12}$/.test(code)) throw new ApiError(500, "The server answered without a usable code. Try again.");
-      // The server's "say" is the command without the chat prefix; in a room the robot needs the prefix.
-      const say = `!${typeof answer.say === "string" && answer.say.trim() ? answer.say.trim() : `link ${code}`}`;
+      // The server's "say" is the whole line to type, with the server's command prefix.
+      const say = typeof answer.say === "string" && answer.say.trim() ? answer.say.trim() : `!link ${code}`;
       renderLinkCode(code, say, answer.expiresAt);
       el.linkCodeButton.textContent = "Get a new code";
     } catch (e) {
