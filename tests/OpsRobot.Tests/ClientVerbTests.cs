@@ -288,7 +288,7 @@ public sealed class ClientVerbTests : IAsyncLifetime
                 await kill.WaitForExitAsync();
             }
 
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
             process.ExitCode.ShouldBe(130);
             (await stderr).ShouldBe($"execution {id} still runs; cancel it with: opsrobot execution cancel {id}\n");
