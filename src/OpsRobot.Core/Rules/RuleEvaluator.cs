@@ -7,6 +7,12 @@ namespace OpsRobot.Core.Rules;
 /// <summary>Why a rule did not match: the first criterion that did not hold, the values it compared, and the reason.</summary>
 public sealed record CriterionFailure(Criterion Criterion, JsonNode? Value, JsonNode? Pattern, string Reason)
 {
+    /// <summary>The payload value in JSON, shortened for a message.</summary>
+    public string ValueText => PyValues.Short(Value);
+
+    /// <summary>The rendered pattern in JSON, shortened for a message.</summary>
+    public string PatternText => PyValues.Short(Pattern);
+
     public override string ToString() =>
         $"criterion {Criterion.Key} ({Criterion.WrittenType}) did not hold: {Reason} (value: {PyValues.Short(Value)}, pattern: {PyValues.Short(Pattern)})";
 }
