@@ -21,6 +21,8 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IUserStore, SqliteUserStore>();
         services.TryAddSingleton<IRoomStore, SqliteRoomStore>();
         services.TryAddSingleton<IExecutionStore, SqliteExecutionStore>();
+        services.TryAddSingleton<Core.Events.IEventStore, SqliteEventStore>();
+        services.TryAddSingleton<Core.Datastore.IKeyValueStore, SqliteKeyValueStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());
         return services;
     }
