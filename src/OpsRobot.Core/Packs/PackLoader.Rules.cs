@@ -85,9 +85,16 @@ public sealed partial class PackLoader
                 if (BuiltInTriggers.Find(written) is { } builtIn)
                 {
                     triggerType = builtIn.Ref;
-                    foreach (var problem in TriggerType.Check(builtIn.Parameters, triggerParameters, "trigger parameter"))
+                    var problems = TriggerType.Check(builtIn.Parameters, triggerParameters, "trigger parameter");
+                    foreach (var problem in problems)
                     {
                         t.Error(t.Node("parameters") ?? t.Node("type"), problem);
+                    }
+
+                    if (problems.Count == 0 && Sensors.TimerSchedules.IsTimer(builtIn.Ref)
+                        && Sensors.TimerSchedules.TryCreate(builtIn.Ref, triggerParameters, DateTimeOffset.UnixEpoch, out var timerError) is null)
+                    {
+                        t.Error(t.Node("parameters") ?? t.Node("type"), $"the timer's schedule is not valid: {timerError}");
                     }
                 }
                 else if (!written.Contains('.', StringComparison.Ordinal) || written.StartsWith('.') || written.EndsWith('.'))
