@@ -49,6 +49,7 @@ internal static class Program
         PackVerbs.Add(root, packs);
         Cli.Client.ClientVerbs.Add(root);
         RuleVerbs.Add(root);
+        Cli.Client.KvVerbs.Add(root);
 
         Dictionary<string, string?> Settings(ParseResult r)
         {

@@ -80,6 +80,7 @@ internal static partial class Composition
             o.Path = Path.Combine(paths.DataDir, o.Path);
         });
         services.AddOpsRobotBuiltInChat();
+        services.AddOpsRobotDatastore(configuration, paths);
         return services;
     }
 
@@ -111,6 +112,7 @@ internal static partial class Composition
             throw new StartupException($"Cannot open the database {database.FilePath}: {ex.Message} If the file is damaged, restore it from a backup or move it aside to start afresh.", ex);
         }
 
+        RulesHosting.PrepareDatastore(services, logger);
         var packs = services.GetRequiredService<PackCatalog>().Load(paths.PacksDir);
         foreach (var error in packs.Errors)
         {

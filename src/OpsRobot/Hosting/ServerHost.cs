@@ -95,6 +95,7 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(settings.SignIn);
         builder.Services.AddSingleton<Accounts>();
         builder.Services.AddSingleton<IStatusSource, WebChatStatus>();
+        builder.Services.AddOpsRobotRulesHosting(builder.Configuration);
         var watch = new PackWatchSettings();
         builder.Configuration.GetSection("OpsRobot:Packs").Bind(watch);
         builder.Services.AddSingleton(watch);
@@ -145,7 +146,7 @@ public sealed class ServerHost : IAsyncDisposable
             headers["Referrer-Policy"] = "no-referrer";
             await next(context);
         });
-        app.UseMiddleware<JsonOnlyMiddleware>();
+        app.UseWhen(WebhookEndpoints.JsonOnlyApplies, b => b.UseMiddleware<JsonOnlyMiddleware>());
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseDefaultFiles();
         app.UseStaticFiles(new StaticFileOptions
@@ -160,6 +161,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapWebChatStream();
         app.MapCatalogApi();
         app.MapExecutionApi();
+        app.MapOpsRobotRulesApi();
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
         {
