@@ -245,3 +245,43 @@ public sealed partial class DatastoreService(
     [LoggerMessage(EventId = 1553, Level = LogLevel.Warning, Message = "The change of datastore key {Key} was made but not announced as an event: {Reason}")]
     private static partial void LogAnnounceFailed(ILogger logger, string key, string reason);
 }
+
+/// <summary>Removes expired keys from the store every hour (reads ignore them already; this reclaims the space).</summary>
+public sealed partial class DatastoreJanitor(DatastoreService datastore, TimeProvider time, ILogger<DatastoreJanitor> logger) : Microsoft.Extensions.Hosting.BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var purged = await datastore.PurgeExpiredAsync(stoppingToken).ConfigureAwait(false);
+                    if (purged > 0)
+                    {
+                        LogPurged(logger, purged);
+                    }
+                }
+                catch (Storage.StoreUnavailableException ex)
+                {
+                    LogFailed(logger, ex.Message);
+                }
+
+                await Task.Delay(Interval, time, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    [LoggerMessage(EventId = 1554, Level = LogLevel.Information, Message = "Purged {Count} expired datastore key(s)")]
+    private static partial void LogPurged(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1555, Level = LogLevel.Warning, Message = "Could not purge expired datastore keys, will retry: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason);
+}

@@ -36,9 +36,11 @@ public sealed record TriggerType(string Ref, string Description, IReadOnlyList<T
         var problems = new List<string>();
         foreach (var field in fields)
         {
-            if (!obj.TryGetPropertyValue(field.Name, out var value) || value is null)
+            var present = obj.TryGetPropertyValue(field.Name, out var value);
+            if (value is null)
             {
-                if (field.Required)
+                // A field of any kind may be null (an empty webhook body); others must have a value when required.
+                if (field.Required && (!present || field.Kind != FieldKind.Any))
                 {
                     problems.Add($"{what} '{field.Name}' is required ({field.Description})");
                 }

@@ -44,10 +44,14 @@ public static class RulesServiceCollectionExtensions
         services.AddOpsRobotEventsAndDatastore();
         services.TryAddSingleton<RuleEngine>();
         services.TryAddSingleton<TimerSensor>();
+        services.TryAddSingleton<ChatMessageSensor>();
+        services.TryAddSingleton<IChatMessageObserver>(sp => sp.GetRequiredService<ChatMessageSensor>());
         services.AddHostedService(sp => sp.GetRequiredService<RuleEngine>());
         services.AddHostedService(sp => sp.GetRequiredService<TimerSensor>());
+        services.AddHostedService(sp => sp.GetRequiredService<ChatMessageSensor>());
         services.AddHostedService<ExecutionFinishedSensor>();
         services.AddHostedService<SensorHost>();
+        services.AddHostedService<DatastoreJanitor>();
         return services;
     }
 

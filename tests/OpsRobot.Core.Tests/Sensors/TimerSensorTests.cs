@@ -3,6 +3,7 @@ using OpsRobot.Core.Events;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Sensors;
 using OpsRobot.Core.Templates;
+using OpsRobot.Core.Tests.Support;
 using OpsRobot.Testing;
 
 namespace OpsRobot.Core.Tests.Sensors;
@@ -84,36 +85,5 @@ public sealed class TimerSensorTests : IDisposable
         var result = new PackLoader(new OpsRobot.Core.Actions.RunnerCatalog([]), new TemplateRenderer()).LoadAll(_dir.Combine("packs"));
 
         result.Errors.ShouldContain(e => e.Message.Contains("the timer's schedule is not valid", StringComparison.Ordinal));
-    }
-
-    /// <summary>Keeps appended events in memory: enough for a sensor, which only appends.</summary>
-    private sealed class MemoryEventStore : IEventStore
-    {
-        public List<EventRecord> Events { get; } = [];
-
-        public Task<EventRecord> AppendAsync(EventRecord record, CancellationToken cancellationToken)
-        {
-            var stored = record with { Id = Events.Count + 1 };
-            Events.Add(stored);
-            return Task.FromResult(stored);
-        }
-
-        public Task<EventRecord?> GetAsync(long id, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<EventRecord>> ListAsync(EventQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<EventRecord>> ListPendingAsync(long afterId, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> MarkProcessedAsync(long id, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<EnforcementRecord?> TryBeginEnforcementAsync(EnforcementRecord enforcement, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task CompleteEnforcementAsync(long id, EnforcementStatus status, long? executionId, string? reason, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<EnforcementRecord>> ListEnforcementsAsync(EnforcementQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<int> FailStartingEnforcementsAsync(string reason, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<int> PurgeProcessedAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }
