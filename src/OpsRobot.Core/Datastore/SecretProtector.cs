@@ -24,7 +24,9 @@ public sealed class AesGcmSecretProtector : ISecretProtector, IDisposable
     private const int TagSize = 16;
     private const string KeyHeader = "opsrobot-datastore-key-v1 ";
 
-    private readonly AesGcm _aes;
+    // The key, not an AesGcm: an AesGcm instance must not be used by two threads at once (concurrent webhooks
+    // decrypting their secret did exactly that), and one per operation costs little next to a database read.
+    private readonly byte[] _key;
 
     public AesGcmSecretProtector(byte[] key)
     {
@@ -34,7 +36,7 @@ public sealed class AesGcmSecretProtector : ISecretProtector, IDisposable
             throw new ArgumentException("The datastore key must be 32 bytes (AES-256).", nameof(key));
         }
 
-        _aes = new AesGcm(key, TagSize);
+        _key = (byte[])key.Clone();
     }
 
     /// <summary>Reads the key file, or creates it (mode 0600, 32 random bytes) when it does not exist.</summary>
@@ -114,7 +116,8 @@ public sealed class AesGcmSecretProtector : ISecretProtector, IDisposable
         var output = new byte[NonceSize + TagSize + plain.Length];
         var nonce = output.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        _aes.Encrypt(nonce, plain, output.AsSpan(NonceSize + TagSize), output.AsSpan(NonceSize, TagSize), Encoding.UTF8.GetBytes(context));
+        using var aes = new AesGcm(_key, TagSize);
+        aes.Encrypt(nonce, plain, output.AsSpan(NonceSize + TagSize), output.AsSpan(NonceSize, TagSize), Encoding.UTF8.GetBytes(context));
         return Prefix + Convert.ToBase64String(output);
     }
 
@@ -136,7 +139,8 @@ public sealed class AesGcmSecretProtector : ISecretProtector, IDisposable
             }
 
             var plain = new byte[data.Length - NonceSize - TagSize];
-            _aes.Decrypt(data.AsSpan(0, NonceSize), data.AsSpan(NonceSize + TagSize), data.AsSpan(NonceSize, TagSize), plain, Encoding.UTF8.GetBytes(context));
+            using var aes = new AesGcm(_key, TagSize);
+            aes.Decrypt(data.AsSpan(0, NonceSize), data.AsSpan(NonceSize + TagSize), data.AsSpan(NonceSize, TagSize), plain, Encoding.UTF8.GetBytes(context));
             return Encoding.UTF8.GetString(plain);
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException)
@@ -145,5 +149,5 @@ public sealed class AesGcmSecretProtector : ISecretProtector, IDisposable
         }
     }
 
-    public void Dispose() => _aes.Dispose();
+    public void Dispose() => CryptographicOperations.ZeroMemory(_key);
 }

@@ -98,7 +98,17 @@ internal static partial class WebhookEndpoints
             var signature = http.Request.Headers[SignatureHeader].ToString() is { Length: > 0 } s ? s : http.Request.Headers[GitHubSignatureHeader].ToString();
             foreach (var key in secretKeys)
             {
-                var secret = await datastore.GetClearValueAsync(KeyValueScope.System, string.Empty, key, ct);
+                string? secret;
+                try
+                {
+                    secret = await datastore.GetClearValueAsync(KeyValueScope.System, string.Empty, key, ct);
+                }
+                catch (DatastoreException ex)
+                {
+                    LogSecretUnreadable(logger, name, key, ex.Message);
+                    continue;
+                }
+
                 if (secret is null)
                 {
                     LogSecretMissing(logger, name, key);
@@ -232,6 +242,9 @@ internal static partial class WebhookEndpoints
 
     [LoggerMessage(EventId = 6500, Level = LogLevel.Error, Message = "Webhook {Webhook} names secret_key {Key}, which is not set in the system datastore; its deliveries are refused")]
     private static partial void LogSecretMissing(ILogger logger, string webhook, string key);
+
+    [LoggerMessage(EventId = 6502, Level = LogLevel.Error, Message = "Webhook {Webhook}: the secret in {Key} cannot be read ({Reason}); its deliveries are refused")]
+    private static partial void LogSecretUnreadable(ILogger logger, string webhook, string key, string reason);
 
     [LoggerMessage(EventId = 6501, Level = LogLevel.Warning, Message = "Webhook {Webhook} refused a delivery from {Address}: missing or wrong signature")]
     private static partial void LogRefused(ILogger logger, string webhook, string address);

@@ -116,6 +116,21 @@ public sealed class DatastoreTests : IAsyncLifetime
         Should.Throw<DatastoreException>(() => second.Unprotect(first.Protect("x", "ctx"), "other-ctx"));
     }
 
+    [Fact]
+    public async Task Protector_UsedByManyThreadsAtOnce_NeverFails()
+    {
+        var cipher = _protector.Protect("webhook-secret", "system//hook");
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                _protector.Unprotect(cipher, "system//hook").ShouldBe("webhook-secret");
+                _protector.Unprotect(_protector.Protect("x", "c"), "c").ShouldBe("x");
+            }
+        })));
+    }
+
     [Theory]
     [InlineData("not a key file")]
     [InlineData("opsrobot-datastore-key-v1 !!!")]
