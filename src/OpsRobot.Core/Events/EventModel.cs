@@ -125,6 +125,12 @@ public interface IEventStore
     /// <summary>Records how an enforcement ended; <paramref name="reason"/> is the error when it failed.</summary>
     Task CompleteEnforcementAsync(long id, EnforcementStatus status, long? executionId, string? reason, DateTimeOffset at, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes an enforcement still <see cref="EnforcementStatus.Starting"/>: for when it is certain that nothing was
+    /// started (OpsRobot is stopping), so the event, left pending, fires the rule at the next start.
+    /// </summary>
+    Task DeleteStartingEnforcementAsync(long id, CancellationToken cancellationToken);
+
     /// <summary>Newest first.</summary>
     Task<IReadOnlyList<EnforcementRecord>> ListEnforcementsAsync(EnforcementQuery query, CancellationToken cancellationToken);
 

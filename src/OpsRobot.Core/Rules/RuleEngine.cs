@@ -185,11 +185,17 @@ public sealed partial class RuleEngine(
             await store.CompleteEnforcementAsync(enforcement.Id, EnforcementStatus.Started, executionId, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             LogFired(logger, rule.Ref, e.Id, rule.ActionRef, executionId);
         }
-        catch (Exception ex) when (ex is ExecutionRequestException or ObjectDisposedException)
+        catch (ExecutionRequestException ex)
         {
-            var error = ex is ObjectDisposedException ? "OpsRobot was stopping, so the action was not started." : ex.Message;
-            await store.CompleteEnforcementAsync(enforcement.Id, EnforcementStatus.Failed, null, error, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            LogEnforcementFailed(logger, rule.Ref, e.Id, error);
+            await store.CompleteEnforcementAsync(enforcement.Id, EnforcementStatus.Failed, null, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            LogEnforcementFailed(logger, rule.Ref, e.Id, ex.Message);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            // The execution service is stopping and stored nothing: undo the enforcement and stop here, leaving the
+            // event pending, so the rule fires at the next start instead of being recorded as failed.
+            await store.DeleteStartingEnforcementAsync(enforcement.Id, CancellationToken.None).ConfigureAwait(false);
+            throw new OperationCanceledException("OpsRobot is stopping; the event stays pending.", ex);
         }
     }
 

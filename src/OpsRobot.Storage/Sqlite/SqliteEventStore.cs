@@ -116,6 +116,10 @@ public sealed class SqliteEventStore(SqliteDatabase database) : SqliteStoreBase(
             "UPDATE rule_enforcements SET status = @status, execution_id = @executionId, error = @reason, updated_at = @at WHERE id = @id",
             new { id, status = Wire(status), executionId, reason, at = ToUnixMs(at) }, cancellationToken: cancellationToken)).ConfigureAwait(false), cancellationToken);
 
+    public Task DeleteStartingEnforcementAsync(long id, CancellationToken cancellationToken) =>
+        WithConnectionAsync(c => c.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM rule_enforcements WHERE id = @id AND status = 'starting'", new { id }, cancellationToken: cancellationToken)), cancellationToken);
+
     public Task<IReadOnlyList<EnforcementRecord>> ListEnforcementsAsync(EnforcementQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -41,6 +41,8 @@ internal sealed class MemoryEventStore : IEventStore
 
     public Task CompleteEnforcementAsync(long id, EnforcementStatus status, long? executionId, string? reason, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    public Task DeleteStartingEnforcementAsync(long id, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     public Task<IReadOnlyList<EnforcementRecord>> ListEnforcementsAsync(EnforcementQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task<int> FailStartingEnforcementsAsync(string reason, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();

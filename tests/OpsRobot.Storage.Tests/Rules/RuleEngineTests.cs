@@ -189,6 +189,27 @@ public sealed class RuleEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Drain_ExecutionServiceStopping_LeavesTheEventPendingAndFiresAfterRestart()
+    {
+        var e = await WebhookAsync("monitor", """{"state": "DOWN", "host": "db1"}""");
+        await _executions.DisposeAsync();
+
+        await Should.ThrowAsync<OperationCanceledException>(() => NewEngine().DrainAsync(None));
+
+        (await _events.GetAsync(e.Id, None))!.Status.ShouldBe(EventStatus.Pending);
+        (await _events.ListEnforcementsAsync(new EnforcementQuery { RuleRef = "ops.down" }, None)).ShouldBeEmpty("undone: nothing was started");
+
+        // The next start, with a working execution service.
+        _executions = new ExecutionService(new SqliteExecutionStore(_database), _packs, new RunnerCatalog([_runner]), new ExecutionEvents(), _time,
+            Options.Create(new ExecutionOptions()), NullLogger<ExecutionService>.Instance);
+        var engine = NewEngine();
+        (await engine.RecoverAsync(None)).ShouldBe(0);
+        await engine.DrainAsync(None);
+
+        (await _events.ListEnforcementsAsync(new EnforcementQuery { RuleRef = "ops.down" }, None)).Single().Status.ShouldBe(EnforcementStatus.Started);
+    }
+
+    [Fact]
     public async Task Run_AsBackgroundService_EvaluatesEventsAsTheyArrive()
     {
         var engine = NewEngine();
