@@ -170,6 +170,14 @@ public sealed class RulesEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Webhook_EmptyJsonBody_IsAnEventWithANullBody()
+    {
+        var response = await PostAsync("open", "", "application/json", null);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Webhook_WithoutSecret_TakesJsonFromAKnownCaller()
     {
         var response = await PostAsync("open", """{"a": 1}""", "application/json", null);

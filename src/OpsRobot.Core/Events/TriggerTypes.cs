@@ -151,7 +151,7 @@ public static class BuiltInTriggers
                 new("user", FieldKind.Text, true, "who asked for it"),
                 new("door", FieldKind.Text, true, "chat, api, cli, rule, workflow or retry"),
                 new("parameters", FieldKind.Mapping, true, "its parameters, secrets masked"),
-                new("result", FieldKind.Any, false, "its result"),
+                new("result", FieldKind.Any, false, "its result (null, with result_truncated, when too large for an event)"),
                 new("error", FieldKind.Text, false, "why it did not succeed"),
             ],
             []) { Aliases = ["core.st2.generic.actiontrigger"] },

@@ -59,6 +59,14 @@ public sealed partial class ExecutionFinishedSensor(ExecutionEvents executions, 
             payload["error"] = x.Error;
         }
 
+        // A large result (a long command output) would make the event too big to store: keep the event, drop the
+        // result, and say so; rules that need it read the execution.
+        if (payload.ToJsonString().Length > EventPublisher.MaxPayloadChars / 2)
+        {
+            payload["result"] = null;
+            payload["result_truncated"] = true;
+        }
+
         return payload;
     }
 
