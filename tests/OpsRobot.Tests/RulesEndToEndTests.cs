@@ -40,6 +40,16 @@ public sealed class RulesEndToEndTests : IAsyncLifetime
             trigger: {type: core.webhook, parameters: {url: open}}
             action: {ref: core.noop}
             """);
+        home.Write("packs/hooks/rules/critical.yaml", """
+            name: critical
+            trigger: {type: core.alert}
+            criteria:
+              trigger.status: {type: equals, pattern: firing}
+              trigger.severity: {type: inside, pattern: [critical, CRITICAL]}
+            action:
+              ref: core.echo
+              parameters: {message: "{{ trigger.source }}: {{ trigger.name }} on {{ trigger.host }}: {{ trigger.summary }}"}
+            """);
         _server = await RunningServer.StartAsync(home: home);
         _api = _server.NewClient();
         (await _api.PutAsJsonAsync("/api/v1/kv/system/hooks.signed_secret", new { value = Secret, secret = true })).EnsureSuccessStatusCode();
@@ -238,7 +248,112 @@ public sealed class RulesEndToEndTests : IAsyncLifetime
     {
         var rules = await _api.GetFromJsonAsync<JsonElement>("/api/v1/rules");
 
-        rules.GetProperty("rules").EnumerateArray().Select(r => r.GetProperty("ref").GetString()).ShouldBe(["hooks.open", "hooks.signed"], ignoreOrder: true);
+        rules.GetProperty("rules").EnumerateArray().Select(r => r.GetProperty("ref").GetString()).ShouldBe(["hooks.critical", "hooks.open", "hooks.signed"], ignoreOrder: true);
+    }
+
+    private const string AlertmanagerDelivery = """
+        {
+          "version": "4",
+          "groupKey": "{}:{alertname=\"DiskFull\"}",
+          "truncatedAlerts": 0,
+          "status": "firing",
+          "receiver": "opsrobot",
+          "groupLabels": {"alertname": "DiskFull"},
+          "commonLabels": {"alertname": "DiskFull", "severity": "critical"},
+          "commonAnnotations": {},
+          "externalURL": "http://alertmanager.example:9093",
+          "alerts": [
+            {
+              "status": "firing",
+              "labels": {"alertname": "DiskFull", "severity": "critical", "instance": "db1:9100"},
+              "annotations": {"summary": "/var is 97% full"},
+              "startsAt": "2026-11-21T08:55:00Z",
+              "endsAt": "0001-01-01T00:00:00Z",
+              "generatorURL": "http://prometheus.example:9090/graph",
+              "fingerprint": "a1b2c3d4e5f60718"
+            },
+            {
+              "status": "resolved",
+              "labels": {"alertname": "DiskFull", "severity": "critical", "instance": "db2:9100"},
+              "annotations": {"summary": "/var is 91% full"},
+              "startsAt": "2026-11-21T08:00:00Z",
+              "endsAt": "2026-11-21T08:50:00Z",
+              "generatorURL": "http://prometheus.example:9090/graph",
+              "fingerprint": "0f1e2d3c4b5a6978"
+            }
+          ]
+        }
+        """;
+
+    [Fact]
+    public async Task Alertmanager_Delivery_OneNormalizedEventPerAlert_FiringOnesFireTheRule()
+    {
+        (await _api.PutAsJsonAsync("/api/v1/kv/system/alerts.alertmanager.token", new { value = "am-token", secret = true })).EnsureSuccessStatusCode();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/alerts/alertmanager") { Content = new StringContent(AlertmanagerDelivery, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "am-token");
+
+        var response = await _api.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var ids = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventIds").EnumerateArray().Select(i => i.GetInt64()).ToList();
+        ids.Count.ShouldBe(2);
+        var firing = await WaitForEnforcementAsync(ids[0]);
+        var resolved = await WaitForEnforcementAsync(ids[1]);
+        var payload = firing.GetProperty("event").GetProperty("payload");
+        payload.GetProperty("source").GetString().ShouldBe("alertmanager");
+        payload.GetProperty("name").GetString().ShouldBe("DiskFull");
+        payload.GetProperty("host").GetString().ShouldBe("db1:9100");
+        payload.GetProperty("fingerprint").GetString().ShouldBe("a1b2c3d4e5f60718");
+        resolved.GetProperty("event").GetProperty("payload").GetProperty("status").GetString().ShouldBe("resolved");
+        resolved.GetProperty("event").GetProperty("payload").GetProperty("ends_at").GetString().ShouldBe("2026-11-21T08:50:00Z");
+        firing.GetProperty("enforcements").EnumerateArray().Single().GetProperty("parameters").GetProperty("message").GetString()
+            .ShouldBe("alertmanager: DiskFull on db1:9100: /var is 97% full");
+        resolved.GetProperty("enforcements").GetArrayLength().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Nagios_FormNotificationWithToken_BecomesAnAlert()
+    {
+        (await _api.PutAsJsonAsync("/api/v1/kv/system/alerts.nagios.token", new { value = "nagios-token", secret = true })).EnsureSuccessStatusCode();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/alerts/nagios")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["type"] = "PROBLEM", ["host"] = "web1", ["service"] = "HTTP", ["state"] = "CRITICAL", ["output"] = "Connection refused",
+            }),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "nagios-token");
+
+        var response = await _api.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventIds")[0].GetInt64();
+        var processed = await WaitForEnforcementAsync(id);
+        processed.GetProperty("enforcements").EnumerateArray().Single().GetProperty("parameters").GetProperty("message").GetString()
+            .ShouldBe("nagios: HTTP on web1: Connection refused");
+    }
+
+    [Theory]
+    [InlineData("/api/v1/alerts/alertmanager", "wrong-token")]
+    [InlineData("/api/v1/alerts/nagios", "wrong-token")]
+    public async Task AlertIntake_WrongToken_IsRefused(string path, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(AlertmanagerDelivery, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+
+        (await _api.SendAsync(request)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/alerts/alertmanager", "{\"alerts\": \"no\"}")]
+    [InlineData("/api/v1/alerts/alertmanager", "not json")]
+    [InlineData("/api/v1/alerts/nagios", "{\"host\": \"web1\"}")]
+    public async Task AlertIntake_Malformed_IsRefusedWithTheReason(string path, string body)
+    {
+        var response = await _api.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString().ShouldNotBeNullOrWhiteSpace();
     }
 
     private async Task<int> CountEventsAsync() =>

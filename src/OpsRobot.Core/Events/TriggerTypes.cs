@@ -91,6 +91,7 @@ public static class BuiltInTriggers
     public const string ChatMessage = "core.chat_message";
     public const string ExecutionFinished = "core.execution_finished";
     public const string KeyValueChanged = "core.kv_changed";
+    public const string Alert = "core.alert";
 
     private static readonly TriggerField[] TimerPayload =
     [
@@ -166,6 +167,22 @@ public static class BuiltInTriggers
                 new("by", FieldKind.Text, true, "who made the change"),
             ],
             []) { Aliases = ["core.st2.key_value_pair.value_change"] },
+        new(Alert, "An alert from monitoring (Alertmanager, Nagios), one event per alert and state change.",
+            [
+                new("source", FieldKind.Text, true, "alertmanager or nagios"),
+                new("status", FieldKind.Text, true, "firing or resolved"),
+                new("name", FieldKind.Text, true, "the alert's name (alertname; the Nagios service, or host)"),
+                new("severity", FieldKind.Text, false, "the severity label, or the Nagios state"),
+                new("host", FieldKind.Text, false, "the instance or Nagios host"),
+                new("summary", FieldKind.Text, false, "one line for people"),
+                new("labels", FieldKind.Mapping, true, "every label"),
+                new("annotations", FieldKind.Mapping, true, "every annotation"),
+                new("fingerprint", FieldKind.Text, true, "the same for every event of the same alert"),
+                new("starts_at", FieldKind.Text, false, "when it started firing, ISO 8601"),
+                new("ends_at", FieldKind.Text, false, "when it was resolved, ISO 8601"),
+                new("url", FieldKind.Text, false, "where to look at it"),
+            ],
+            []),
     ];
 
     private static readonly FrozenDictionary<string, TriggerType> ByName = All

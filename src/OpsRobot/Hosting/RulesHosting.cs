@@ -31,6 +31,7 @@ internal static partial class RulesHosting
         app.MapWebhooks();
         app.MapKeyValueApi();
         app.MapEventApi();
+        app.MapAlertIntake();
         return app;
     }
 

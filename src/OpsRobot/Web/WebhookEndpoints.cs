@@ -54,7 +54,8 @@ internal static partial class WebhookEndpoints
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
-        if (request.Path.StartsWithSegments("/api/v1/webhooks", StringComparison.OrdinalIgnoreCase))
+        if (request.Path.StartsWithSegments("/api/v1/webhooks", StringComparison.OrdinalIgnoreCase)
+            || (request.Path.StartsWithSegments("/api/v1/alerts/nagios", StringComparison.OrdinalIgnoreCase) && request.Headers.Authorization.Count > 0))
         {
             return false;
         }
