@@ -319,7 +319,11 @@ public sealed class RulesEndToEndTests : IAsyncLifetime
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
             {
-                ["type"] = "PROBLEM", ["host"] = "web1", ["service"] = "HTTP", ["state"] = "CRITICAL", ["output"] = "Connection refused",
+                ["type"] = "PROBLEM",
+                ["host"] = "web1",
+                ["service"] = "HTTP",
+                ["state"] = "CRITICAL",
+                ["output"] = "Connection refused",
             }),
         };
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "nagios-token");
