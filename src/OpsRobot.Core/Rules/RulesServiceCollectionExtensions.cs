@@ -52,6 +52,7 @@ public static class RulesServiceCollectionExtensions
         services.AddHostedService<ExecutionFinishedSensor>();
         services.AddHostedService<SensorHost>();
         services.AddHostedService<DatastoreJanitor>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Status.IStatusSource, RulesStatusSource>());
         return services;
     }
 

@@ -210,6 +210,23 @@ public sealed class RuleEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_ReportsRulesEvaluatedAndBacklog()
+    {
+        var engine = NewEngine();
+        var status = new RulesStatusSource(_packs, _events, engine);
+        await WebhookAsync("elsewhere", """{"n": 1}""");
+
+        var before = await status.GetStatusAsync(None);
+        await engine.DrainAsync(None);
+        var after = await status.GetStatusAsync(None);
+
+        before.Component.ShouldBe("rules");
+        before.Detail.ShouldBe("3 of 4 rule(s) enabled, 0 event(s) evaluated since start, 1 pending");
+        after.Detail.ShouldBe("3 of 4 rule(s) enabled, 1 event(s) evaluated since start, 0 pending");
+        after.State.ShouldBe(OpsRobot.Core.Status.HealthState.Healthy);
+    }
+
+    [Fact]
     public async Task Run_AsBackgroundService_EvaluatesEventsAsTheyArrive()
     {
         var engine = NewEngine();
