@@ -30,6 +30,10 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<PackLoader>();
         services.TryAddSingleton<PackCatalog>();
         services.TryAddSingleton<ExecutionEvents>();
+        services.AddOptions<Access.AccessOptions>();
+        services.TryAddSingleton<Audit.AuditLog>();
+        services.TryAddSingleton<Access.AccessService>();
+        services.TryAddSingleton<IExecutionGuard, Access.ExecutionAccessGuard>();
         services.TryAddSingleton<ExecutionService>();
         services.TryAddSingleton<AliasDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, PackCatalog>(sp => sp.GetRequiredService<PackCatalog>()));
@@ -41,6 +45,12 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, StatusCommand>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, CancelCommand>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, ExecutionCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, LinkCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, SudoCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, AuditCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, RoleCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, TreeCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, IdentityCommand>());
         services.TryAddSingleton(sp => new CommandRegistry(sp.GetServices<IRobotCommand>()));
         services.TryAddSingleton<Robot>();
         return services;

@@ -30,10 +30,11 @@ internal static class Program
         var version = new Command("version", "Print the version of OpsRobot.");
 
         var userName = new Argument<string>("NAME") { Description = "The user's name" };
-        var admin = new Option<bool>("--admin") { Description = "Make the user an administrator" };
-        var userAdd = new Command("add", "Create a web sign-in account; the password is asked for, or read from the first line of standard input.")
+        var admin = new Option<bool>("--admin") { Description = "Put the user on the administrators' whitelist (they still need a role that grants the administrative permissions, e.g. --role admin)" };
+        var roles = new Option<string[]>("--role") { Description = "A role to give the user (repeatable); without one the user has OpsRobot:Access:DefaultUserRole (viewer)", HelpName = "ROLE", AllowMultipleArgumentsPerToken = false };
+        var userAdd = new Command("add", "Create a user with a web sign-in password; the password is asked for, or read from the first line of standard input.")
         {
-            userName, admin, data,
+            userName, admin, roles, data,
         };
         var userPasswd = new Command("passwd", "Set a user's password and lift any lockout; asked for, or read from standard input.")
         {
@@ -50,6 +51,8 @@ internal static class Program
         Cli.Client.ClientVerbs.Add(root);
         RuleVerbs.Add(root);
         Cli.Client.KvVerbs.Add(root);
+        Cli.Client.AccessVerbs.Add(root);
+        AuditVerbs.Add(root, data, Settings);
 
         Dictionary<string, string?> Settings(ParseResult r)
         {
@@ -82,7 +85,7 @@ internal static class Program
             Console.Out.WriteLine($"opsrobot {Composition.ProductVersion}");
             return 0;
         });
-        userAdd.SetAction((r, ct) => Guard(() => UserVerbs.AddAsync([], Settings(r), r.GetValue(userName)!, r.GetValue(admin), ct)));
+        userAdd.SetAction((r, ct) => Guard(() => UserVerbs.AddAsync([], Settings(r), r.GetValue(userName)!, r.GetValue(admin), r.GetValue(roles) ?? [], ct)));
         userPasswd.SetAction((r, ct) => Guard(() => UserVerbs.PasswdAsync([], Settings(r), r.GetValue(userName)!, ct)));
 
         return await root.Parse(args).InvokeAsync();

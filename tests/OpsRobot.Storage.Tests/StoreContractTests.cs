@@ -6,7 +6,7 @@ using OpsRobot.Testing;
 namespace OpsRobot.Storage.Tests;
 
 /// <summary>The stores a contract test runs against: one instance of each, opened on the test's database.</summary>
-public sealed record StoreSet(IUserStore Users, IRoomStore Rooms, OpsRobot.Core.Executions.IExecutionStore Executions);
+public sealed record StoreSet(IUserStore Users, IRoomStore Rooms, OpsRobot.Core.Executions.IExecutionStore Executions, OpsRobot.Core.Access.IAccessStore Access, OpsRobot.Core.Audit.IAuditStore Audit);
 
 /// <summary>
 /// What every store behind <see cref="IUserStore"/> and <see cref="IRoomStore"/> must do, whatever the database.
@@ -23,6 +23,10 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     protected IRoomStore Rooms { get; private set; } = null!;
 
     protected OpsRobot.Core.Executions.IExecutionStore Executions { get; private set; } = null!;
+
+    protected OpsRobot.Core.Access.IAccessStore Access { get; private set; } = null!;
+
+    protected OpsRobot.Core.Audit.IAuditStore Audit { get; private set; } = null!;
 
     /// <summary>The most messages one read may return for this store.</summary>
     protected abstract int MaxPage { get; }
@@ -42,6 +46,8 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         Users = stores.Users;
         Rooms = stores.Rooms;
         Executions = stores.Executions;
+        Access = stores.Access;
+        Audit = stores.Audit;
     }
 
     public virtual Task DisposeAsync() => Task.CompletedTask;

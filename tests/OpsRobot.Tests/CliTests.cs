@@ -245,6 +245,8 @@ public sealed class CliTests
     {
         using var home = new TestHome();
         DemoPack.WriteTo(home);
+        var added = await OpsRobotProcess.RunAsync(home.Path, ["user", "add", "carol", "--role", "operator"], "password-for-tests\n");
+        added.ExitCode.ShouldBe(0, added.StandardError);
 
         var result = await OpsRobotProcess.RunAsync(home.Path, ["shell", "--user", "carol"], "say one\nsay two\n!ping\n");
 

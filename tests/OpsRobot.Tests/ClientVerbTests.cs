@@ -18,13 +18,15 @@ public sealed class ClientVerbTests : IAsyncLifetime
     private RunningServer _server = null!;
     private ApiClient _api = null!;
     private string _sandbox = null!;
+    private string _key = null!;
 
     public async Task InitializeAsync()
     {
         var home = new TestHome();
         _sandbox = ClientVerbPack.WriteTo(home);
         _server = await RunningServer.StartAsync(home: home);
-        _api = _server.NewClient();
+        _api = await _server.SignInAsync();
+        _key = await _server.AdminKeyAsync();
     }
 
     public async Task DisposeAsync()
@@ -148,7 +150,7 @@ public sealed class ClientVerbTests : IAsyncLifetime
         text.ShouldStartWith($"execution {id}: clientdemo.say succeeded\n");
         text.ShouldContain("message");
         text.ShouldContain("from async");
-        text.ShouldContain("by local via cli");
+        text.ShouldContain("by admin via cli");
         text.ShouldContain("exit code   0");
         text.ShouldEndWith("output:\nfrom async\nerr\n");
     }
@@ -179,7 +181,7 @@ public sealed class ClientVerbTests : IAsyncLifetime
         var lines = Lines(table.StandardOutput);
         lines[0].ShouldMatch(@"^ID\s+ACTION\s+STATUS\s+USER\s+STARTED\s+DURATION$");
         var row = lines.Single(l => l.StartsWith(Id(id) + " ", StringComparison.Ordinal));
-        row.ShouldMatch($@"^{id}\s+clientdemo\.fail\s+failed\s+local via cli\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+\.\ds$");
+        row.ShouldMatch($@"^{id}\s+clientdemo\.fail\s+failed\s+admin via cli\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+\.\ds$");
         json.ExitCode.ShouldBe(0, json.StandardError);
         var array = JsonDocument.Parse(json.StandardOutput).RootElement;
         array.ValueKind.ShouldBe(JsonValueKind.Array);
@@ -347,7 +349,7 @@ public sealed class ClientVerbTests : IAsyncLifetime
     {
         var url = $"http://127.0.0.1:{ClientVerbPack.FreePort()}";
 
-        var result = await OpsRobotProcess.RunAsync(_server.Home.Path, args.Split(' '), environment: new Dictionary<string, string> { ["OPSROBOT_URL"] = url });
+        var result = await OpsRobotProcess.RunAsync(_server.Home.Path, args.Split(' '), environment: new Dictionary<string, string> { ["OPSROBOT_URL"] = url, ["OPSROBOT_API_KEY"] = _key });
 
         result.ExitCode.ShouldBe(3, row);
         result.StandardOutput.ShouldBeEmpty(row);
@@ -358,7 +360,7 @@ public sealed class ClientVerbTests : IAsyncLifetime
     public async Task UrlOption_OverridesTheEnvironment()
     {
         var result = await OpsRobotProcess.RunAsync(_server.Home.Path, ["execution", "list", "--url", _server.BaseAddress.ToString()],
-            environment: new Dictionary<string, string> { ["OPSROBOT_URL"] = $"http://127.0.0.1:{ClientVerbPack.FreePort()}" });
+            environment: new Dictionary<string, string> { ["OPSROBOT_URL"] = $"http://127.0.0.1:{ClientVerbPack.FreePort()}", ["OPSROBOT_API_KEY"] = _key });
 
         result.ExitCode.ShouldBe(0, result.StandardError);
     }
@@ -492,7 +494,7 @@ public sealed class ClientVerbTests : IAsyncLifetime
     private Task<ProcessResult> Cli(params string[] args) =>
         OpsRobotProcess.RunAsync(_server.Home.Path, args, environment: Env());
 
-    private Dictionary<string, string> Env() => new() { ["OPSROBOT_URL"] = _server.BaseAddress.ToString().TrimEnd('/') };
+    private Dictionary<string, string> Env() => new() { ["OPSROBOT_URL"] = _server.BaseAddress.ToString().TrimEnd('/'), ["OPSROBOT_API_KEY"] = _key };
 
     private async Task<List<JsonElement>> ListAsync(string query)
     {

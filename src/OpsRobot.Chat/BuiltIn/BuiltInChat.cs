@@ -52,21 +52,25 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
             new ChatRoom(room.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), room.Name, room.Kind == RoomKind.Direct),
             new ChatUser(user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), user.Name),
             text,
-            now);
+            now)
+        {
+            AuthenticatedUserId = user.Id,
+        };
         var answer = await robot.HandleAsync(incoming, cancellationToken).ConfigureAwait(false);
         if (answer is null)
         {
             return new PostResult(stored, null, Task.CompletedTask);
         }
 
-        if (answer.Text.Length == 0)
+        var answerText = Rendering.MessageFallback.Markdown(answer);
+        if (answerText.Length == 0)
         {
             answer.Delivered?.Invoke();
             return new PostResult(stored, null, answer.FollowUp);
         }
 
         var reply = await rooms.AppendAsync(
-            new NewMessage(room.Id, AuthorKind.Robot, null, robot.Options.RobotName, answer.Text, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            new NewMessage(room.Id, AuthorKind.Robot, null, robot.Options.RobotName, answerText, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         feed.Publish(reply, members);
         answer.Delivered?.Invoke();
         return new PostResult(stored, reply, answer.FollowUp);

@@ -26,9 +26,23 @@ public sealed class BuiltInChatReplySender(IRoomStore rooms, RoomFeed feed, IOpt
         }
 
         var said = await rooms.AppendAsync(
-            new NewMessage(roomId, AuthorKind.Robot, null, robot.Value.RobotName, message.Text, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            new NewMessage(roomId, AuthorKind.Robot, null, robot.Value.RobotName, Rendering.MessageFallback.Markdown(message), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         feed.Publish(said, await rooms.GetMemberIdsAsync(roomId, cancellationToken).ConfigureAwait(false));
         return true;
+    }
+
+    /// <summary>Posts in the user's direct conversation with the robot (made if it does not exist yet).</summary>
+    public async Task<bool> SendDirectAsync(string platform, ChatUser user, OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(message);
+        if (!Platforms.Contains(platform) || !long.TryParse(user.Id, NumberStyles.None, CultureInfo.InvariantCulture, out var userId))
+        {
+            return false;
+        }
+
+        var direct = await rooms.GetOrCreateDirectAsync(userId, user.Name, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return await SendAsync(platform, new ChatRoom(direct.Id.ToString(CultureInfo.InvariantCulture), direct.Name, IsDirect: true), message, cancellationToken).ConfigureAwait(false);
     }
 }
 
@@ -40,6 +54,19 @@ public sealed class CompositeReplySender(IEnumerable<ReplySenderRegistration> pa
         foreach (var part in parts)
         {
             if (await part.Sender.SendAsync(platform, room, message, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public async Task<bool> SendDirectAsync(string platform, ChatUser user, OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        foreach (var part in parts)
+        {
+            if (await part.Sender.SendDirectAsync(platform, user, message, cancellationToken).ConfigureAwait(false))
             {
                 return true;
             }

@@ -217,9 +217,10 @@ public sealed partial class IrcAdapter : BackgroundService
             await using var scope = _scopes.CreateAsyncScope();
             var robot = scope.ServiceProvider.GetRequiredService<Robot>();
             var answer = await robot.HandleAsync(incoming, _stopping).ConfigureAwait(false);
-            if (answer is not null && !string.IsNullOrWhiteSpace(answer.Text))
+            var text = answer is null ? null : Rendering.MessageFallback.Markdown(answer);
+            if (!string.IsNullOrWhiteSpace(text))
             {
-                Enqueue(incoming.Room.Id, answer.Text);
+                Enqueue(incoming.Room.Id, text);
             }
 
             // Queued in order: what follows this answer (a result) may be queued now.

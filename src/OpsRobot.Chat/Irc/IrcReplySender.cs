@@ -16,7 +16,15 @@ public sealed class IrcReplySender(IrcAdapter adapter) : IChatReplySender
         }
 
         // Queued, not sent: the queue outlives a disconnect, so a result finished while the server is away still arrives.
-        return Task.FromResult(adapter.Enqueue(room.Id, message.Text));
+        return Task.FromResult(adapter.Enqueue(room.Id, Rendering.MessageFallback.Markdown(message)));
+    }
+
+    /// <summary>A private message to the nick: the user id on IRC.</summary>
+    public Task<bool> SendDirectAsync(string platform, ChatUser user, OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(message);
+        return Task.FromResult(platform == IrcAdapter.Platform && adapter.Enqueue(user.Id, message.Text));
     }
 }
 

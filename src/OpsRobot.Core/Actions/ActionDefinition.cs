@@ -93,6 +93,9 @@ public sealed record ActionDefinition(string Pack, string Name, string RunnerTyp
     /// <summary>The YAML file the action was loaded from, for error messages.</summary>
     public string SourceFile { get; init; } = string.Empty;
 
+    /// <summary>Access rules: sudo, read-only, rooms, and the parameters that name application nodes or hosts.</summary>
+    public Access.CommandGuards Guards { get; init; } = Access.CommandGuards.None;
+
     /// <summary>The absolute path of <see cref="EntryPoint"/>, or null.</summary>
     public string? EntryPointPath => EntryPoint is null ? null : Path.GetFullPath(Path.Combine(PackDirectory, "actions", EntryPoint));
 }

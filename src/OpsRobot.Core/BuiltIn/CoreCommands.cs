@@ -24,8 +24,9 @@ public sealed class HelpCommand : IRobotCommand
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"Commands start with `{prefix}` or with my name (`{context.Options.RobotName}: ping`). In a direct message, no prefix is needed.\n");
         var rows = context.Commands.All
+            .Where(c => Robot.MaySee(context.Principal, c.Info))
             .Select(c => (Pack: c.Info.Pack, Usage: prefix + c.Info.Usage, c.Info.Summary))
-            .Concat((context.Aliases?.All ?? []).DistinctBy(c => (c.Alias.Ref, c.Entry.Display)).Select(c => (c.Alias.Pack, Usage: prefix + c.Entry.Display, Summary: c.Alias.Description)));
+            .Concat((context.Aliases?.All ?? []).Where(c => MayRun(context, c.Alias)).DistinctBy(c => (c.Alias.Ref, c.Entry.Display)).Select(c => (c.Alias.Pack, Usage: prefix + c.Entry.Display, Summary: c.Alias.Description)));
         foreach (var pack in rows.GroupBy(r => r.Pack, StringComparer.Ordinal).OrderBy(g => g.Key == "core" ? 0 : 1).ThenBy(g => g.Key, StringComparer.Ordinal))
         {
             sb.Append(CultureInfo.InvariantCulture, $"\n**{pack.Key}**\n");
@@ -33,16 +34,22 @@ public sealed class HelpCommand : IRobotCommand
             sb.Append('\n');
         }
 
-        sb.Append(CultureInfo.InvariantCulture, $"\n`{prefix}help COMMAND` shows one command in detail.");
+        sb.Append(CultureInfo.InvariantCulture, $"\n`{prefix}help COMMAND` shows one command in detail. This list holds what you may run; `{prefix}whoami` shows your roles.");
         return sb.ToString();
     }
+
+    private static bool MayRun(CommandContext context, Packs.AliasDefinition alias) =>
+        AliasDispatcher.MayRun(context.Principal, alias, context.Aliases?.Snapshot.FindAction(alias.ActionRef));
+
+    private static bool MaySee(CommandContext context, Packs.AliasDefinition alias) =>
+        AliasDispatcher.MaySee(context.Principal, alias, context.Aliases?.Snapshot.FindAction(alias.ActionRef));
 
     private static string One(CommandContext context)
     {
         var prefix = context.Options.CommandPrefix;
         var wanted = context.Arguments.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries)[0].TrimStart(prefix.ToCharArray());
         var builtIn = context.Commands.Find(wanted);
-        if (builtIn is not null)
+        if (builtIn is not null && Robot.MaySee(context.Principal, builtIn.Info))
         {
             var info = builtIn.Info;
             return $"**{prefix}{info.Name}** ({info.Pack})\n{info.Summary}\n\nUsage: {Markdown.Code(prefix + info.Usage)}";
@@ -51,12 +58,13 @@ public sealed class HelpCommand : IRobotCommand
         var lowered = wanted.ToLowerInvariant();
         var aliases = (context.Aliases?.All ?? [])
             .Where(c => c.Format.LeadingLiteral.Split(' ')[0] == lowered || c.Alias.Name.Equals(wanted, StringComparison.OrdinalIgnoreCase) || c.Alias.Ref.Equals(wanted, StringComparison.OrdinalIgnoreCase))
+            .Where(c => MaySee(context, c.Alias))
             .GroupBy(c => c.Alias.Ref, StringComparer.Ordinal)
             .ToList();
         if (aliases.Count == 0)
         {
-            var suggestions = context.Commands.Suggest(wanted).Select(s => s.Info.Name)
-                .Concat(context.Aliases?.Suggest(wanted).Select(c => c.Format.LeadingLiteral) ?? [])
+            var suggestions = context.Commands.Suggest(wanted).Where(s => Robot.MaySee(context.Principal, s.Info)).Select(s => s.Info.Name)
+                .Concat(context.Aliases?.Suggest(wanted).Where(c => MaySee(context, c.Alias)).Select(c => c.Format.LeadingLiteral) ?? [])
                 .Distinct(StringComparer.Ordinal).Take(3).ToList();
             var hint = suggestions.Count == 0 ? string.Empty : " Did you mean " + string.Join(", ", suggestions.Select(Markdown.Code)) + "?";
             return $"There is no command {Markdown.Code(wanted)}.{hint} Say `{prefix}help` for the list.";
@@ -66,7 +74,17 @@ public sealed class HelpCommand : IRobotCommand
         foreach (var group in aliases)
         {
             var alias = group.First().Alias;
+            var guards = context.Aliases!.Snapshot.FindAction(alias.ActionRef)?.Guards.Combine(alias.Guards) ?? alias.Guards;
             sb.Append(CultureInfo.InvariantCulture, $"**{alias.Ref}** runs {Markdown.Code(alias.ActionRef)}");
+            if (guards.Sudo)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $" (sudo: say {Markdown.Code(prefix + "sudo …")})");
+            }
+
+            if (guards.AllowRooms.Count > 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $" (only in {string.Join(", ", guards.AllowRooms)})");
+            }
             if (alias.Description.Length > 0)
             {
                 sb.Append(": ").Append(alias.Description);
@@ -134,8 +152,16 @@ public sealed class WhoAmICommand : IRobotCommand
         ArgumentNullException.ThrowIfNull(context);
         var m = context.Message;
         var where = m.Room.IsDirect ? "a direct message" : $"room {Markdown.Code(m.Room.Name)}";
-        return ValueTask.FromResult(new OutgoingMessage(
-            $"You are **{Escape(m.Sender.Name)}** (user id {Markdown.Code(m.Sender.Id)} on {Markdown.Code(m.Platform)}), writing in {where}."));
+        var text = $"You are **{Escape(m.Sender.Name)}** (user id {Markdown.Code(m.Sender.Id)} on {Markdown.Code(m.Platform)}), writing in {where}.";
+        if (context.Principal is { } p)
+        {
+            var roles = string.Join(", ", p.Roles.Select(r => r.Name));
+            text += p.User is { } user
+                ? $"\nOpsRobot user: **{Escape(user.Name)}**; roles: {roles}{(p.IsAdministrator ? "; on the administrators' whitelist" : string.Empty)}."
+                : $"\nThis identity is not linked to an OpsRobot user, so you have the {roles} role. To link it: sign in to the web console, ask for a link code, and say {Markdown.Code(context.Options.CommandPrefix + "link CODE")} here.";
+        }
+
+        return ValueTask.FromResult(new OutgoingMessage(text));
     }
 
     private static string Escape(string text) =>
@@ -155,7 +181,7 @@ public sealed class VersionCommand(RobotInfo info) : IRobotCommand
 /// <summary><c>status</c>: uptime and the state of each part (store, packs, chat adapters).</summary>
 public sealed class StatusCommand(RobotInfo info, IEnumerable<IStatusSource> sources, TimeProvider time) : IRobotCommand
 {
-    public CommandInfo Info { get; } = new("core", "status", "status", "Show uptime and the health of the store, packs and chat adapters.");
+    public CommandInfo Info { get; } = new("core", "status", "status", "Show uptime and the health of the store, packs and chat adapters.") { Permission = Access.Permissions.PackView };
 
     public async ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
     {

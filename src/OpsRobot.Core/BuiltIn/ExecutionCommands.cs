@@ -11,6 +11,7 @@ public sealed class CancelCommand(ExecutionService executions) : IRobotCommand
 {
     public CommandInfo Info { get; } = new("core", "cancel", "cancel ID", "Cancel a running or waiting execution.");
 
+
     public async ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -23,6 +24,11 @@ public sealed class CancelCommand(ExecutionService executions) : IRobotCommand
         if (before is null)
         {
             return new OutgoingMessage($"There is no execution #{id.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (ExecutionAccess.Refusal(context.Principal, before, Access.Permissions.ExecutionCancel) is { } refused)
+        {
+            return new OutgoingMessage(refused);
         }
 
         if (before.Status.IsFinished())
@@ -54,6 +60,11 @@ public sealed class ExecutionCommand(ExecutionService executions, TimeProvider t
             return new OutgoingMessage($"There is no execution #{id.ToString(CultureInfo.InvariantCulture)}.");
         }
 
+        if (ExecutionAccess.Refusal(context.Principal, e, Access.Permissions.ExecutionView) is { } refused)
+        {
+            return new OutgoingMessage(refused);
+        }
+
         var who = e.Requester.RoomName is { } room ? $"{e.Requester.UserName} in {room}" : $"{e.Requester.UserName} ({e.Requester.Door.ToString().ToLowerInvariant()})";
         var took = e.StartedAt is { } s ? ExecutionService.FormatSpan((e.EndedAt ?? time.GetUtcNow()) - s) : "not started";
         var rows = new List<IReadOnlyList<string>>
@@ -78,6 +89,21 @@ public sealed class ExecutionCommand(ExecutionService executions, TimeProvider t
         }
 
         return new OutgoingMessage(text);
+    }
+}
+
+/// <summary>Who may see or act on an execution: its requester always; others with the permission on its action.</summary>
+internal static class ExecutionAccess
+{
+    public static string? Refusal(Access.Principal? principal, ExecutionRecord e, string permission)
+    {
+        if (principal is null || (principal.User is { } u && string.Equals(u.Name, e.Requester.UserName, StringComparison.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+
+        var decision = Access.AccessService.Check(principal, permission, e.ActionRef);
+        return decision.Allowed ? null : $"You need `{permission}` on `{e.ActionRef}` for execution #{e.Id.ToString(CultureInfo.InvariantCulture)} (it is not yours).";
     }
 }
 

@@ -4,6 +4,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpsRobot.Core.Access;
+using OpsRobot.Core.Actions;
+using OpsRobot.Core.Audit;
 using OpsRobot.Core.Chat;
 using OpsRobot.Core.Executions;
 using OpsRobot.Core.Packs;
@@ -34,6 +37,7 @@ public sealed partial class AliasDispatcher(
     ExecutionService executions,
     ITemplateRenderer templates,
     IChatReplySender sender,
+    AccessService access,
     TimeProvider time,
     IOptions<ChatNotifyOptions> options,
     ILogger<AliasDispatcher> logger)
@@ -62,11 +66,16 @@ public sealed partial class AliasDispatcher(
     /// Answers <paramref name="commandText"/> if an alias matches it; null when none does. The answer's
     /// <see cref="OutgoingMessage.FollowUp"/> completes once the result has been sent to the room.
     /// </summary>
-    public async ValueTask<OutgoingMessage?> TryHandleAsync(IncomingMessage message, string commandText, RobotOptions robot, CancellationToken cancellationToken)
+    public async ValueTask<OutgoingMessage?> TryHandleAsync(IncomingMessage message, string commandText, RobotOptions robot, Principal? principal, bool sudo, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(robot);
-        var lookup = Index.Match(commandText);
+        if (principal is null)
+        {
+            return null;
+        }
+
+        var lookup = Index.Match(commandText, a => MaySee(principal, a, FindAction(a)));
         if (lookup.Ambiguous.Count > 0)
         {
             var choices = string.Join("\n", lookup.Ambiguous.Select(c => $"- {Markdown.Code(robot.CommandPrefix + c.Entry.Display)} ({c.Alias.Ref}: {c.Alias.Description})"));
@@ -93,6 +102,34 @@ public sealed partial class AliasDispatcher(
             }
 
             input[key] = value?.DeepClone();
+        }
+
+        var action = FindAction(alias);
+        var auditText = MaskedCommand(commandText, input, action);
+        if (action is not null)
+        {
+            var parameters = input.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+            var decision = await access.AuthorizeRunAsync(principal, new RunRequest(action, alias, parameters)
+            {
+                Room = message.Room,
+                Platform = message.Platform,
+                Sudo = sudo,
+            }, cancellationToken).ConfigureAwait(false);
+            if (decision.Kind == DenialKind.Hidden)
+            {
+                return null;
+            }
+
+            await AuditAsync(principal, auditText, decision, alias, cancellationToken).ConfigureAwait(false);
+            if (decision.Kind == DenialKind.ElevationRequired)
+            {
+                return new OutgoingMessage(await StartElevationAsync(principal, message, commandText, robot, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (!decision.Allowed)
+            {
+                return new OutgoingMessage(decision.Explanation!);
+            }
         }
 
         var requester = new ExecutionRequester
@@ -128,6 +165,107 @@ public sealed partial class AliasDispatcher(
             : RenderOrExplain(alias.AckFormat, Context(handle.Execution, alias, message), "ack");
         return new OutgoingMessage(ack) { FollowUp = follow, Delivered = () => acknowledged.TrySetResult() };
     }
+
+    /// <summary>The action an alias runs, in the current snapshot.</summary>
+    public ActionDefinition? FindAction(AliasDefinition alias)
+    {
+        ArgumentNullException.ThrowIfNull(alias);
+        return packs.Current.FindAction(alias.ActionRef);
+    }
+
+    /// <summary>Whether <paramref name="principal"/> may see an alias at all (in help, suggestions, answers).</summary>
+    public static bool MaySee(Principal? principal, AliasDefinition alias, ActionDefinition? action)
+    {
+        ArgumentNullException.ThrowIfNull(alias);
+        if (principal is null)
+        {
+            return true;
+        }
+
+        var readOnly = action?.Guards.ReadOnly ?? false;
+        return AccessService.Check(principal, Permissions.AliasView, alias.Ref, readOnly).Allowed
+            || AccessService.Check(principal, Permissions.AliasRun, alias.Ref, readOnly).Allowed;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="principal"/> holds the grants to run an alias (<c>alias.run</c> and
+    /// <c>action.execute</c>), for help. Rooms, the tree and sudo depend on where and on what it runs; they are
+    /// checked when it does.
+    /// </summary>
+    public static bool MayRun(Principal? principal, AliasDefinition alias, ActionDefinition? action)
+    {
+        ArgumentNullException.ThrowIfNull(alias);
+        if (principal is null)
+        {
+            return true;
+        }
+
+        var readOnly = action?.Guards.ReadOnly ?? false;
+        return AccessService.Check(principal, Permissions.AliasRun, alias.Ref, readOnly).Allowed
+            && AccessService.Check(principal, Permissions.ActionExecute, alias.ActionRef, readOnly).Allowed
+            && (action?.Guards.Administrative != true || principal.IsAdministrator);
+    }
+
+    /// <summary>The command line with the values of secret parameters masked, for the audit.</summary>
+    private static string MaskedCommand(string commandText, JsonObject input, ActionDefinition? action)
+    {
+        var masked = commandText;
+        foreach (var parameter in action?.Parameters.Where(p => p.Secret) ?? [])
+        {
+            if (input[parameter.Name] is JsonValue v && v.TryGetValue<string>(out var secret) && secret.Length > 0)
+            {
+                masked = masked.Replace(secret, "********", StringComparison.Ordinal);
+            }
+        }
+
+        return AuditLog.MaskSecrets(masked);
+    }
+
+    private async Task AuditAsync(Principal principal, string auditText, AccessDecision decision, AliasDefinition alias, CancellationToken cancellationToken)
+    {
+        var detail = new JsonObject { ["alias"] = alias.Ref, ["action"] = alias.ActionRef };
+        if (decision.ResolvedScope.Count > 0)
+        {
+            detail["scope"] = new JsonObject([.. decision.ResolvedScope.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value)))]);
+        }
+
+        await access.Audit.WriteAsync(new AuditEntry
+        {
+            Kind = AuditKinds.Command,
+            Actor = principal.Name,
+            Door = principal.Door,
+            Place = principal.Place,
+            Subject = auditText,
+            Decision = decision.Allowed ? "allow" : "deny",
+            Rule = decision.Rule,
+            Detail = detail,
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A sudo command with no open elevation: keep the command, send a one-time code through a second channel (a
+    /// direct message on this platform), and say how to confirm.
+    /// </summary>
+    private async Task<string> StartElevationAsync(Principal principal, IncomingMessage message, string commandText, RobotOptions robot, CancellationToken cancellationToken)
+    {
+        if (principal.User is not { } user)
+        {
+            return "Sudo commands need a linked OpsRobot user.";
+        }
+
+        var (code, pending) = await access.RequestElevationAsync(user, new PendingElevation(0, commandText, message.Platform, message.Room.Id, message.Room.Name, message.Room.IsDirect, message.ThreadId, default), cancellationToken).ConfigureAwait(false);
+        var minutes = (int)Math.Ceiling(access.Options.ElevationCodeLifetime.TotalMinutes);
+        var dm = new OutgoingMessage(
+            $"Code **{code}** confirms sudo for {Markdown.Code(AuditLog.MaskSecrets(commandText))} asked in {message.Room.Name}. Say {Markdown.Code($"{robot.CommandPrefix}sudo confirm {code}")} within {minutes.ToString(CultureInfo.InvariantCulture)} minutes. If this was not you, do not use it and tell an administrator.");
+        var sent = !message.Room.IsDirect && await sender.SendDirectAsync(message.Platform, message.Sender, dm, cancellationToken).ConfigureAwait(false);
+        var requestId = pending.Id.ToString(CultureInfo.InvariantCulture);
+        return sent
+            ? $"This needs sudo. I sent you a one-time code in a direct message: say {Markdown.Code(robot.CommandPrefix + "sudo confirm CODE")} to open a {FormatWindow(access.Options.ElevationWindow)} elevation and run it, or confirm request #{requestId} in the web console."
+            : $"This needs sudo. I could not send you a code through a second channel from here: confirm request #{requestId} in the web console (Elevations), and the command runs.";
+    }
+
+    private static string FormatWindow(TimeSpan window) =>
+        window.TotalMinutes >= 1 ? $"{window.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture)}-minute" : $"{window.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)}-second";
 
     /// <summary>How long a result waits for its acknowledgement to be posted before it goes anyway.</summary>
     private static readonly TimeSpan AckWait = TimeSpan.FromSeconds(10);

@@ -67,8 +67,11 @@ public sealed class AliasIndex
         return new AliasIndex(snapshot);
     }
 
-    /// <summary>Finds the alias a command line runs. The most specific format wins; a tie between aliases is ambiguous.</summary>
-    public AliasLookup Match(string commandText)
+    /// <summary>
+    /// Finds the alias a command line runs. The most specific format wins; a tie between aliases is ambiguous.
+    /// Aliases that <paramref name="visible"/> rejects are left out, as if they did not exist.
+    /// </summary>
+    public AliasLookup Match(string commandText, Func<AliasDefinition, bool>? visible = null)
     {
         ArgumentNullException.ThrowIfNull(commandText);
         var first = FirstWord(commandText);
@@ -79,6 +82,11 @@ public sealed class AliasIndex
         }
 
         Try(_unanchored, commandText, matches);
+        if (visible is not null)
+        {
+            matches.RemoveAll(m => !visible(m.Candidate.Alias));
+        }
+
         if (matches.Count == 0)
         {
             return AliasLookup.None;

@@ -7,7 +7,14 @@ namespace OpsRobot.Core.Commands;
 /// <param name="Name">The word that invokes it.</param>
 /// <param name="Usage">Its form, without the prefix: <c>echo TEXT</c>.</param>
 /// <param name="Summary">One line saying what it does.</param>
-public sealed record CommandInfo(string Pack, string Name, string Usage, string Summary);
+public sealed record CommandInfo(string Pack, string Name, string Usage, string Summary)
+{
+    /// <summary>
+    /// The permission needed to run it (and to see it in help); null when anyone may, linked or not. Commands that
+    /// act on a particular resource check that too when they run.
+    /// </summary>
+    public string? Permission { get; init; }
+}
 
 /// <summary>The line being answered, who sent it, and the robot's view of its commands.</summary>
 /// <param name="Message">The chat line.</param>
@@ -20,6 +27,15 @@ public sealed record CommandContext(
 {
     /// <summary>The packs' aliases, when the engine runs actions.</summary>
     public AliasIndex? Aliases { get; init; }
+
+    /// <summary>Who is asking, as access control sees them; null only where access control is not wired (parser tests).</summary>
+    public Access.Principal? Principal { get; init; }
+
+    /// <summary>The robot answering, for commands that run another command (<c>sudo</c>).</summary>
+    public Robot? Robot { get; init; }
+
+    /// <summary>True when the command line came through <c>sudo</c>.</summary>
+    public bool Sudo { get; init; }
 }
 
 /// <summary>A command the robot answers. Built-in commands implement this; pack aliases join them later.</summary>

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpsRobot.Core.Access;
+using OpsRobot.Core.Audit;
 using OpsRobot.Core.Chat;
 using OpsRobot.Core.Text;
 
@@ -15,20 +17,29 @@ public sealed partial class Robot
     private readonly RobotOptions _options;
     private readonly ILogger<Robot> _logger;
     private readonly AliasDispatcher? _aliases;
+    private readonly AccessService? _access;
 
     /// <param name="registry">The built-in commands; their names are reserved and win over any alias.</param>
     /// <param name="options">Prefix, robot name, message limit.</param>
     /// <param name="logger">Where refusals and failures are logged.</param>
     /// <param name="aliases">The packs' aliases, when the engine runs actions (null: built-in commands only).</param>
-    public Robot(CommandRegistry registry, IOptions<RobotOptions> options, ILogger<Robot> logger, AliasDispatcher? aliases = null)
+    /// <param name="access">
+    /// Access control. The host always wires it; it is optional only so that the command parser can be tested on
+    /// its own, and without it the robot runs built-in commands only.
+    /// </param>
+    public Robot(CommandRegistry registry, IOptions<RobotOptions> options, ILogger<Robot> logger, AliasDispatcher? aliases = null, AccessService? access = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(options);
         _registry = registry;
         _options = options.Value;
         _logger = logger;
-        _aliases = aliases;
+        _aliases = access is null ? null : aliases;
+        _access = access;
     }
+
+    /// <summary>Access control, when wired.</summary>
+    public AccessService? Access => _access;
 
     /// <summary>The packs' aliases, when the engine runs actions.</summary>
     public AliasDispatcher? Aliases => _aliases;
@@ -72,25 +83,62 @@ public sealed partial class Robot
             return Reply(message, $"Yes? Try `{_options.CommandPrefix}help` to see what I can do.");
         }
 
+        var principal = _access is null ? null : await _access.ForChatAsync(message, cancellationToken).ConfigureAwait(false);
+        return await DispatchAsync(message, commandText, principal, sudo: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a command line for <paramref name="principal"/>: a built-in command if one has its name, else a pack
+    /// alias. Every line is authorized and audited here (or, for aliases, in the dispatcher) before anything runs.
+    /// </summary>
+    /// <param name="message">The chat line, for the room and thread to answer in.</param>
+    /// <param name="commandText">The command without prefix or mention.</param>
+    /// <param name="principal">Who asks; null only without access control (parser tests).</param>
+    /// <param name="sudo">True when the line came through <c>sudo</c>.</param>
+    /// <param name="cancellationToken">Stops the dispatch.</param>
+    public async ValueTask<OutgoingMessage?> DispatchAsync(IncomingMessage message, string commandText, Principal? principal, bool sudo, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(commandText);
         var (name, arguments) = SplitCommand(commandText);
         var command = _registry.Find(name);
         if (command is null)
         {
             if (_aliases is not null)
             {
-                var answer = await _aliases.TryHandleAsync(message, commandText, _options, cancellationToken).ConfigureAwait(false);
+                var answer = await _aliases.TryHandleAsync(message, commandText, _options, principal, sudo, cancellationToken).ConfigureAwait(false);
                 if (answer is not null)
                 {
                     return answer with { ThreadId = answer.ThreadId ?? message.ThreadId };
                 }
             }
 
-            return Reply(message, UnknownCommand(name, commandText));
+            await AuditCommandAsync(principal, commandText, "deny", $"no command by that name that {principal?.Name ?? "they"} may see", cancellationToken).ConfigureAwait(false);
+            return Reply(message, UnknownCommand(name, commandText, principal));
+        }
+
+        if (principal is not null && _access is not null)
+        {
+            var decision = command.Info.Permission is { } permission
+                ? await _access.AuthorizeAsync(principal, permission, "*", cancellationToken).ConfigureAwait(false)
+                : AccessDecision.Allow("open to everyone");
+            await AuditCommandAsync(principal, commandText, decision.Allowed ? "allow" : "deny", decision.Rule, cancellationToken).ConfigureAwait(false);
+            if (!decision.Allowed)
+            {
+                return Reply(message, decision.Explanation!);
+            }
         }
 
         try
         {
-            var reply = await command.ExecuteAsync(new CommandContext(message, command.Info.Name, arguments, _registry, _options) { Aliases = _aliases?.Index }, cancellationToken).ConfigureAwait(false);
+            var context = new CommandContext(message, command.Info.Name, arguments, _registry, _options)
+            {
+                Aliases = _aliases?.Index,
+                Principal = principal,
+                Robot = this,
+                Sudo = sudo,
+            };
+            var reply = await command.ExecuteAsync(context, cancellationToken).ConfigureAwait(false);
             return reply with { ThreadId = reply.ThreadId ?? message.ThreadId };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -106,22 +154,48 @@ public sealed partial class Robot
         }
     }
 
-    private string UnknownCommand(string name, string commandText)
+    /// <summary>Whether <paramref name="principal"/> may see a built-in command (help, suggestions).</summary>
+    public static bool MaySee(Principal? principal, CommandInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        return principal is null || info.Permission is null || AccessService.Check(principal, info.Permission, "*").Allowed;
+    }
+
+    private async Task AuditCommandAsync(Principal? principal, string commandText, string decision, string rule, CancellationToken cancellationToken)
+    {
+        if (principal is null || _access is null)
+        {
+            return;
+        }
+
+        await _access.Audit.WriteAsync(new AuditEntry
+        {
+            Kind = AuditKinds.Command,
+            Actor = principal.Name,
+            Door = principal.Door,
+            Place = principal.Place,
+            Subject = AuditLog.MaskSecrets(commandText),
+            Decision = decision,
+            Rule = rule,
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private string UnknownCommand(string name, string commandText, Principal? principal)
     {
         var prefix = _options.CommandPrefix;
-        var suggestions = _registry.Suggest(name).Select(s => prefix + s.Info.Usage).ToList();
+        var suggestions = _registry.Suggest(name).Where(s => MaySee(principal, s.Info)).Select(s => prefix + s.Info.Usage).ToList();
         if (_aliases is not null)
         {
             // A line that starts like an alias but does not fit any of its formats: show that alias's forms.
             var index = _aliases.Index;
             var first = name.ToLowerInvariant();
-            var sameStart = index.All.Where(c => c.Format.LeadingLiteral.Split(' ')[0] == first).Select(c => prefix + c.Entry.Display).Distinct(StringComparer.Ordinal).Take(5).ToList();
+            var sameStart = index.All.Where(c => c.Format.LeadingLiteral.Split(' ')[0] == first && AliasDispatcher.MaySee(principal, c.Alias, _aliases.FindAction(c.Alias))).Select(c => prefix + c.Entry.Display).Distinct(StringComparer.Ordinal).Take(5).ToList();
             if (sameStart.Count > 0)
             {
                 return $"That does not fit {Markdown.Code(name)}'s form{(sameStart.Count > 1 ? "s" : string.Empty)}: {string.Join(", ", sameStart.Select(Markdown.Code))}. Say `{prefix}help {name}` for details.";
             }
 
-            suggestions.AddRange(index.Suggest(commandText).Select(c => prefix + c.Entry.Display));
+            suggestions.AddRange(index.Suggest(commandText).Where(c => AliasDispatcher.MaySee(principal, c.Alias, _aliases.FindAction(c.Alias))).Select(c => prefix + c.Entry.Display));
         }
 
         var shown = Markdown.Code(name.Length > 40 ? name[..40] + "…" : name);

@@ -32,11 +32,21 @@ public sealed partial class ExecutionService : IAsyncDisposable
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _actionSlots = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _globalSlots;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly IExecutionGuard? _guard;
 
+    /// <param name="store">Where executions are kept.</param>
+    /// <param name="packs">The actions.</param>
+    /// <param name="runners">The runners.</param>
+    /// <param name="events">Where status changes and output are announced.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="options">Concurrency, timeouts, output limits.</param>
+    /// <param name="logger">The log.</param>
+    /// <param name="guard">Access control's re-check of queued executions and the audit of starts and ends; the host always wires it.</param>
     public ExecutionService(
         IExecutionStore store, PackCatalog packs, RunnerCatalog runners, ExecutionEvents events, TimeProvider time,
-        IOptions<ExecutionOptions> options, ILogger<ExecutionService> logger)
+        IOptions<ExecutionOptions> options, ILogger<ExecutionService> logger, IExecutionGuard? guard = null)
     {
+        _guard = guard;
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _packs = packs;
@@ -165,6 +175,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
                 {
                     abandoned.Add(updated);
                     _events.Publish(new ExecutionStatusEvent(updated));
+                    await AuditFinishedAsync(updated).ConfigureAwait(false);
                 }
             }
         }
@@ -218,11 +229,13 @@ public sealed partial class ExecutionService : IAsyncDisposable
         ExecutionRecord? final = null;
         SemaphoreSlim? actionSlot = null;
         var holdsGlobal = false;
+        var waited = false;
         try
         {
             var token = s.Cancel.Token;
             if (s.RetryDelay > TimeSpan.Zero)
             {
+                waited = true;
                 await ScheduleAsync(id).ConfigureAwait(false);
                 await Task.Delay(s.RetryDelay, _time, token).ConfigureAwait(false);
             }
@@ -242,6 +255,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
                         return;
                     }
 
+                    waited = true;
                     await ScheduleAsync(id).ConfigureAwait(false);
                     await slots.WaitAsync(token).ConfigureAwait(false);
                 }
@@ -251,11 +265,18 @@ public sealed partial class ExecutionService : IAsyncDisposable
 
             if (!_globalSlots.Wait(0, CancellationToken.None))
             {
+                waited = true;
                 await ScheduleAsync(id).ConfigureAwait(false);
                 await _globalSlots.WaitAsync(token).ConfigureAwait(false);
             }
 
             holdsGlobal = true;
+
+            if (waited && _guard is not null && await _guard.RecheckAsync(s.Execution, s.Action, token).ConfigureAwait(false) is { } refusal)
+            {
+                final = await FinishAsync(id, Waiting, ExecutionStatus.Canceled, new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = refusal }).ConfigureAwait(false);
+                return;
+            }
 
             if (!await _store.TransitionAsync(id, Waiting, ExecutionStatus.Running, new ExecutionUpdate { StartedAt = _time.GetUtcNow() }, CancellationToken.None).ConfigureAwait(false))
             {
@@ -263,7 +284,16 @@ public sealed partial class ExecutionService : IAsyncDisposable
                 return;
             }
 
-            await PublishAsync(id, CancellationToken.None).ConfigureAwait(false);
+            var running = await _store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
+            if (running is not null)
+            {
+                _events.Publish(new ExecutionStatusEvent(running));
+                if (_guard is not null)
+                {
+                    await _guard.StartedAsync(running, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+
             final = await RunRunnerAsync(s).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (s.Cancel.IsCancellationRequested)
@@ -370,6 +400,8 @@ public sealed partial class ExecutionService : IAsyncDisposable
             return;
         }
 
+        await AuditFinishedAsync(final).ConfigureAwait(false);
+
         var policy = s.Action.Policies;
         var retry = !_stopping.IsCancellationRequested && final.Attempt <= policy.RetryCount
             && ((final.Status == ExecutionStatus.Failed && policy.RetryOnFailure) || (final.Status == ExecutionStatus.Timeout && policy.RetryOnTimeout));
@@ -408,6 +440,24 @@ public sealed partial class ExecutionService : IAsyncDisposable
         {
             LogRunFailed(_logger, ex, final.Id);
             s.Outcome.TrySetResult(final);
+        }
+    }
+
+    private async Task AuditFinishedAsync(ExecutionRecord final)
+    {
+        if (_guard is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _guard.FinishedAsync(final, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The execution's own record holds the outcome; a failing audit store must not hide it from the caller.
+            LogRunFailed(_logger, ex, final.Id);
         }
     }
 

@@ -32,4 +32,7 @@ public sealed record AliasDefinition(string Pack, string Name, string ActionRef)
     public string? ResultFormat { get; init; }
 
     public string SourceFile { get; init; } = string.Empty;
+
+    /// <summary>Access rules of its own (sudo, rooms, scope), added to its action's.</summary>
+    public Access.CommandGuards Guards { get; init; } = Access.CommandGuards.None;
 }

@@ -54,6 +54,7 @@ public sealed partial class PackLoader
         var (ackEnabled, ackFormat) = ReadMessageBlock(f, "ack");
         var (resultEnabled, resultFormat) = ReadMessageBlock(f, "result");
         var immutable = f.MappingField("immutable_parameters") is { } im ? YamlFields.ToJson(im) as JsonObject ?? [] : [];
+        var guards = ReadGuards(f, readOnlyAllowed: false, knownParameters: null);
 
         if (errors.Count > before)
         {
@@ -71,6 +72,7 @@ public sealed partial class PackLoader
             ResultEnabled = resultEnabled,
             ResultFormat = resultFormat,
             SourceFile = file,
+            Guards = guards,
         };
     }
 

@@ -229,6 +229,7 @@ public sealed partial class PackLoader(RunnerCatalog runners, ITemplateRenderer 
             Timeout = timeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : DefaultTimeout,
             PackDirectory = pack.Directory,
             SourceFile = file,
+            Guards = ReadGuards(f, readOnlyAllowed: true, parameters.Select(p => p.Name)),
         };
 
         if (errors.Count > before)

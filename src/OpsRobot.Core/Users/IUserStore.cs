@@ -26,6 +26,12 @@ public interface IUserStore
     /// <summary>How many administrators exist; zero means the first start has not made one yet.</summary>
     Task<long> CountAdminsAsync(CancellationToken cancellationToken);
 
+    /// <summary>The names of the users on the administrators' whitelist, alphabetically, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<string>> ListAdminNamesAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every user, by name.</summary>
+    Task<IReadOnlyList<UserRecord>> ListAsync(CancellationToken cancellationToken);
+
     /// <summary>Makes an existing user an administrator.</summary>
     Task SetAdminAsync(long id, bool isAdmin, CancellationToken cancellationToken);
 

@@ -29,6 +29,16 @@ public sealed class SqliteUserStore(SqliteDatabase database, TimeProvider time) 
         WithConnectionAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM users WHERE is_admin = 1", cancellationToken: cancellationToken)),
             cancellationToken);
 
+    public Task<IReadOnlyList<string>> ListAdminNamesAsync(int limit, CancellationToken cancellationToken) =>
+        WithConnectionAsync(async c => (IReadOnlyList<string>)(await c.QueryAsync<string>(new CommandDefinition(
+            "SELECT name FROM users WHERE is_admin = 1 ORDER BY name LIMIT @limit", new { limit }, cancellationToken: cancellationToken)).ConfigureAwait(false)).AsList(),
+            cancellationToken);
+
+    public Task<IReadOnlyList<UserRecord>> ListAsync(CancellationToken cancellationToken) =>
+        WithConnectionAsync(async c => (IReadOnlyList<UserRecord>)(await c.QueryAsync<UserRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM users ORDER BY name", cancellationToken: cancellationToken)).ConfigureAwait(false)).Select(r => Map(r)!).ToList(),
+            cancellationToken);
+
     public Task SetAdminAsync(long id, bool isAdmin, CancellationToken cancellationToken) =>
         WithConnectionAsync(c => c.ExecuteAsync(new CommandDefinition(
             "UPDATE users SET is_admin = @isAdmin WHERE id = @id", new { id, isAdmin }, cancellationToken: cancellationToken)), cancellationToken);

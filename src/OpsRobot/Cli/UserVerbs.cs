@@ -1,4 +1,6 @@
 using System.Text;
+using OpsRobot.Core.Access;
+using OpsRobot.Core.Audit;
 using OpsRobot.Core.Storage;
 using OpsRobot.Core.Users;
 using OpsRobot.Hosting;
@@ -9,7 +11,7 @@ namespace OpsRobot.Cli;
 /// <summary><c>opsrobot user add|passwd</c>: manage web sign-in accounts on the store directly.</summary>
 internal static class UserVerbs
 {
-    public static async Task<int> AddAsync(string[] configArgs, IDictionary<string, string?> settings, string name, bool admin, CancellationToken cancellationToken)
+    public static async Task<int> AddAsync(string[] configArgs, IDictionary<string, string?> settings, string name, bool admin, IReadOnlyList<string> roles, CancellationToken cancellationToken)
     {
         if (!UserNames.IsValid(name))
         {
@@ -26,10 +28,44 @@ internal static class UserVerbs
             return 2;
         }
 
+        var access = host.Services.GetRequiredService<AccessService>();
+        var known = await access.RolesAsync(cancellationToken);
+        foreach (var role in roles)
+        {
+            if (!known.Any(r => string.Equals(r.Name, role, StringComparison.OrdinalIgnoreCase)))
+            {
+                await Console.Error.WriteLineAsync($"opsrobot: there is no role '{role}'. Roles: {string.Join(", ", known.Select(r => r.Name))}.");
+                return 2;
+            }
+        }
+
         try
         {
             var user = await users.CreateAsync(name, name, admin, Accounts.HashPassword(password), cancellationToken);
-            await Console.Out.WriteLineAsync($"Created {(user.IsAdmin ? "administrator" : "user")} '{user.Name}'.");
+            var store = host.Services.GetRequiredService<IAccessStore>();
+            var time = host.Services.GetRequiredService<TimeProvider>();
+            var actor = $"local:{Environment.UserName}";
+            foreach (var role in roles)
+            {
+                await store.AssignRoleAsync(new UserRoleAssignment(user.Id, role.ToLowerInvariant(), actor, time.GetUtcNow()), cancellationToken);
+            }
+
+            await access.Audit.WriteAsync(new AuditEntry
+            {
+                Kind = AuditKinds.UserChanged,
+                Actor = actor,
+                Door = Doors.Cli,
+                Place = "local",
+                Subject = user.Name,
+                Detail = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["change"] = "created",
+                    ["administrator"] = admin,
+                    ["roles"] = new System.Text.Json.Nodes.JsonArray([.. roles.Select(r => (System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(r))]),
+                },
+            }, cancellationToken);
+            var shown = roles.Count == 0 ? $"role {access.Options.DefaultUserRole} (the default)" : $"role{(roles.Count > 1 ? "s" : string.Empty)} {string.Join(", ", roles)}";
+            await Console.Out.WriteLineAsync($"Created {(user.IsAdmin ? "administrator" : "user")} '{user.Name}' with {shown}.");
             return 0;
         }
         catch (StoreConflictException ex)
@@ -58,6 +94,15 @@ internal static class UserVerbs
         }
 
         await users.SetPasswordHashAsync(user.Id, Accounts.HashPassword(password), cancellationToken);
+        await host.Services.GetRequiredService<AccessService>().Audit.WriteAsync(new AuditEntry
+        {
+            Kind = AuditKinds.UserChanged,
+            Actor = $"local:{Environment.UserName}",
+            Door = Doors.Cli,
+            Place = "local",
+            Subject = user.Name,
+            Detail = new System.Text.Json.Nodes.JsonObject { ["change"] = "password set" },
+        }, cancellationToken);
         var paths = host.Services.GetRequiredService<OpsRobotPaths>();
         File.Delete(Path.Combine(paths.DataDir, ServeVerb.PasswordFileName));
         await Console.Out.WriteLineAsync($"Password of '{user.Name}' changed; any lockout is lifted.");
@@ -91,7 +136,7 @@ internal static class UserVerbs
         return password;
     }
 
-    private static string ReadHidden(string prompt)
+    internal static string ReadHidden(string prompt)
     {
         Console.Error.Write(prompt);
         var sb = new StringBuilder();

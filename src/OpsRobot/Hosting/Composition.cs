@@ -72,6 +72,7 @@ internal static partial class Composition
         services.AddOpsRobotCore();
         services.Configure<Core.Executions.ExecutionOptions>(configuration.GetSection("OpsRobot:Executions"));
         services.Configure<Core.Commands.ChatNotifyOptions>(configuration.GetSection("OpsRobot:Chat"));
+        services.Configure<Core.Access.AccessOptions>(configuration.GetSection("OpsRobot:Access"));
         services.AddOpsRobotRunners();
         services.AddSingleton<IStatusSource, ExecutionStatusSource>();
         services.AddOpsRobotSqlite(o =>
@@ -98,19 +99,7 @@ internal static partial class Composition
                 $"The packs folder {paths.PacksDir} does not exist. Create it, or point OpsRobot:PacksDir at your packs (--packs DIR, or OPSROBOT__PACKSDIR).");
         }
 
-        var database = services.GetRequiredService<SqliteDatabase>();
-        try
-        {
-            await database.MigrateAsync(services.GetRequiredService<TimeProvider>(), cancellationToken).ConfigureAwait(false);
-        }
-        catch (StoreUnavailableException ex)
-        {
-            throw new StartupException($"Cannot open the database {database.FilePath}: {ex.Message}", ex);
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
-        {
-            throw new StartupException($"Cannot open the database {database.FilePath}: {ex.Message} If the file is damaged, restore it from a backup or move it aside to start afresh.", ex);
-        }
+        await MigrateOnlyAsync(services, cancellationToken).ConfigureAwait(false);
 
         RulesHosting.PrepareDatastore(services, logger);
         var packs = services.GetRequiredService<PackCatalog>().Load(paths.PacksDir);
@@ -118,6 +107,10 @@ internal static partial class Composition
         {
             LogPackError(logger, error.ToString());
         }
+
+        var access = services.GetRequiredService<Core.Access.AccessService>();
+        RoleFileLoader.Reload(access, paths, logger);
+        await EnsureWhitelistAsync(services, access, logger, cancellationToken).ConfigureAwait(false);
 
         await TellAbandonedAsync(services, cancellationToken).ConfigureAwait(false);
         return packs;
@@ -141,6 +134,56 @@ internal static partial class Composition
             }
         }
     }
+
+    /// <summary>Opens the database and brings its schema up to date; nothing else.</summary>
+    public static async Task MigrateOnlyAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        EnsureWritable(services.GetRequiredService<OpsRobotPaths>().DataDir);
+        var database = services.GetRequiredService<SqliteDatabase>();
+        try
+        {
+            await database.MigrateAsync(services.GetRequiredService<TimeProvider>(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            throw new StartupException($"Cannot open the database {database.FilePath}: {ex.Message}", ex);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            throw new StartupException($"Cannot open the database {database.FilePath}: {ex.Message} If the file is damaged, restore it from a backup or move it aside to start afresh.", ex);
+        }
+
+    }
+
+    /// <summary>Puts the users named in <c>OpsRobot:Access:Administrators</c> on the administrators' whitelist.</summary>
+    private static async Task EnsureWhitelistAsync(IServiceProvider services, Core.Access.AccessService access, ILogger logger, CancellationToken cancellationToken)
+    {
+        var users = services.GetRequiredService<Core.Users.IUserStore>();
+        foreach (var name in access.Options.Administrators)
+        {
+            if (await users.FindByNameAsync(name, cancellationToken).ConfigureAwait(false) is not { } user)
+            {
+                LogUnknownAdministrator(logger, name);
+                continue;
+            }
+
+            if (!user.IsAdmin)
+            {
+                await users.SetAdminAsync(user.Id, true, cancellationToken).ConfigureAwait(false);
+                await access.Audit.WriteAsync(new Core.Audit.AuditEntry
+                {
+                    Kind = Core.Audit.AuditKinds.UserChanged,
+                    Actor = "configuration",
+                    Door = Core.Access.Doors.System,
+                    Subject = user.Name,
+                    Detail = new System.Text.Json.Nodes.JsonObject { ["administrator"] = true, ["from"] = "OpsRobot:Access:Administrators" },
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "OpsRobot:Access:Administrators names {UserName}, who does not exist; create the user, and the next start puts them on the whitelist")]
+    private static partial void LogUnknownAdministrator(ILogger logger, string userName);
 
     /// <summary>Creates the data folder if needed and proves it can be written, or says how to fix it.</summary>
     internal static void EnsureWritable(string dataDir)

@@ -17,6 +17,9 @@ public sealed class OpsRobotSettings
     /// <summary>Where packs are loaded from. Relative to the OpsRobot home folder.</summary>
     public string PacksDir { get; set; } = "packs";
 
+    /// <summary>Where role files (configuration as code) are read from. Relative to the OpsRobot home folder.</summary>
+    public string RolesDir { get; set; } = "roles";
+
     public AdminSettings Admin { get; set; } = new();
 
     public SignInSettings SignIn { get; set; } = new();
@@ -53,6 +56,9 @@ public sealed class SignInSettings
 /// <param name="PacksDir">The packs folder.</param>
 public sealed record OpsRobotPaths(string Home, string DataDir, string PacksDir)
 {
+    /// <summary>The folder of role files.</summary>
+    public string RolesDir { get; init; } = Path.Combine(Home, "roles");
+
     public const string HomeVariable = "OPSROBOT_HOME";
 
     public static string ResolveHome()
@@ -67,6 +73,9 @@ public sealed record OpsRobotPaths(string Home, string DataDir, string PacksDir)
         return new OpsRobotPaths(
             home,
             Path.GetFullPath(Path.Combine(home, settings.DataDir)),
-            Path.GetFullPath(Path.Combine(home, settings.PacksDir)));
+            Path.GetFullPath(Path.Combine(home, settings.PacksDir)))
+        {
+            RolesDir = Path.GetFullPath(Path.Combine(home, settings.RolesDir)),
+        };
     }
 }

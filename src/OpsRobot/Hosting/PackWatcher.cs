@@ -16,7 +16,7 @@ public sealed class PackWatchSettings
 /// Reloads the packs when their files change, for pack authors at work. The reload is the same atomic swap as
 /// <c>opsrobot packs reload</c>: a broken edit keeps the previous version loaded and logs the errors.
 /// </summary>
-internal sealed partial class PackWatcher(PackCatalog packs, OpsRobotPaths paths, PackWatchSettings settings, ILogger<PackWatcher> logger) : BackgroundService
+internal sealed partial class PackWatcher(PackCatalog packs, OpsRobotPaths paths, PackWatchSettings settings, Core.Access.AccessService access, ILogger<PackWatcher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,6 +45,20 @@ internal sealed partial class PackWatcher(PackCatalog packs, OpsRobotPaths paths
                 {
                     LogPackError(logger, error.ToString());
                 }
+
+                await access.Audit.WriteAsync(new Core.Audit.AuditEntry
+                {
+                    Kind = Core.Audit.AuditKinds.PacksChanged,
+                    Actor = "pack watcher",
+                    Door = Core.Access.Doors.System,
+                    Place = paths.PacksDir,
+                    Subject = "reload packs (files changed)",
+                    Detail = new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["packs"] = new System.Text.Json.Nodes.JsonArray([.. result.Packs.Select(p => (System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create($"{p.Name} {p.Version}"))]),
+                        ["errors"] = result.Errors.Count,
+                    },
+                }, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -87,10 +87,13 @@ public sealed class ServerHost : IAsyncDisposable
         try
         {
             builder.Services.AddOpsRobotIrc(builder.Configuration);
+            builder.Services.AddOpsRobotSlack(builder.Configuration);
+            builder.Services.AddOpsRobotMattermost(builder.Configuration);
+            builder.Services.AddOpsRobotRocketChat(builder.Configuration);
         }
         catch (InvalidOperationException ex)
         {
-            throw new StartupException($"{ex.Message} Fix it in appsettings.json, the OPSROBOT__CHAT__IRC__… environment variables or the command line.", ex);
+            throw new StartupException($"{ex.Message} Fix it in appsettings.json, the OPSROBOT__CHAT__… environment variables or the command line.", ex);
         }
         builder.Services.AddSingleton(settings.SignIn);
         builder.Services.AddSingleton<Accounts>();
@@ -133,7 +136,8 @@ public sealed class ServerHost : IAsyncDisposable
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpsRobot");
         var packs = await Composition.PrepareAsync(app.Services, logger, cancellationToken);
-        var firstAdmin = await Accounts.EnsureFirstAdminAsync(app.Services.GetRequiredService<IUserStore>(), settings.Admin, cancellationToken);
+        var firstAdmin = await Accounts.EnsureFirstAdminAsync(
+            app.Services.GetRequiredService<IUserStore>(), app.Services.GetRequiredService<Core.Access.IAccessStore>(), app.Services.GetRequiredService<TimeProvider>(), settings.Admin, cancellationToken);
 
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = StatusCodeFor });
         app.UseStatusCodePages();
@@ -162,6 +166,30 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapCatalogApi();
         app.MapExecutionApi();
         app.MapOpsRobotRulesApi();
+        app.MapAccessApi();
+        if (app.Services.GetService<OpsRobot.Chat.Mattermost.MattermostAdapter>() is { } mattermost)
+        {
+            // Mattermost's interactive buttons call back here; each press carries a context signed by the adapter.
+            app.MapPost(OpsRobot.Chat.Mattermost.MattermostOptions.ActionPath, async (HttpRequest request, CancellationToken ct) =>
+            {
+                var body = await OpsRobot.Chat.Connected.ChatHttp.ReadCappedAsync(request.Body, 64 * 1024, ct);
+                var (status, json) = body is null ? (413, """{"error":"The body is larger than 64 KiB."}""") : mattermost.HandleAction(System.Text.Encoding.UTF8.GetString(body));
+                return Results.Content(json, "application/json", statusCode: status);
+            });
+        }
+
+        if (app.Services.GetService<OpsRobot.Chat.Slack.SlackAdapter>() is { } slack)
+        {
+            // Slack's Events API and interactivity over HTTP: answered only with a SigningSecret, each request's signature checked.
+            app.MapPost(OpsRobot.Chat.Slack.SlackOptions.EventsPath, async (HttpRequest request, CancellationToken ct) =>
+            {
+                var body = await OpsRobot.Chat.Connected.ChatHttp.ReadCappedAsync(request.Body, 1024 * 1024, ct);
+                var (status, type, text) = body is null ? (413, "text/plain", "The body is larger than 1 MiB.")
+                    : slack.HandleHttp(request.Headers["X-Slack-Request-Timestamp"], request.Headers["X-Slack-Signature"], body, request.ContentType);
+                return Results.Content(text, type, statusCode: status);
+            });
+        }
+
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
         {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
+using OpsRobot.Core.Access;
 using OpsRobot.Core.Storage;
 using OpsRobot.Core.Users;
 using OpsRobot.Hosting;
@@ -76,7 +77,7 @@ internal sealed partial class Accounts(IUserStore users, TimeProvider time, Sign
     /// Makes sure an administrator exists. On the very first start this creates one, with the configured password
     /// or a generated one, which is returned so the caller can show it once. Returns null when nothing was created.
     /// </summary>
-    public static async Task<(string UserName, string? GeneratedPassword)?> EnsureFirstAdminAsync(IUserStore users, AdminSettings admin, CancellationToken cancellationToken)
+    public static async Task<(string UserName, string? GeneratedPassword)?> EnsureFirstAdminAsync(IUserStore users, IAccessStore access, TimeProvider time, AdminSettings admin, CancellationToken cancellationToken)
     {
         if (await users.CountAdminsAsync(cancellationToken).ConfigureAwait(false) > 0)
         {
@@ -108,6 +109,12 @@ internal sealed partial class Accounts(IUserStore users, TimeProvider time, Sign
             // A user of that name exists (made by the shell chat, say) but no administrator does: promote it.
             await users.SetAdminAsync(existing.Id, true, cancellationToken).ConfigureAwait(false);
             await users.SetPasswordHashAsync(existing.Id, hash, cancellationToken).ConfigureAwait(false);
+        }
+
+        // On the whitelist and with the admin role: the first administrator can do everything, including giving rights.
+        if (await users.FindByNameAsync(admin.UserName, cancellationToken).ConfigureAwait(false) is { } made)
+        {
+            await access.AssignRoleAsync(new UserRoleAssignment(made.Id, BuiltInRoles.Admin, "first start", time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         }
 
         return (admin.UserName, generated);

@@ -63,7 +63,10 @@ internal sealed record RequesterDto(string Door, string UserName, string? Platfo
 
 internal sealed record ExecutionPageDto(IReadOnlyList<ExecutionDto> Executions, long? NextBefore);
 
-internal sealed record CreateExecutionRequest(string? Action, JsonObject? Parameters);
+/// <param name="Action">The action's ref.</param>
+/// <param name="Parameters">Its parameters.</param>
+/// <param name="Sudo">True to run a sudo action under the caller's open elevation (confirmed in chat or the web console).</param>
+internal sealed record CreateExecutionRequest(string? Action, JsonObject? Parameters, bool Sudo = false);
 
 internal sealed record MatchRequest(string? Text);
 

@@ -35,4 +35,4 @@ internal sealed record PostMessageRequest(string? Text);
 
 internal sealed record PostedDto(long Id);
 
-internal sealed record CreateUserRequest(string? Name, string? Password, bool IsAdmin, string? DisplayName);
+internal sealed record CreateUserRequest(string? Name, string? Password, bool IsAdmin, string? DisplayName, List<string>? Roles = null);

@@ -1,9 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using OpsRobot.Core.Access;
 using OpsRobot.Core.Actions;
+using OpsRobot.Core.Audit;
 using OpsRobot.Core.Executions;
+using OpsRobot.Core.Packs;
 using OpsRobot.Core.Users;
 
 namespace OpsRobot.Web;
@@ -24,7 +28,8 @@ internal static class ExecutionEndpoints
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(CreateExecutionRequest? request, HttpContext http, IUserStore users, ExecutionService executions, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(
+        CreateExecutionRequest? request, HttpContext http, IUserStore users, ExecutionService executions, PackCatalog packs, AccessService access, TimeProvider time, CancellationToken ct)
     {
         if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
         {
@@ -36,11 +41,50 @@ internal static class ExecutionEndpoints
             return Results.BadRequest(new ErrorDto("Give the action to run: {\"action\": \"pack.name\", \"parameters\": {...}}."));
         }
 
+        // Authorized exactly as the same command typed in chat: grants, rooms, the tree scope of its parameters, sudo.
+        if (packs.Current.FindAction(action) is { } definition)
+        {
+            var principal = caller.Principal;
+            var parameters = request.Parameters?.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal) ?? [];
+            // Hidden only when the user could not see it at all; a key's narrower scope is reported as such.
+            var owner = principal with { KeyScope = null };
+            var decision = AccessService.Check(owner, Permissions.ActionView, definition.Ref, definition.Guards.ReadOnly).Allowed
+                || AccessService.Check(owner, Permissions.ActionExecute, definition.Ref, definition.Guards.ReadOnly).Allowed
+                ? await access.AuthorizeRunAsync(principal, new RunRequest(definition, null, parameters) { Sudo = request.Sudo }, ct)
+                : AccessDecision.Deny(DenialKind.Hidden, $"{principal.Name} may not see action {definition.Ref}", "hidden");
+            await access.Audit.WriteAsync(new AuditEntry
+            {
+                Kind = AuditKinds.Command,
+                Actor = principal.Name,
+                Door = principal.Door,
+                Place = caller.Address,
+                Subject = $"run {definition.Ref}",
+                Decision = decision.Allowed ? "allow" : "deny",
+                Rule = decision.Rule,
+                Detail = new JsonObject { ["api_key_id"] = principal.ApiKeyId, ["sudo"] = request.Sudo },
+            }, ct);
+            if (decision.Kind == DenialKind.Hidden)
+            {
+                return Results.BadRequest(new ErrorDto($"There is no action {action}."));
+            }
+
+            if (!decision.Allowed)
+            {
+                var text = decision.Kind switch
+                {
+                    DenialKind.SudoRequired => $"{definition.Ref} is a sudo action: send \"sudo\": true, with an elevation opened in chat (sudo) or in the web console.",
+                    DenialKind.ElevationRequired => "This sudo action needs an open elevation: confirm one in chat (sudo COMMAND) or in the web console first.",
+                    _ => decision.Explanation!,
+                };
+                return ApiCallers.Forbidden(text);
+            }
+        }
+
         try
         {
             var handle = await executions.RequestAsync(new ExecutionRequest(action, request.Parameters, new ExecutionRequester
             {
-                Door = http.Request.Headers.UserAgent.ToString().StartsWith("opsrobot-cli", StringComparison.Ordinal) ? ExecutionDoor.Cli : ExecutionDoor.Api,
+                Door = caller.Principal.Door == Doors.Cli ? ExecutionDoor.Cli : ExecutionDoor.Api,
                 UserName = caller.UserName,
                 Address = caller.Address,
             }), ct);
@@ -52,10 +96,15 @@ internal static class ExecutionEndpoints
         }
     }
 
+    /// <summary>An execution is its requester's to see and cancel; others need the permission on its action.</summary>
+    private static bool MayRead(ApiCaller caller, ExecutionRecord e, string permission) =>
+        string.Equals(caller.Principal.User?.Name, e.Requester.UserName, StringComparison.OrdinalIgnoreCase)
+        || AccessService.Check(caller.Principal, permission, e.ActionRef).Allowed;
+
     private static async Task<IResult> ListAsync(
         string? action, string? status, string? user, long? before, int? limit, HttpContext http, IUserStore users, ExecutionService executions, TimeProvider time, CancellationToken ct)
     {
-        if (await ApiCallers.IdentifyAsync(http, users, ct) is null)
+        if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
         {
             return ApiCallers.Refused();
         }
@@ -73,17 +122,18 @@ internal static class ExecutionEndpoints
 
         var pageSize = Math.Clamp(limit ?? 50, 1, 1000);
         var list = await executions.ListAsync(new ExecutionQuery { ActionRef = action, Status = wanted, UserName = user, BeforeId = before, Limit = pageSize }, ct);
-        return Results.Ok(new ExecutionPageDto([.. list.Select(e => ExecutionDto.From(e, time))], list.Count == pageSize ? list[^1].Id : null));
+        var visible = list.Where(e => MayRead(caller, e, Permissions.ExecutionView));
+        return Results.Ok(new ExecutionPageDto([.. visible.Select(e => ExecutionDto.From(e, time))], list.Count == pageSize ? list[^1].Id : null));
     }
 
     private static async Task<IResult> GetAsync(long id, HttpContext http, IUserStore users, ExecutionService executions, TimeProvider time, CancellationToken ct)
     {
-        if (await ApiCallers.IdentifyAsync(http, users, ct) is null)
+        if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
         {
             return ApiCallers.Refused();
         }
 
-        return await executions.GetAsync(id, ct) is { } e ? Results.Ok(ExecutionDto.From(e, time)) : NotFound(id);
+        return await executions.GetAsync(id, ct) is { } e && MayRead(caller, e, Permissions.ExecutionView) ? Results.Ok(ExecutionDto.From(e, time)) : NotFound(id);
     }
 
     private static async Task<IResult> CancelAsync(long id, HttpContext http, IUserStore users, ExecutionService executions, TimeProvider time, CancellationToken ct)
@@ -93,13 +143,24 @@ internal static class ExecutionEndpoints
             return ApiCallers.Refused();
         }
 
+        var before = await executions.GetAsync(id, ct);
+        if (before is null || !MayRead(caller, before, Permissions.ExecutionView))
+        {
+            return NotFound(id);
+        }
+
+        if (!MayRead(caller, before, Permissions.ExecutionCancel))
+        {
+            return ApiCallers.Forbidden($"You need `{Permissions.ExecutionCancel}` on `{before.ActionRef}` to cancel execution #{id} (it is not yours).");
+        }
+
         return await executions.CancelAsync(id, caller.UserName, ct) is { } e ? Results.Ok(ExecutionDto.From(e, time)) : NotFound(id);
     }
 
     private static async Task OutputAsync(long id, string? format, long? after, HttpContext http, IUserStore users, ExecutionService executions, ExecutionEvents events, TimeProvider time)
     {
         var ct = http.RequestAborted;
-        if (await ApiCallers.IdentifyAsync(http, users, ct) is null)
+        if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
         {
             await ApiCallers.Refused().ExecuteAsync(http);
             return;
@@ -108,7 +169,7 @@ internal static class ExecutionEndpoints
         // Subscribe before reading anything, so nothing published in between is missed.
         using var subscription = events.Subscribe(id);
         var execution = await executions.GetAsync(id, ct);
-        if (execution is null)
+        if (execution is null || !MayRead(caller, execution, Permissions.ExecutionView))
         {
             await NotFound(id).ExecuteAsync(http);
             return;

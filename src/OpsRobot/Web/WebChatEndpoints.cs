@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Security.Claims;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using OpsRobot.Chat.BuiltIn;
+using OpsRobot.Core.Access;
+using OpsRobot.Core.Audit;
 using OpsRobot.Core.Rooms;
 using OpsRobot.Core.Storage;
 using OpsRobot.Core.Users;
@@ -62,6 +65,21 @@ internal static class WebChatEndpoints
         }
 
         var (outcome, user) = await accounts.SignInAsync(request.UserName, request.Password, ct);
+        await http.RequestServices.GetRequiredService<AccessService>().Audit.WriteAsync(new AuditEntry
+        {
+            Kind = AuditKinds.SignIn,
+            Actor = user?.Name ?? (request.UserName.Length > 64 ? request.UserName[..64] : request.UserName),
+            Door = "web",
+            Place = http.Connection.RemoteIpAddress?.ToString(),
+            Subject = "web console",
+            Decision = outcome == SignInOutcome.Succeeded ? "allow" : "deny",
+            Rule = outcome switch
+            {
+                SignInOutcome.Succeeded => "password",
+                SignInOutcome.LockedOut => "account locked",
+                _ => "wrong user name or password",
+            },
+        }, ct);
         switch (outcome)
         {
             case SignInOutcome.LockedOut:
@@ -80,16 +98,18 @@ internal static class WebChatEndpoints
         return Results.Ok(UserDto.From(user));
     }
 
-    private static async Task<IResult> CreateUserAsync(CreateUserRequest? request, HttpContext http, IUserStore users, CancellationToken ct)
+    private static async Task<IResult> CreateUserAsync(CreateUserRequest? request, HttpContext http, IUserStore users, AccessService access, CancellationToken ct)
     {
-        if (await CurrentUserAsync(http, users, ct) is not { } me)
+        if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
         {
             return Unauthorized();
         }
 
-        if (!me.IsAdmin)
+        var decision = await access.AuthorizeAsync(caller.Principal, Permissions.UserManage, request?.Name ?? "*", ct);
+        if (!decision.Allowed)
         {
-            return Results.Json(new ErrorDto("Only administrators can create users."), statusCode: StatusCodes.Status403Forbidden);
+            await access.AuditChangeAsync(caller.Principal, AuditKinds.Decision, "create user", new JsonObject { ["decision"] = "deny", ["rule"] = decision.Rule }, ct);
+            return Results.Json(new ErrorDto(decision.Explanation!), statusCode: StatusCodes.Status403Forbidden);
         }
 
         if (request is null || !UserNames.IsValid(request.Name))
@@ -102,10 +122,31 @@ internal static class WebChatEndpoints
             return Results.BadRequest(new ErrorDto("A password of 8 to 1024 characters is required."));
         }
 
+        var known = await access.RolesAsync(ct);
+        var roles = request.Roles ?? [];
+        if (roles.FirstOrDefault(r => !known.Any(k => string.Equals(k.Name, r, StringComparison.OrdinalIgnoreCase))) is { } unknown)
+        {
+            return Results.BadRequest(new ErrorDto($"There is no role '{unknown}'."));
+        }
+
         try
         {
             var user = await users.CreateAsync(request.Name!, request.DisplayName ?? request.Name!, request.IsAdmin, Accounts.HashPassword(request.Password), ct);
+            await access.AuditChangeAsync(caller.Principal, AuditKinds.UserChanged, user.Name, new JsonObject
+            {
+                ["change"] = "created",
+                ["administrator"] = request.IsAdmin,
+            }, ct);
+            foreach (var role in roles)
+            {
+                await access.AssignRoleAsync(caller.Principal, user.Name, role, ct);
+            }
+
             return Results.Created($"/api/v1/users/{user.Id}", UserDto.From(user));
+        }
+        catch (AccessChangeException ex)
+        {
+            return ex.Forbidden ? Results.Json(new ErrorDto(ex.Message), statusCode: StatusCodes.Status403Forbidden) : Results.BadRequest(new ErrorDto(ex.Message));
         }
         catch (StoreConflictException ex)
         {
@@ -277,7 +318,8 @@ internal static class WebChatEndpoints
 /// <summary>
 /// Refuses state-changing API calls that are not JSON. Browsers cannot send <c>application/json</c> across sites
 /// without a CORS preflight, which we never grant, so together with SameSite cookies this closes cross-site
-/// request forgery.
+/// request forgery. DELETE carries no body and needs no content type: no form can send it, and a cross-site
+/// script needs the same preflight.
 /// </summary>
 internal sealed class JsonOnlyMiddleware(RequestDelegate next)
 {
@@ -287,6 +329,7 @@ internal sealed class JsonOnlyMiddleware(RequestDelegate next)
         var request = context.Request;
         if (request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
             && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsOptions(request.Method)
+            && !(HttpMethods.IsDelete(request.Method) && (request.ContentLength ?? 0) == 0)
             && request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
         {
             context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;

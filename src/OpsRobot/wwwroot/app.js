@@ -12,6 +12,7 @@
  *   rendering             message list with grouping, day separators and inline notices
  *   socket                /api/v1/stream with exponential back-off and catch-up (?after=)
  *   composer              Enter sends (WebSocket, falling back to POST), Shift+Enter newline
+ *   account panel         roles, whitelist, linked identities, link codes, sudo confirmations (polled while open)
  */
 (() => {
   "use strict";
@@ -31,6 +32,8 @@
   const HELLO_GRACE_MS = 3000;
   const DEFAULT_ROBOT_NAME = "opsrobot";
   const STORAGE_PREFIX = "opsrobot.lastRoom";
+  const ACCOUNT_POLL_MS = 4000;
+  const ACCOUNT_POLL_HIDDEN_MS = 15000;
 
   // ------------------------------------------------------------------ state
 
@@ -344,6 +347,7 @@
     el.composer.value = "";
     toggleNewRoom(false);
     closeNav();
+    closeAccount();
   }
 
   function startChat(user) {
@@ -1457,6 +1461,318 @@
     sendCurrent();
   }
 
+  // ------------------------------------------------------------------ account panel
+
+  /**
+   * The Account dialog: what the user may do (roles, whitelist, open elevation), their linked chat identities,
+   * one-time link codes, and the sudo requests waiting for their confirmation. While it is open, the access
+   * summary and the sudo requests are polled so a request typed in chat (or an identity just linked) shows up.
+   */
+  const account = {
+    timer: 0,
+    gen: 0, // bumped on every open and close: answers for an earlier opening are dropped
+    seq: 0, // bumped on every refresh: only the newest one renders and schedules the next
+    accessKey: "",
+    sudoKey: "",
+    confirming: new Set(),
+    returnFocus: null,
+  };
+
+  function isAccountOpen() {
+    return !!el.accountPanel && el.accountPanel.open;
+  }
+
+  function openAccount() {
+    if (!state.me) return;
+    if (isAccountOpen()) {
+      el.accountTitle.focus();
+      return;
+    }
+    closeNav();
+    account.gen++;
+    account.returnFocus = document.activeElement;
+    account.accessKey = "";
+    account.sudoKey = "";
+    setAccountError("");
+    el.sudoResult.replaceChildren();
+    el.linkCodeResult.replaceChildren();
+    el.accessSummary.setAttribute("aria-busy", "true");
+    el.sudoList.setAttribute("aria-busy", "true");
+    el.accountButton.setAttribute("aria-expanded", "true");
+    el.accountPanel.showModal();
+    el.accountTitle.focus();
+    refreshAccount();
+  }
+
+  function closeAccount() {
+    if (isAccountOpen()) el.accountPanel.close(); // the "close" event does the rest
+    else onAccountClosed();
+  }
+
+  function onAccountClosed() {
+    account.gen++;
+    clearTimeout(account.timer);
+    account.timer = 0;
+    account.confirming.clear();
+    el.accountButton.setAttribute("aria-expanded", "false");
+    const back = account.returnFocus;
+    account.returnFocus = null;
+    if (state.me && back && typeof back.focus === "function" && document.contains(back)) back.focus();
+  }
+
+  function setAccountError(message) {
+    if (el.accountError.textContent === (message || "")) return; // an alert repeated every poll is noise
+    el.accountError.textContent = message || "";
+    el.accountError.hidden = !message;
+  }
+
+  /** Loads the access summary and the sudo requests, then schedules the next poll while the panel stays open. */
+  async function refreshAccount() {
+    const gen = account.gen;
+    const seq = ++account.seq;
+    clearTimeout(account.timer);
+    const results = await Promise.allSettled([api("GET", "/me/access"), api("GET", "/me/elevations")]);
+    // A later refresh (after a confirmation, say) supersedes this one and keeps the only polling timer.
+    if (gen !== account.gen || seq !== account.seq || !isAccountOpen()) return;
+    const [access, elevations] = results;
+    const errors = [];
+    if (access.status === "fulfilled") renderAccess(access.value || {});
+    else if (access.reason.status !== 401) errors.push(`Could not load your access: ${access.reason.message}`);
+    if (elevations.status === "fulfilled") renderSudoRequests(Array.isArray(elevations.value) ? elevations.value : []);
+    else if (elevations.reason.status !== 401) errors.push(`Could not load your sudo requests: ${elevations.reason.message}`);
+    setAccountError(errors.join(" ")); // cleared again as soon as a poll succeeds
+    account.timer = setTimeout(() => {
+      if (gen === account.gen && isAccountOpen()) refreshAccount();
+    }, document.visibilityState === "hidden" ? ACCOUNT_POLL_HIDDEN_MS : ACCOUNT_POLL_MS);
+  }
+
+  /** A date and time for people: "14:35", or "21 Nov 14:35" when it is not today. */
+  function accountWhen(value) {
+    const d = parseDate(value);
+    if (!d) return "";
+    if (sameDay(d, new Date())) return hhmm(d);
+    return `${d.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" })} ${hhmm(d)}`;
+  }
+
+  function accountTime(value, attrs) {
+    const d = parseDate(value);
+    return h("time", { ...attrs, datetime: d ? d.toISOString() : null, title: d ? d.toLocaleString() : null, text: accountWhen(value) || "unknown" });
+  }
+
+  function renderAccess(access) {
+    const key = JSON.stringify(access);
+    if (key === account.accessKey) return; // unchanged: do not disturb a screen reader or a selection
+    account.accessKey = key;
+    el.accessSummary.removeAttribute("aria-busy");
+
+    el.accessUser.textContent = typeof access.user === "string" ? access.user : "";
+
+    const roles = Array.isArray(access.roles) ? access.roles.filter((r) => typeof r === "string") : [];
+    el.accessRoles.replaceChildren(
+      ...(roles.length
+        ? roles.map((r) => h("span", { class: "chip", "data-testid": "access-role", text: r }))
+        : [h("span", { class: "muted", text: "No roles" })]),
+    );
+
+    el.accessAdmin.replaceChildren(
+      access.administrator === true
+        ? h("span", { class: "chip chip-ok", text: "Yes: administrative changes are allowed" })
+        : h("span", { class: "muted", text: "No" }),
+    );
+    el.accessAdmin.dataset.administrator = String(access.administrator === true);
+
+    const until = parseDate(access.elevationUntil);
+    el.accessElevation.dataset.open = String(!!until);
+    el.accessElevation.replaceChildren(
+      ...(until
+        ? [h("span", { class: "chip chip-warn", text: "Open" }), " until ", accountTime(access.elevationUntil, { "data-testid": "elevation-until" })]
+        : [h("span", { class: "muted", text: "None open" })]),
+    );
+
+    if (Array.isArray(access.keyScope) && access.keyScope.length) {
+      el.accessUser.append(h("span", { class: "muted", text: ` (limited by this key to ${access.keyScope.join(", ")})` }));
+    }
+
+    const identities = Array.isArray(access.identities) ? access.identities : [];
+    const items = [];
+    for (const i of identities) {
+      if (!i || typeof i.platform !== "string" || typeof i.platformUserId !== "string") continue;
+      const shown = typeof i.displayName === "string" && i.displayName && i.displayName !== i.platformUserId ? i.displayName : "";
+      items.push(
+        h(
+          "li",
+          { class: "identity", "data-testid": "identity", "data-platform": i.platform, "data-platform-user-id": i.platformUserId },
+          h("span", { class: "chip", text: i.platform }),
+          h("code", { class: "identity-id", text: i.platformUserId }),
+          shown ? h("span", { class: "identity-name", text: shown }) : null,
+          i.linkedAt ? h("span", { class: "muted identity-when" }, "linked ", accountTime(i.linkedAt)) : null,
+        ),
+      );
+    }
+    if (!items.length) items.push(h("li", { class: "account-empty", text: "No chat identity is linked yet." }));
+    el.identityList.replaceChildren(...items);
+  }
+
+  let askingLinkCode = false;
+
+  async function requestLinkCode() {
+    if (askingLinkCode) return;
+    const gen = account.gen;
+    askingLinkCode = true;
+    el.linkCodeButton.disabled = true;
+    el.linkCodeResult.setAttribute("aria-busy", "true");
+    try {
+      const answer = await api("POST", "/me/link-code", {});
+      if (gen !== account.gen) return;
+      const code = answer && typeof answer.code === "string" ? answer.code : "";
+      if (!/^\d{4,12}$/.test(code)) throw new ApiError(500, "The server answered without a usable code. Try again.");
+      // The server's "say" is the whole line to type, with the server's command prefix.
+      const say = typeof answer.say === "string" && answer.say.trim() ? answer.say.trim() : `!link ${code}`;
+      renderLinkCode(code, say, answer.expiresAt);
+      el.linkCodeButton.textContent = "Get a new code";
+    } catch (e) {
+      if (gen !== account.gen || e.status === 401) return;
+      el.linkCodeResult.replaceChildren(h("p", { class: "account-error", "data-testid": "link-code-error", text: `No code: ${e.message}` }));
+    } finally {
+      askingLinkCode = false;
+      el.linkCodeButton.disabled = false;
+      el.linkCodeResult.removeAttribute("aria-busy");
+    }
+  }
+
+  function renderLinkCode(code, say, expiresAt) {
+    const copied = h("span", { class: "copy-status", "data-testid": "link-copy-status", "aria-live": "polite" });
+    const line = h("code", { class: "link-say", "data-testid": "link-say", text: say });
+    const copy = h("button", {
+      type: "button",
+      class: "btn btn-ghost btn-sm",
+      "data-testid": "link-copy",
+      "aria-label": `Copy ${say}`,
+      text: "Copy",
+      onclick: () => copyText(say, line, copied),
+    });
+    el.linkCodeResult.replaceChildren(
+      h("p", { class: "link-code-value", "data-testid": "link-code", text: code }),
+      h("div", { class: "link-row" }, h("span", { text: "Say" }), line, copy, copied),
+      h(
+        "p",
+        { class: "muted" },
+        "to the robot on the chat system you want to link (in a direct message to it, ",
+        h("code", { text: say.slice(1) }),
+        " is enough). Works once, until ",
+        accountTime(expiresAt, { "data-testid": "link-expires" }),
+        ".",
+      ),
+    );
+  }
+
+  async function copyText(text, source, status) {
+    let ok = false;
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(text);
+        ok = true;
+      }
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      // No clipboard API (plain HTTP on another host): select the text so Ctrl+C copies it.
+      const range = document.createRange();
+      range.selectNodeContents(source);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
+    status.textContent = ok ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.";
+  }
+
+  function sudoPlace(request) {
+    const room = typeof request.room === "string" && request.room ? request.room : "?";
+    const shown = request.room && !room.startsWith("#") && !room.startsWith("@") ? `#${room}` : room;
+    return typeof request.platform === "string" && request.platform ? `${shown} on ${request.platform}` : shown;
+  }
+
+  function renderSudoRequests(list) {
+    const requests = list.filter((r) => r && Number.isSafeInteger(r.id) && typeof r.command === "string");
+    const key = JSON.stringify(requests) + [...account.confirming].join(",");
+    el.sudoList.removeAttribute("aria-busy");
+    if (key === account.sudoKey) return; // unchanged: keep focus where it is
+    account.sudoKey = key;
+    const hadFocus = el.sudoList.contains(document.activeElement) ? document.activeElement.dataset.requestId : null;
+
+    const items = requests.map((r) => {
+      const busy = account.confirming.has(r.id);
+      const place = sudoPlace(r);
+      return h(
+        "li",
+        { class: "sudo-item", "data-testid": "sudo-request", "data-request-id": r.id },
+        h(
+          "div",
+          { class: "sudo-main" },
+          h("code", { class: "sudo-command", "data-testid": "sudo-command", text: r.command }),
+          h("div", { class: "muted sudo-meta" }, `#${r.id} · in `, h("span", { "data-testid": "sudo-room", text: place }), " · expires ", accountTime(r.expiresAt)),
+        ),
+        h("button", {
+          type: "button",
+          class: "btn btn-primary btn-sm",
+          "data-testid": "sudo-confirm",
+          "data-request-id": r.id,
+          "aria-label": `Confirm sudo request #${r.id}: ${r.command} in ${place}`,
+          "aria-busy": busy ? "true" : null,
+          disabled: busy,
+          text: busy ? "Confirming…" : "Confirm",
+          onclick: () => confirmSudo(r),
+        }),
+      );
+    });
+    if (!items.length) items.push(h("li", { class: "account-empty", "data-testid": "sudo-empty", text: "No sudo requests are waiting." }));
+    el.sudoList.replaceChildren(...items);
+    if (hadFocus) {
+      const again = el.sudoList.querySelector(`button[data-request-id="${CSS.escape(hadFocus)}"]`);
+      if (again && !again.disabled) again.focus();
+      else el.sudoResult.focus();
+    }
+  }
+
+  async function confirmSudo(request) {
+    if (account.confirming.has(request.id)) return;
+    const gen = account.gen;
+    account.confirming.add(request.id);
+    account.sudoKey = "";
+    const button = el.sudoList.querySelector(`button[data-request-id="${request.id}"]`);
+    if (button) {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      button.textContent = "Confirming…";
+    }
+    let message;
+    try {
+      const answer = await api("POST", `/me/elevations/${enc(String(request.id))}/confirm`, {});
+      const ran = answer && typeof answer.ran === "string" ? answer.ran : request.command;
+      const room = answer && typeof answer.room === "string" && answer.room ? answer.room : request.room;
+      message = h(
+        "p",
+        { class: "sudo-done", "data-testid": "sudo-ran" },
+        "Confirmed. Ran ",
+        h("code", { text: ran }),
+        " in ",
+        h("strong", { text: sudoPlace({ room, platform: request.platform }) }),
+        ". The answer appears in that room.",
+      );
+    } catch (e) {
+      if (e.status === 401) return;
+      message = h("p", { class: "account-error", "data-testid": "sudo-error", text: `Request #${request.id} was not confirmed: ${e.message}` });
+    } finally {
+      account.confirming.delete(request.id);
+    }
+    if (gen !== account.gen || !isAccountOpen()) return;
+    el.sudoResult.replaceChildren(message);
+    // The button is about to go away: give keyboard and screen reader users the outcome instead.
+    el.sudoResult.focus();
+    refreshAccount();
+  }
+
   // ------------------------------------------------------------------ narrow screens
 
   function openNav() {
@@ -1510,10 +1826,35 @@
     el.composerForm = $("composer-form");
     el.composer = $("composer");
     el.sendButton = $("send-button");
+    el.accountButton = $("account-button");
+    el.accountPanel = $("account-panel");
+    el.accountTitle = $("account-title");
+    el.accountClose = $("account-close");
+    el.accountError = $("account-error");
+    el.accessSummary = $("access-summary");
+    el.accessUser = $("access-user");
+    el.accessRoles = $("access-roles");
+    el.accessAdmin = $("access-admin");
+    el.accessElevation = $("access-elevation");
+    el.identityList = $("identity-list");
+    el.linkCodeButton = $("link-code-button");
+    el.linkCodeResult = $("link-code-result");
+    el.sudoResult = $("sudo-result");
+    el.sudoList = $("sudo-list");
 
     el.loginForm.addEventListener("submit", onLoginSubmit);
     el.bootRetry.addEventListener("click", () => boot());
     el.signOut.addEventListener("click", signOut);
+    el.accountButton.addEventListener("click", openAccount);
+    el.accountClose.addEventListener("click", closeAccount);
+    el.accountPanel.addEventListener("close", onAccountClosed);
+    // A click on the backdrop (outside the panel's box) closes it, like Esc.
+    el.accountPanel.addEventListener("click", (ev) => {
+      if (ev.target !== el.accountPanel) return;
+      const r = el.accountPanel.getBoundingClientRect();
+      if (ev.clientX < r.left || ev.clientX > r.right || ev.clientY < r.top || ev.clientY > r.bottom) closeAccount();
+    });
+    el.linkCodeButton.addEventListener("click", requestLinkCode);
 
     el.newRoomButton.addEventListener("click", () => toggleNewRoom(el.newRoomForm.hidden));
     el.newRoomForm.addEventListener("submit", (ev) => {

@@ -89,7 +89,7 @@ public sealed class RobotTests
         }
 
         reply.ShouldContain("| `!ping` | Check that the robot is listening. |");
-        reply.ShouldEndWith("`!help COMMAND` shows one command in detail.");
+        reply.ShouldEndWith("`!help COMMAND` shows one command in detail. This list holds what you may run; `!whoami` shows your roles.");
     }
 
     [Fact]

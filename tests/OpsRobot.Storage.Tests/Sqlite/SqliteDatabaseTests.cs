@@ -53,6 +53,22 @@ public sealed class SqliteDatabaseTests : IAsyncLifetime
             .ShouldBe(_time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 
+    [Theory]
+    [InlineData("UPDATE audit SET subject = 'nothing happened' WHERE id = 1")]
+    [InlineData("DELETE FROM audit WHERE id = 1")]
+    public async Task AuditRecords_CannotBeChangedOrRemovedThroughSql(string sql)
+    {
+        var database = Open("opsrobot.db");
+        await database.MigrateAsync(_time, CancellationToken.None);
+        using var log = new OpsRobot.Core.Audit.AuditLog(new SqliteAuditStore(database), _time);
+        await log.WriteAsync(new OpsRobot.Core.Audit.AuditEntry { Kind = "command", Actor = "bob", Door = "chat", Subject = "restart booking" });
+
+        var refused = await Should.ThrowAsync<Microsoft.Data.Sqlite.SqliteException>(() => SqliteTestDatabase.ScalarAsync(database, sql));
+
+        refused.Message.ShouldContain("append-only");
+        (await SqliteTestDatabase.ScalarAsync(database, "SELECT subject FROM audit WHERE id = 1")).ShouldBe("restart booking");
+    }
+
     [Fact]
     public async Task MigrateAsync_NewInstanceOnMigratedFile_AppliesNothing()
     {

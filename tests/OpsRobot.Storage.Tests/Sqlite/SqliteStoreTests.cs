@@ -28,7 +28,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         var database = SqliteTestDatabase.Create(Path.Combine(folder, "opsrobot.db"));
         _opened.Add(database);
         await database.MigrateAsync(Time, CancellationToken.None);
-        return new StoreSet(new SqliteUserStore(database, Time), new SqliteRoomStore(database), new SqliteExecutionStore(database));
+        return new StoreSet(new SqliteUserStore(database, Time), new SqliteRoomStore(database), new SqliteExecutionStore(database), new SqliteAccessStore(database, Time), new SqliteAuditStore(database));
     }
 
     protected override async Task<StoreSet> RestartAsync()

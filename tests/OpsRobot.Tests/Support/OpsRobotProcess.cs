@@ -39,6 +39,9 @@ public static class OpsRobotProcess
         }
 
         info.Environment["OPSROBOT_HOME"] = home;
+
+        // Never read or write the real user's saved credentials.
+        info.Environment["OPSROBOT_CREDENTIALS"] = Path.Combine(home, "cli-credentials.json");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;

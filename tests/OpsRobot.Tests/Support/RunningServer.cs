@@ -60,14 +60,38 @@ public sealed class RunningServer : IAsyncDisposable
         return client;
     }
 
-    /// <summary>Creates a user through the API as the administrator and returns a client signed in as them.</summary>
-    public async Task<ApiClient> CreateUserAsync(string name, string password = "password-" + "for-tests")
+    /// <summary>Creates a user through the API as the administrator, with <paramref name="roles"/>, and returns a client signed in as them.</summary>
+    public async Task<ApiClient> CreateUserAsync(string name, string password = "password-" + "for-tests", params string[] roles)
     {
         using var admin = await SignInAsync();
-        var created = await admin.PostAsJsonAsync("/api/v1/users", new { name, password });
+        var created = await admin.PostAsJsonAsync("/api/v1/users", new { name, password, roles });
         created.StatusCode.ShouldBe(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         return await SignInAsync(name, password);
     }
+
+    /// <summary>An API key for <paramref name="signedIn"/>'s user, made through the API; its secret.</summary>
+    public static async Task<string> CreateApiKeyAsync(ApiClient signedIn, string name = "tests", object? scope = null, DateTimeOffset? expiresAt = null)
+    {
+        ArgumentNullException.ThrowIfNull(signedIn);
+        var response = await signedIn.PostAsJsonAsync("/api/v1/apikeys", new { name, scope, expiresAt });
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        return body.GetProperty("secret").GetString()!;
+    }
+
+    /// <summary>The administrator's API key for command-line tests (made once per server).</summary>
+    public async Task<string> AdminKeyAsync()
+    {
+        if (_adminKey is null)
+        {
+            using var admin = await SignInAsync();
+            _adminKey = await CreateApiKeyAsync(admin, "admin key for tests");
+        }
+
+        return _adminKey;
+    }
+
+    private string? _adminKey;
 
     /// <summary>Opens the web chat's WebSocket with the session cookie of <paramref name="client"/>.</summary>
     public async Task<StreamClient> ConnectStreamAsync(ApiClient client, string? origin = null)

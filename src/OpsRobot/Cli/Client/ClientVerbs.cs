@@ -157,7 +157,7 @@ internal static class ClientVerbs
     /// Runs a client verb: builds the client, and turns every expected failure into one line on standard error
     /// and its exit code. Anything else is a bug and is allowed to surface as one.
     /// </summary>
-    private static async Task<int> InvokeAsync(
+    internal static async Task<int> InvokeAsync(
         ParseResult result, Option<string?> url, Func<OpsRobotClient, CancellationToken, Task<int>> verb, CancellationToken cancellationToken)
     {
         try

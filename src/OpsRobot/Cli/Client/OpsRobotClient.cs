@@ -71,8 +71,18 @@ internal sealed class OpsRobotClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             AllowAutoRedirect = false,
         };
-        return new OpsRobotClient(uri, handler);
+        var client = new OpsRobotClient(uri, handler);
+        if (Credentials.Find(uri) is { } credential)
+        {
+            client._http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credential.Secret);
+            client.CredentialSource = credential.From;
+        }
+
+        return client;
     }
+
+    /// <summary>Where the credential sent came from (for messages), or null when none is sent.</summary>
+    public string? CredentialSource { get; private set; }
 
     /// <summary>Sends a JSON call and returns the answer's JSON; a non-success answer throws <see cref="ApiException"/>.</summary>
     public async Task<JsonElement> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
@@ -259,6 +269,13 @@ internal sealed class OpsRobotClient : IDisposable
             var what = string.IsNullOrWhiteSpace(text) ? "an empty body" : response.Content.Headers.ContentType?.MediaType ?? "a body without a content type";
             return new UnexpectedAnswerException(
                 $"{Describe(request)} answered HTTP {status} {response.ReasonPhrase} with {what}, not an OpsRobot error. Is {DisplayAddress} an OpsRobot server of this version?");
+        }
+
+        if (status == 401 && !request.RequestUri!.AbsolutePath.EndsWith("/auth/token", StringComparison.Ordinal))
+        {
+            error = CredentialSource is null
+                ? $"not signed in to {DisplayAddress}: run 'opsrobot login' (or set {Credentials.KeyVariable} to an API key)."
+                : $"{DisplayAddress} refused the credential from {CredentialSource} (unknown, expired or revoked): run 'opsrobot login' again.";
         }
 
         return new ApiException(status, OneLine(error), body);

@@ -1,0 +1,211 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpsRobot.Chat.Connected;
+using OpsRobot.Chat.RocketChat;
+using OpsRobot.Chat.Tests.Slack;
+using OpsRobot.Chat.Tests.Support;
+using OpsRobot.Core.Chat;
+
+namespace OpsRobot.Chat.Tests.RocketChat;
+
+/// <summary>The Rocket.Chat adapter against <see cref="FakeRocketChat"/>, which speaks the REST API and DDP as documented.</summary>
+public sealed class RocketChatAdapterTests
+{
+    private const string Alice = "A1iceUser0000000x";
+    private const string Bob = "B0bUser000000000x";
+    private const string Ops = "0psRoom000000000x";
+
+    [Fact]
+    public async Task PingInThread_AnsweredWithTmid_AndOwnMessageId()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        await using var robot = await Robot.StartAsync(rc);
+
+        await rc.SayAsync(Alice, "alice", Ops, "!ping", tmid: "Thr3adRoot000000x");
+
+        var post = await rc.NextPostAsync();
+        post["rid"]!.GetValue<string>().ShouldBe(Ops);
+        post["tmid"]!.GetValue<string>().ShouldBe("Thr3adRoot000000x");
+        post["msg"]!.GetValue<string>().ShouldBe("pong");
+        post["_id"]!.GetValue<string>().Length.ShouldBe(17);
+    }
+
+    [Fact]
+    public async Task PasswordSignIn_ThenDirectMessage_SenderIsTheImmutableId()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        await using var robot = await Robot.StartAsync(rc, password: true);
+
+        await rc.SayAsync(Alice, "alice", "A1iceUser0000000xB0tUser00000000xx", "whoami", roomType: "d");
+
+        var text = (await rc.NextPostAsync())["msg"]!.GetValue<string>();
+        text.ShouldContain($"`{Alice}`");
+        text.ShouldContain("`rocketchat`");
+        text.ShouldContain("a direct message");
+        rc.Logins.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task DdpPing_IsAnsweredWithPong()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        await using var robot = await Robot.StartAsync(rc);
+
+        await rc.PingAsync("keepalive-7");
+
+        (await rc.NextPongAsync()).ShouldBe("keepalive-7");
+    }
+
+    [Fact]
+    public async Task EditsSystemMessagesOwnPostsAndRepeats_AreNotCommands()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        await using var robot = await Robot.StartAsync(rc);
+
+        var first = await rc.SayAsync(Alice, "alice", Ops, "!echo first");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("first");
+        await rc.SayAsync(Alice, "alice", Ops, "!echo first", id: first, shape: m => m["tcount"] = 1); // thread count update re-sends it
+        await rc.SayAsync(Alice, "alice", Ops, "!echo edited", shape: m => m["editedAt"] = new System.Text.Json.Nodes.JsonObject { ["$date"] = 1 });
+        await rc.SayAsync(Alice, "alice", Ops, "alice joined", shape: m => m["t"] = "uj");
+        await rc.SayAsync(FakeRocketChat.BotId, "opsrobot", Ops, "!echo myself");
+        await rc.SayAsync(Alice, "alice", Ops, "@opsrobot echo last");
+
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("last");
+    }
+
+    [Fact]
+    public async Task Buttons_PostTheirCommandAsThePressingUser_RoundTrip()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        await using var robot = await Robot.StartAsync(rc);
+
+        await rc.SayAsync(Alice, "alice", Ops, "!deploy 12", tmid: "Thr3adRoot000000x");
+        var question = await rc.NextPostAsync();
+        var actions = question["attachments"]![0]!["actions"]!.AsArray();
+        actions.Select(a => a!["msg"]!.GetValue<string>()).ShouldBe(["!approve 12", "!deny 12"]);
+        actions.ShouldAllBe(a => a!["msg_in_chat_window"]!.GetValue<bool>());
+
+        // Pressing it makes the client post the action's msg into the same room and thread as the presser.
+        await rc.SayAsync(Bob, "bob", Ops, actions[0]!["msg"]!.GetValue<string>(), tmid: question["tmid"]!.GetValue<string>());
+
+        var answer = await rc.NextPostAsync();
+        answer["msg"]!.GetValue<string>().ShouldBe($"approved 12 by {Bob} on rocketchat");
+        answer["tmid"]!.GetValue<string>().ShouldBe("Thr3adRoot000000x");
+    }
+
+    [Fact]
+    public async Task DisconnectMidStream_QueuedRepliesDeliveredAfterReconnect_NothingDuplicated()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        await using var robot = await Robot.StartAsync(rc);
+        await rc.SayAsync(Alice, "alice", Ops, "!echo one");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("one");
+
+        rc.Drop();
+        await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.State != ChatAdapterState.Ready);
+        var sender = new ChatAdapterReplySender(robot.Adapter);
+        (await sender.SendAsync("rocketchat", new ChatRoom(Ops, "ops", false), new OutgoingMessage("result while away"), CancellationToken.None)).ShouldBeTrue();
+
+        await rc.WaitSubscribedAsync();
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("result while away");
+        await rc.SayAsync(Alice, "alice", Ops, "!echo two");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("two");
+        rc.Connections.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task MessagesSaidWhileDisconnected_AreCaughtUpAfterReconnect_Once()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        await using var robot = await Robot.StartAsync(rc);
+        await rc.SayAsync(Alice, "alice", Ops, "!echo one");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("one");
+
+        rc.RefuseConnections = true;
+        rc.Drop();
+        await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.State != ChatAdapterState.Ready);
+        await rc.SayAsync(Alice, "alice", Ops, "!echo said while the robot was away");
+        rc.RefuseConnections = false;
+
+        await rc.WaitSubscribedAsync();
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("said while the robot was away");
+        await rc.SayAsync(Alice, "alice", Ops, "!echo two");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("two");
+        rc.Syncs.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task RateLimited_WaitsUntilTheReset_ThenPostsOnce()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        rc.RateLimitNext = 1;
+        await using var robot = await Robot.StartAsync(rc);
+
+        await rc.SayAsync(Alice, "alice", Ops, "!ping");
+
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("pong");
+        var attempts = rc.PostAttempts.ToList();
+        attempts.Select(a => a.Status).ShouldBe([429, 200]);
+        (attempts[1].At - attempts[0].At).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1.5));
+        (await rc.NoPostWithinAsync(TimeSpan.FromMilliseconds(500))).ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData(null, null, null, null, "set UserId and AuthToken")]
+    [InlineData("u", "t", "n", "p", "not both")]
+    [InlineData("u", null, null, null, "set UserId and AuthToken")]
+    public void Configuration_Credentials_MustBeOneWayOrTheOther(string? userId, string? token, string? user, string? password, string expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OpsRobot:Chat:RocketChat:Enabled"] = "true",
+            ["OpsRobot:Chat:RocketChat:ServerUrl"] = "https://chat.example.com/",
+            ["OpsRobot:Chat:RocketChat:UserId"] = userId,
+            ["OpsRobot:Chat:RocketChat:AuthToken"] = token,
+            ["OpsRobot:Chat:RocketChat:Username"] = user,
+            ["OpsRobot:Chat:RocketChat:Password"] = password,
+        }).Build();
+
+        Should.Throw<InvalidOperationException>(() => new ServiceCollection().AddOpsRobotRocketChat(configuration)).Message.ShouldContain(expected);
+    }
+
+    private sealed class Robot : IAsyncDisposable
+    {
+        private ServiceProvider _services = null!;
+        private IAsyncDisposable _running = null!;
+
+        public RocketChatAdapter Adapter { get; private set; } = null!;
+
+        public static async Task<Robot> StartAsync(FakeRocketChat rc, bool password = false)
+        {
+            var options = new RocketChatOptions
+            {
+                Enabled = true,
+                ServerUrl = rc.ServerUrl,
+                UserId = password ? null : FakeRocketChat.BotId,
+                AuthToken = password ? null : FakeRocketChat.BotToken,
+                Username = password ? "opsrobot" : null,
+                Password = password ? FakeRocketChat.BotPassword : null,
+                ReconnectMinDelay = TimeSpan.FromMilliseconds(200),
+                ReconnectMaxDelay = TimeSpan.FromSeconds(30),
+                MessageDelay = TimeSpan.Zero,
+            };
+            options.Validate();
+            var robot = new Robot { _services = AdapterHarness.Services() };
+            robot.Adapter = new RocketChatAdapter(Options.Create(options), robot._services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, robot._services.GetRequiredService<ILogger<RocketChatAdapter>>());
+            robot._running = await AdapterHarness.RunAsync(robot.Adapter);
+            await rc.WaitSubscribedAsync();
+            await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.State == ChatAdapterState.Ready);
+            return robot;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _running.DisposeAsync();
+            Adapter.Dispose();
+            await _services.DisposeAsync();
+        }
+    }
+}

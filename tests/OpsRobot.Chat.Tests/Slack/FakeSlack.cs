@@ -1,0 +1,364 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using OpsRobot.Chat.Tests.Support;
+
+namespace OpsRobot.Chat.Tests.Slack;
+
+/// <summary>
+/// A Slack written from its documentation, on loopback: the Web API methods the adapter calls (<c>auth.test</c>,
+/// <c>apps.connections.open</c>, <c>chat.postMessage</c>, <c>users.info</c>) with bearer tokens and
+/// <c>{"ok": …}</c> answers, 429 with <c>Retry-After</c> on demand; and Socket Mode: single-use WebSocket
+/// addresses, <c>hello</c>, envelopes with <c>envelope_id</c> that must be acknowledged, redelivery of
+/// unacknowledged envelopes on the next connection (<c>retry_attempt</c>), and <c>disconnect</c> messages.
+/// </summary>
+internal sealed class FakeSlack : IAsyncDisposable
+{
+    public const string AppToken = "xapp-1-A0001-1-secretapp";
+    public const string BotToken = "xoxb-1-2-secretbot";
+    public const string BotUserId = "UBOT0001";
+
+    private readonly ConcurrentDictionary<string, bool> _tickets = new();
+    private readonly ConcurrentDictionary<string, JsonObject> _unacked = new();
+    private readonly ConcurrentDictionary<string, bool> _losingAcks = new();
+    private readonly Channel<JsonObject> _posts = Channel.CreateUnbounded<JsonObject>();
+    private readonly Channel<string> _acks = Channel.CreateUnbounded<string>();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly Lock _gate = new();
+    private WebApplication _app = null!;
+    private WebSocket? _socket;
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _envelopes;
+    private int _posted;
+
+    public Uri ApiBase { get; private set; } = null!;
+
+    /// <summary>Socket Mode connections accepted so far.</summary>
+    public int Connections;
+
+    /// <summary>How many of the next chat.postMessage calls get 429.</summary>
+    public int RateLimitNext;
+
+    public int RetryAfterSeconds { get; set; } = 2;
+
+    /// <summary>While true, apps.connections.open answers an error (Slack unreachable for new connections).</summary>
+    public volatile bool RefuseConnections;
+
+    /// <summary>When each chat.postMessage call arrived, 429s included.</summary>
+    public ConcurrentQueue<(DateTimeOffset At, int Status)> PostAttempts { get; } = new();
+
+    public static async Task<FakeSlack> StartAsync()
+    {
+        var fake = new FakeSlack();
+        var (app, url) = await AdapterHarness.StartKestrelAsync(fake.Map);
+        fake._app = app;
+        fake.ApiBase = new Uri(url, "api/");
+        return fake;
+    }
+
+    /// <summary>Waits until the robot holds a Socket Mode connection that has had its hello.</summary>
+    public Task WaitConnectedAsync()
+    {
+        lock (_gate)
+        {
+            return _connected.Task.WaitAsync(AdapterHarness.Wait);
+        }
+    }
+
+    /// <summary>Sends an <c>events_api</c> envelope carrying <paramref name="slackEvent"/>; returns its envelope id.</summary>
+    /// <remarks>With <paramref name="loseAck"/>, the acknowledgement is lost on its way: the envelope stays due for redelivery.</remarks>
+    public Task<string> SendEventAsync(JsonObject slackEvent, bool loseAck = false) => SendEnvelopeAsync("events_api", new JsonObject
+    {
+        ["token"] = "verification-token-unused",
+        ["team_id"] = "T0001",
+        ["api_app_id"] = "A0001",
+        ["event"] = slackEvent,
+        ["type"] = "event_callback",
+        ["event_id"] = "Ev" + Interlocked.Increment(ref _envelopes).ToString(CultureInfo.InvariantCulture),
+        ["event_time"] = 1_700_000_000,
+    }, loseAck);
+
+    /// <summary>A user's message event as Slack documents it.</summary>
+    public static JsonObject Message(string user, string channel, string text, string ts, string? threadTs = null, string type = "message")
+    {
+        var e = new JsonObject
+        {
+            ["type"] = type,
+            ["user"] = user,
+            ["text"] = text,
+            ["ts"] = ts,
+            ["channel"] = channel,
+            ["event_ts"] = ts,
+            ["channel_type"] = channel.StartsWith('D') ? "im" : "channel",
+        };
+        if (threadTs is not null)
+        {
+            e["thread_ts"] = threadTs;
+        }
+
+        return e;
+    }
+
+    /// <summary>A <c>block_actions</c> interaction: <paramref name="user"/> pressed <paramref name="button"/> (an element of a posted actions block).</summary>
+    public Task<string> PressAsync(string user, string channel, JsonObject posted, JsonNode button)
+    {
+        var payload = new JsonObject
+        {
+            ["type"] = "block_actions",
+            ["user"] = new JsonObject { ["id"] = user, ["username"] = "bob", ["name"] = "bob", ["team_id"] = "T0001" },
+            ["api_app_id"] = "A0001",
+            ["trigger_id"] = "1234.5678.abcd",
+            ["team"] = new JsonObject { ["id"] = "T0001", ["domain"] = "fake" },
+            ["container"] = new JsonObject { ["type"] = "message", ["message_ts"] = posted["ts"]!.GetValue<string>(), ["channel_id"] = channel, ["is_ephemeral"] = false },
+            ["channel"] = new JsonObject { ["id"] = channel, ["name"] = "ops" },
+            ["message"] = new JsonObject { ["type"] = "message", ["ts"] = posted["ts"]!.GetValue<string>(), ["text"] = posted["text"]!.GetValue<string>() },
+            ["actions"] = new JsonArray(new JsonObject
+            {
+                ["action_id"] = button["action_id"]!.GetValue<string>(),
+                ["block_id"] = "b1",
+                ["text"] = button["text"]!.DeepClone(),
+                ["value"] = button["value"]!.GetValue<string>(),
+                ["type"] = "button",
+                ["action_ts"] = "1700000100.000" + Interlocked.Increment(ref _envelopes).ToString("D3", CultureInfo.InvariantCulture),
+            }),
+        };
+        if (posted["thread_ts"] is { } thread)
+        {
+            payload["message"]!["thread_ts"] = thread.GetValue<string>();
+        }
+
+        return SendEnvelopeAsync("interactive", payload, loseAck: false);
+    }
+
+    /// <summary>Sends Slack's <c>disconnect</c> message, then closes the socket, as Slack does before rotating a connection.</summary>
+    public async Task DisconnectAsync(string reason)
+    {
+        var socket = Current();
+        await SendAsync(socket, new JsonObject { ["type"] = "disconnect", ["reason"] = reason, ["debug_info"] = new JsonObject { ["host"] = "fake-slack" } });
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "disconnect", CancellationToken.None);
+    }
+
+    /// <summary>Cuts the connection without a word (a network failure).</summary>
+    public void Drop() => Current().Abort();
+
+    public async Task<JsonObject> NextPostAsync() => await _posts.Reader.ReadAsync().AsTask().WaitAsync(AdapterHarness.Wait);
+
+    public async Task<string> NextAckAsync() => await _acks.Reader.ReadAsync().AsTask().WaitAsync(AdapterHarness.Wait);
+
+    /// <summary>True when no post arrives within <paramref name="quiet"/>.</summary>
+    public async Task<bool> NoPostWithinAsync(TimeSpan quiet)
+    {
+        using var cts = new CancellationTokenSource(quiet);
+        try
+        {
+            await _posts.Reader.WaitToReadAsync(cts.Token);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _sendLock.Dispose();
+    }
+
+    private WebSocket Current()
+    {
+        lock (_gate)
+        {
+            return _socket ?? throw new InvalidOperationException("No Socket Mode connection.");
+        }
+    }
+
+    private async Task<string> SendEnvelopeAsync(string type, JsonObject payload, bool loseAck)
+    {
+        var id = Guid.NewGuid().ToString();
+        var envelope = new JsonObject
+        {
+            ["envelope_id"] = id,
+            ["payload"] = payload,
+            ["type"] = type,
+            ["accepts_response_payload"] = false,
+            ["retry_attempt"] = 0,
+            ["retry_reason"] = string.Empty,
+        };
+        _unacked[id] = envelope;
+        if (loseAck)
+        {
+            _losingAcks[id] = true;
+        }
+
+        await SendAsync(Current(), envelope);
+        return id;
+    }
+
+    private async Task SendAsync(WebSocket socket, JsonNode message)
+    {
+        await _sendLock.WaitAsync();
+        try
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private void Map(WebApplication app)
+    {
+        app.MapPost("/api/auth.test", (HttpRequest r) => !Bearer(r, BotToken) ? NotOk("invalid_auth") : Results.Json(new
+        {
+            ok = true,
+            url = "https://fake.slack.com/",
+            team = "Fake Workspace",
+            user = "opsrobot",
+            team_id = "T0001",
+            user_id = BotUserId,
+            bot_id = "B0001",
+            is_enterprise_install = false,
+        }));
+        app.MapPost("/api/apps.connections.open", (HttpRequest r) =>
+        {
+            if (!Bearer(r, AppToken))
+            {
+                return NotOk("invalid_auth");
+            }
+
+            if (RefuseConnections)
+            {
+                return Results.Json(new { ok = false, error = "internal_error" }, statusCode: 503);
+            }
+
+            var ticket = Guid.NewGuid().ToString("N");
+            _tickets[ticket] = true;
+            return Results.Json(new { ok = true, url = $"ws://{r.Host}/link/?ticket={ticket}&app_id=A0001" });
+        });
+        app.MapGet("/api/users.info", (HttpRequest r) => !Bearer(r, BotToken) ? NotOk("invalid_auth") : Results.Json(new
+        {
+            ok = true,
+            user = new { id = r.Query["user"].ToString(), name = "user-" + r.Query["user"].ToString().ToLowerInvariant(), real_name = "Someone" },
+        }));
+        app.MapPost("/api/chat.postMessage", async (HttpRequest r) =>
+        {
+            if (!Bearer(r, BotToken))
+            {
+                return NotOk("not_authed");
+            }
+
+            if (Interlocked.Decrement(ref RateLimitNext) >= 0)
+            {
+                PostAttempts.Enqueue((TimeProvider.System.GetUtcNow(), 429));
+                r.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return Results.Json(new { ok = false, error = "ratelimited" }, statusCode: 429);
+            }
+
+            PostAttempts.Enqueue((TimeProvider.System.GetUtcNow(), 200));
+            var body = (await JsonNode.ParseAsync(r.Body))!.AsObject();
+            if (body["channel"]?.GetValue<string>() is not { Length: > 0 } channel)
+            {
+                return NotOk("channel_not_found");
+            }
+
+            if (body["text"] is null && body["blocks"] is null)
+            {
+                return NotOk("no_text");
+            }
+
+            var ts = "1700000500." + Interlocked.Increment(ref _posted).ToString("D6", CultureInfo.InvariantCulture);
+            body["ts"] = ts;
+            await _posts.Writer.WriteAsync(body);
+            return Results.Json(new { ok = true, channel, ts, message = new { type = "message", text = body["text"]?.GetValue<string>(), user = BotUserId, ts } });
+        });
+        app.Map("/link", async (HttpContext context) =>
+        {
+            var ticket = context.Request.Query["ticket"].ToString();
+            if (!context.WebSockets.IsWebSocketRequest || !_tickets.TryRemove(ticket, out _))
+            {
+                // Socket Mode addresses are single use.
+                context.Response.StatusCode = 401;
+                return;
+            }
+
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            TaskCompletionSource connected;
+            lock (_gate)
+            {
+                _socket = socket;
+                connected = _connected;
+            }
+
+            Interlocked.Increment(ref Connections);
+            await SendAsync(socket, new JsonObject
+            {
+                ["type"] = "hello",
+                ["num_connections"] = 1,
+                ["debug_info"] = new JsonObject { ["host"] = "fake-slack", ["build_number"] = 1, ["approximate_connection_time"] = 18060 },
+                ["connection_info"] = new JsonObject { ["app_id"] = "A0001" },
+            });
+            foreach (var envelope in _unacked.Values.ToList())
+            {
+                envelope["retry_attempt"] = envelope["retry_attempt"]!.GetValue<int>() + 1;
+                envelope["retry_reason"] = "timeout";
+                await SendAsync(socket, envelope);
+            }
+
+            connected.TrySetResult();
+            await ReadAcksAsync(socket);
+            lock (_gate)
+            {
+                if (_socket == socket)
+                {
+                    _socket = null;
+                    _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+            }
+        });
+    }
+
+    private async Task ReadAcksAsync(WebSocket socket)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                var ack = JsonNode.Parse(buffer.AsSpan(0, result.Count))!;
+                var id = ack["envelope_id"]!.GetValue<string>();
+                if (_losingAcks.TryRemove(id, out _))
+                {
+                    continue;
+                }
+
+                if (_unacked.TryRemove(id, out _))
+                {
+                    await _acks.Writer.WriteAsync(id);
+                }
+            }
+        }
+        catch (WebSocketException)
+        {
+            // Dropped.
+        }
+    }
+
+    private static bool Bearer(HttpRequest r, string token) => r.Headers.Authorization.ToString() == "Bearer " + token;
+
+    private static IResult NotOk(string error) => Results.Json(new { ok = false, error });
+}

@@ -1,0 +1,276 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpsRobot.Chat.Connected;
+using OpsRobot.Chat.Slack;
+using OpsRobot.Chat.Tests.Support;
+using OpsRobot.Core.Chat;
+using OpsRobot.Core.Commands;
+using OpsRobot.Core.Status;
+using OpsRobot.Testing;
+
+namespace OpsRobot.Chat.Tests.Slack;
+
+/// <summary>The Slack adapter against <see cref="FakeSlack"/>, which speaks Socket Mode and the Web API as documented.</summary>
+public sealed class SlackAdapterTests
+{
+    [Fact]
+    public async Task PingInThread_IsAcked_AndAnsweredInThatThread()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        await using var robot = await StartAsync(slack);
+
+        var envelope = await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!ping", "1700000001.000200", threadTs: "1700000000.000100"));
+
+        (await slack.NextAckAsync()).ShouldBe(envelope);
+        var post = await slack.NextPostAsync();
+        post["channel"]!.GetValue<string>().ShouldBe("C0OPS");
+        post["thread_ts"]!.GetValue<string>().ShouldBe("1700000000.000100");
+        post["text"]!.GetValue<string>().ShouldBe("pong");
+        post["blocks"]![0]!["text"]!["text"]!.GetValue<string>().ShouldBe("pong");
+    }
+
+    [Fact]
+    public async Task Whoami_SenderIsTheImmutableUserId()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        await using var robot = await StartAsync(slack);
+
+        await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "D0DIRECT", "whoami", "1700000001.000300"));
+
+        var text = (await slack.NextPostAsync())["text"]!.GetValue<string>();
+        text.ShouldContain("`U0ALICE`");
+        text.ShouldContain("`slack`");
+        text.ShouldContain("user-u0alice");
+    }
+
+    [Fact]
+    public async Task MentionArrivingAsMessageAndAppMention_IsAnsweredOnce_OwnAndEditedMessagesIgnored()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        await using var robot = await StartAsync(slack);
+
+        await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", $"<@{FakeSlack.BotUserId}> echo once", "1700000002.000100"));
+        await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", $"<@{FakeSlack.BotUserId}> echo once", "1700000002.000100", type: "app_mention"));
+        await slack.SendEventAsync(FakeSlack.Message(FakeSlack.BotUserId, "C0OPS", "!echo from myself", "1700000002.000200"));
+        var edited = FakeSlack.Message("U0ALICE", "C0OPS", "!echo edited", "1700000002.000300");
+        edited["subtype"] = "message_changed";
+        await slack.SendEventAsync(edited);
+        await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!echo last &lt;b&gt;", "1700000002.000400"));
+
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("once");
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("last &lt;b&gt;");
+    }
+
+    [Fact]
+    public async Task ButtonPress_RoundTrips_AsTheCommandFromThePressingUser()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        await using var robot = await StartAsync(slack);
+
+        await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!deploy 12", "1700000003.000100", threadTs: "1700000003.000050"));
+        var question = await slack.NextPostAsync();
+        var actions = question["blocks"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "actions")!["elements"]!.AsArray();
+        actions.Select(a => a!["value"]!.GetValue<string>()).ShouldBe(["!approve 12", "!deny 12"]);
+        question["thread_ts"]!.GetValue<string>().ShouldBe("1700000003.000050");
+
+        var envelope = await slack.PressAsync("U0BOB", "C0OPS", question, actions[0]!);
+
+        (await slack.NextAckAsync()).ShouldNotBeNull();
+        var answer = await slack.NextPostAsync();
+        answer["text"]!.GetValue<string>().ShouldBe("approved 12 by U0BOB on slack");
+        answer["channel"]!.GetValue<string>().ShouldBe("C0OPS");
+        answer["thread_ts"]!.GetValue<string>().ShouldBe("1700000003.000050");
+        envelope.ShouldNotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task DisconnectMidStream_LosesNothing_DuplicatesNothing()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        var (services, adapter) = Create(slack);
+        await using var _ = services;
+        await using var robot = await AdapterHarness.RunAsync(adapter);
+        await slack.WaitConnectedAsync();
+
+        // "one" is handled but its acknowledgement is lost with the connection: Slack delivers it again.
+        await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!echo one", "1700000004.000100"), loseAck: true);
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("one");
+        slack.RefuseConnections = true;
+        slack.Drop();
+
+        // While the robot is away, a later message (an execution's result) is queued, not lost.
+        await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
+        var sender = new ChatAdapterReplySender(adapter);
+        (await sender.SendAsync("slack", new ChatRoom("C0OPS", "C0OPS", false), new OutgoingMessage("said while away"), CancellationToken.None)).ShouldBeTrue();
+        (await slack.NoPostWithinAsync(TimeSpan.FromSeconds(1))).ShouldBeTrue();
+        slack.RefuseConnections = false;
+
+        await slack.WaitConnectedAsync();
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("said while away");
+        await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!echo two", "1700000004.000200"));
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("two");
+        slack.Connections.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task RefreshRequested_ReconnectsAtOnce_AndKeepsAnswering()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        var (services, adapter) = Create(slack, reconnectMin: TimeSpan.FromSeconds(20));
+        await using var _ = services;
+        await using var robot = await AdapterHarness.RunAsync(adapter);
+        await slack.WaitConnectedAsync();
+
+        await slack.DisconnectAsync("refresh_requested");
+        await WaitUntilAsync(() => slack.Connections == 2);
+        await slack.WaitConnectedAsync();
+        await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!ping", "1700000005.000100"));
+
+        // A reconnect the server asked for is not a failure: no 20-second backoff before it.
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("pong");
+        adapter.FailedAttempts.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task RateLimited_WaitsRetryAfter_ThenPostsOnce()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        slack.RateLimitNext = 1;
+        slack.RetryAfterSeconds = 2;
+        await using var robot = await StartAsync(slack);
+
+        await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!ping", "1700000006.000100"));
+
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("pong");
+        var attempts = slack.PostAttempts.ToList();
+        attempts.Select(a => a.Status).ShouldBe([429, 200]);
+        (attempts[1].At - attempts[0].At).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1.9));
+        (await slack.NoPostWithinAsync(TimeSpan.FromMilliseconds(500))).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Status_NamesWorkspaceAndBot_NeverTokens()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        var (services, adapter) = Create(slack);
+        await using var _ = services;
+        await using var robot = await AdapterHarness.RunAsync(adapter);
+        await slack.WaitConnectedAsync();
+        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
+
+        var status = await new ChatAdapterStatus(adapter).GetStatusAsync(CancellationToken.None);
+
+        status.Component.ShouldBe("chat:slack");
+        status.State.ShouldBe(HealthState.Healthy);
+        status.Detail.ShouldContain(FakeSlack.BotUserId);
+        status.Detail.ShouldNotContain("secret");
+    }
+
+    [Theory]
+    [InlineData(0, "v0=", SlackSignatureVerdict.Valid, "a fresh, correctly signed request")]
+    [InlineData(-301, "v0=", SlackSignatureVerdict.Stale, "older than five minutes: a replay")]
+    [InlineData(301, "v0=", SlackSignatureVerdict.Stale, "from the future")]
+    [InlineData(0, "tampered", SlackSignatureVerdict.Mismatch, "body changed after signing")]
+    [InlineData(0, "missing", SlackSignatureVerdict.Missing, "no signature header")]
+    public void SignatureVerifier_ChecksHmacAndWindow(int offsetSeconds, string variant, SlackSignatureVerdict expected, string what)
+    {
+        var time = new TestTimeProvider();
+        var body = Encoding.UTF8.GetBytes("token=x&team_id=T1&command=%2Fopsrobot&text=ping");
+        var timestamp = time.GetUtcNow().AddSeconds(offsetSeconds).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var signature = SlackRequestVerifier.Sign("8f742231b10e8888abcd99yyyzzz85a5", timestamp, body);
+        var verifier = new SlackRequestVerifier("8f742231b10e8888abcd99yyyzzz85a5", time);
+
+        var verdict = variant switch
+        {
+            "tampered" => verifier.Verify(timestamp, signature, Encoding.UTF8.GetBytes("token=x&team_id=T1&command=%2Fopsrobot&text=rm")),
+            "missing" => verifier.Verify(timestamp, null, body),
+            _ => verifier.Verify(timestamp, signature, body),
+        };
+
+        verdict.ShouldBe(expected, what);
+    }
+
+    [Theory]
+    [InlineData("<@UBOT0001> ping", "@opsrobot ping", "the bot's own mention addresses the robot")]
+    [InlineData("hi <@U0BOB|bob> see <#C0OPS|ops> and <https://x.test/?a=1&amp;b=2|link>", "hi @bob see #ops and https://x.test/?a=1&b=2", "mentions, channels and links unwrapped")]
+    [InlineData("&lt;@UBOT0001&gt; ping", "<@UBOT0001> ping", "escaped markup typed by a person stays text")]
+    public void IncomingText_IsUnwrapped(string slack, string expected, string what)
+    {
+        SlackText.ToPlain(slack, FakeSlack.BotUserId, "opsrobot").ShouldBe(expected, what);
+    }
+
+    [Theory]
+    [InlineData("OpsRobot:Chat:Slack:AppToken", "xoxb-wrong-kind", "AppToken")]
+    [InlineData("OpsRobot:Chat:Slack:BotToken", null, "BotToken")]
+    [InlineData("OpsRobot:Chat:Slack:MessageBurst", "0", "MessageBurst")]
+    [InlineData("OpsRobot:Chat:Slack:ApiBaseUrl", "ftp://x/", "ApiBaseUrl")]
+    public void Configuration_Invalid_NamesTheKey(string key, string? value, string named)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["OpsRobot:Chat:Slack:Enabled"] = "true",
+            ["OpsRobot:Chat:Slack:AppToken"] = FakeSlack.AppToken,
+            ["OpsRobot:Chat:Slack:BotToken"] = FakeSlack.BotToken,
+        };
+        settings[key] = value;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
+        var ex = Should.Throw<InvalidOperationException>(() => new ServiceCollection().AddOpsRobotSlack(configuration));
+
+        ex.Message.ShouldContain(named);
+        ex.Message.ShouldNotContain("secret");
+    }
+
+    internal static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var until = TimeProvider.System.GetUtcNow() + AdapterHarness.Wait;
+        while (!condition())
+        {
+            if (TimeProvider.System.GetUtcNow() > until)
+            {
+                throw new TimeoutException("The condition did not come true in time.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private static (ServiceProvider Services, SlackAdapter Adapter) Create(FakeSlack slack, TimeSpan? reconnectMin = null)
+    {
+        var options = new SlackOptions
+        {
+            Enabled = true,
+            AppToken = FakeSlack.AppToken,
+            BotToken = FakeSlack.BotToken,
+            ApiBaseUrl = slack.ApiBase,
+            ReconnectMinDelay = reconnectMin ?? TimeSpan.FromMilliseconds(200),
+            ReconnectMaxDelay = TimeSpan.FromSeconds(30),
+            MessageDelay = TimeSpan.Zero,
+        };
+        options.Validate();
+        var services = AdapterHarness.Services();
+        var adapter = new SlackAdapter(Options.Create(options), services.GetRequiredService<IOptions<RobotOptions>>(), services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, services.GetRequiredService<ILogger<SlackAdapter>>());
+        return (services, adapter);
+    }
+
+    private static async Task<IAsyncDisposable> StartAsync(FakeSlack slack)
+    {
+        var (services, adapter) = Create(slack);
+        var running = await AdapterHarness.RunAsync(adapter);
+        await slack.WaitConnectedAsync();
+        return new Both(running, services, adapter);
+    }
+
+    private sealed class Both(IAsyncDisposable running, ServiceProvider services, SlackAdapter adapter) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await running.DisposeAsync();
+            adapter.Dispose();
+            await services.DisposeAsync();
+        }
+    }
+}
