@@ -18,6 +18,7 @@ public sealed class RulesEndToEndTests : IAsyncLifetime
     private const string Secret = "hook-secret-for-tests";
     private RunningServer _server = null!;
     private ApiClient _api = null!;
+    private string _key = null!;
 
     public async Task InitializeAsync()
     {
@@ -51,7 +52,8 @@ public sealed class RulesEndToEndTests : IAsyncLifetime
               parameters: {message: "{{ trigger.source }}: {{ trigger.name }} on {{ trigger.host }}: {{ trigger.summary }}"}
             """);
         _server = await RunningServer.StartAsync(home: home);
-        _api = _server.NewClient();
+        _api = await _server.SignInAsync();
+        _key = await _server.AdminKeyAsync();
         (await _api.PutAsJsonAsync("/api/v1/kv/system/hooks.signed_secret", new { value = Secret, secret = true })).EnsureSuccessStatusCode();
         (await _api.PutAsJsonAsync("/api/v1/kv/system/limit", new { value = "90" })).EnsureSuccessStatusCode();
     }
@@ -60,6 +62,20 @@ public sealed class RulesEndToEndTests : IAsyncLifetime
     {
         _api.Dispose();
         await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Webhook_Signed_NeedsNoOtherCredential_ButAnUnsignedOneNeedsAKnownCaller()
+    {
+        using var anonymous = _server.NewClient();
+        var body = Encoding.UTF8.GetBytes("{\"host\": \"web9\", \"state\": \"down\"}");
+        using var signed = new HttpRequestMessage(HttpMethod.Post, "/api/v1/webhooks/signed") { Content = new ByteArrayContent(body) };
+        signed.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        signed.Headers.Add("X-OpsRobot-Signature", Sign(body));
+        using var open = new HttpRequestMessage(HttpMethod.Post, "/api/v1/webhooks/open") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+
+        (await anonymous.SendAsync(signed)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await anonymous.SendAsync(open)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
     }
 
     private static string Sign(byte[] body) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body));
@@ -216,7 +232,7 @@ public sealed class RulesEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task KvVerbs_SetGetListDelete_ThroughTheServer()
     {
-        var env = new Dictionary<string, string> { ["OPSROBOT_URL"] = _server.BaseAddress.ToString().TrimEnd('/') };
+        var env = new Dictionary<string, string> { ["OPSROBOT_URL"] = _server.BaseAddress.ToString().TrimEnd('/'), ["OPSROBOT_API_KEY"] = _key };
 
         var set = await OpsRobotProcess.RunAsync(_server.Home.Path, ["kv", "set", "--secret", "--ttl", "1h", "system.db_password", "-"], "p4ssw0rd\n", environment: env);
         var get = await OpsRobotProcess.RunAsync(_server.Home.Path, ["kv", "get", "system.db_password"], environment: env);

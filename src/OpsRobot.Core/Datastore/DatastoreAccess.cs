@@ -51,3 +51,30 @@ public sealed class DefaultDatastoreAccessPolicy(Microsoft.Extensions.Options.IO
             : "Only the operators listed in OpsRobot:Datastore:ChatSystemWriters may change system keys from chat; use the API or the CLI.");
     }
 }
+
+/// <summary>
+/// Access control's policy: your own keys are yours; system keys need <c>datastore.view</c> to read and
+/// <c>datastore.set</c> to change (the key name is not known here, so grants apply to every system key).
+/// </summary>
+public sealed class GrantDatastoreAccessPolicy(Access.AccessService access, Users.IUserStore users) : IDatastoreAccessPolicy
+{
+    public async ValueTask<string?> CheckAsync(string userName, DatastoreDoor door, DatastoreOperation operation, KeyValueScope scope, string owner, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByNameAsync(userName, cancellationToken).ConfigureAwait(false);
+        if (user is null)
+        {
+            return "The datastore is for OpsRobot users.";
+        }
+
+        if (scope == KeyValueScope.User)
+        {
+            return string.Equals(owner, user.Name, StringComparison.OrdinalIgnoreCase) ? null : "A user's keys are theirs alone.";
+        }
+
+        var principal = await access.ForUserAsync(user, door == DatastoreDoor.Chat ? Access.Doors.Chat : Access.Doors.Api, null, cancellationToken).ConfigureAwait(false);
+        var permission = operation == DatastoreOperation.Read ? Access.Permissions.DatastoreView : Access.Permissions.DatastoreSet;
+        var decision = Access.AccessService.Check(principal, permission, "*");
+        return decision.Allowed ? null : $"You need `{permission}` for system keys.";
+    }
+}
+

@@ -26,7 +26,13 @@ public sealed class KvCommand(DatastoreService datastore, IDatastoreAccessPolicy
             return Say($"Usage: {Markdown.Code(context.Options.CommandPrefix + Usage)}");
         }
 
-        var user = context.Message.Sender.Name;
+        // The OpsRobot user (or, unlinked, a platform label that owns nothing): never the display name, which anyone can choose.
+        var user = context.Principal?.User?.Name ?? context.Principal?.Name;
+        if (user is null || context.Principal?.User is null)
+        {
+            return Say("The datastore is for linked OpsRobot users; say `link` to see how to link this identity.");
+        }
+
         try
         {
             return words[0].ToLowerInvariant() switch

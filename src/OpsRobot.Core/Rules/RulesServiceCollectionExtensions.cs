@@ -25,10 +25,10 @@ public static class RulesServiceCollectionExtensions
         services.TryAddSingleton<EventPublisher>();
         services.TryAddSingleton<RuleEvaluator>();
         services.TryAddSingleton<ISecretProtector>(sp => AesGcmSecretProtector.FromKeyFile(sp.GetRequiredService<IOptions<DatastoreOptions>>().Value.KeyFile, out _));
-        services.TryAddSingleton<IDatastoreAccessPolicy, DefaultDatastoreAccessPolicy>();
+        services.TryAddSingleton<IDatastoreAccessPolicy, GrantDatastoreAccessPolicy>();
         services.TryAddSingleton<DatastoreService>();
         services.TryAddSingleton<IKeyValueViewSource>(sp => sp.GetRequiredService<DatastoreService>());
-        services.TryAddSingleton<IRuleActionStarter, ExecutionServiceRuleActionStarter>();
+        services.TryAddSingleton<IRuleActionStarter, Access.RuleAccessStarter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, KvCommand>());
         return services;
     }

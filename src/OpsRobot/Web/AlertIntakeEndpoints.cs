@@ -143,7 +143,7 @@ internal static partial class AlertIntakeEndpoints
     private static async Task<IResult?> RefuseAsync(HttpContext http, string source, DatastoreService datastore, IUserStore users, CancellationToken ct)
     {
         var header = http.Request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && !header[7..].TrimStart().StartsWith(Core.Access.AccessService.KeyPrefix, StringComparison.Ordinal))
         {
             string? token;
             try
@@ -163,7 +163,15 @@ internal static partial class AlertIntakeEndpoints
             return Results.Json(new ErrorDto($"The bearer token does not match the system datastore secret alerts.{source}.token."), statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        return await ApiCallers.IdentifyAsync(http, users, ct) is null ? ApiCallers.Refused() : null;
+        // An OpsRobot API key, token or session instead: it needs webhook.send on alerts.SOURCE.
+        if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
+        {
+            return ApiCallers.Refused();
+        }
+
+        return Core.Access.AccessService.Check(caller.Principal, Core.Access.Permissions.WebhookSend, $"alerts.{source}").Allowed
+            ? null
+            : ApiCallers.Forbidden($"You need `{Core.Access.Permissions.WebhookSend}` on `alerts.{source}` to deliver alerts.");
     }
 
     private static async Task<(JsonNode? Body, string? Error)> ReadJsonAsync(HttpContext http, int limit, CancellationToken ct)

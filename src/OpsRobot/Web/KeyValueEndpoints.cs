@@ -87,6 +87,13 @@ internal static class KeyValueEndpoints
             return Results.Json(new ErrorDto(refusal), statusCode: StatusCodes.Status403Forbidden);
         }
 
+        // An API key's scope narrows this too, own keys included.
+        var permission = operation == DatastoreOperation.Read ? Core.Access.Permissions.DatastoreView : Core.Access.Permissions.DatastoreSet;
+        if (caller.Principal.KeyScope is not null && !Core.Access.AccessService.Check(caller.Principal, permission, "*").Allowed)
+        {
+            return Results.Json(new ErrorDto($"This API key's scope does not include `{permission}`."), statusCode: StatusCodes.Status403Forbidden);
+        }
+
         try
         {
             return await work(s, owner, caller.UserName);

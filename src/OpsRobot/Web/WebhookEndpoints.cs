@@ -130,9 +130,13 @@ internal static partial class WebhookEndpoints
                     statusCode: StatusCodes.Status401Unauthorized);
             }
         }
-        else if (await ApiCallers.IdentifyAsync(http, users, ct) is null)
+        else if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
         {
             return ApiCallers.Refused();
+        }
+        else if (!Core.Access.AccessService.Check(caller.Principal, Core.Access.Permissions.WebhookSend, name).Allowed)
+        {
+            return ApiCallers.Forbidden($"You need `{Core.Access.Permissions.WebhookSend}` on `{name}` to deliver to this webhook.");
         }
 
         JsonNode? parsed;

@@ -195,8 +195,27 @@ public sealed class DatastoreTests : IAsyncLifetime
     {
         var command = new KvCommand(_kv, new DefaultDatastoreAccessPolicy(Options.Create(_options)), _time);
         var message = new IncomingMessage("test", new ChatRoom(direct ? "d1" : "r1", direct ? "@bob" : "ops", direct), new ChatUser("u1", user), "!kv " + arguments, _time.GetUtcNow());
-        var reply = await command.ExecuteAsync(new CommandContext(message, "kv", arguments, new CommandRegistry([command]), new RobotOptions()), None);
+        var principal = new OpsRobot.Core.Access.Principal
+        {
+            Name = user,
+            User = new OpsRobot.Core.Users.UserRecord(1, user, user, false, null, 0, null, _time.GetUtcNow(), null),
+            Roles = [],
+            Door = OpsRobot.Core.Access.Doors.Chat,
+        };
+        var reply = await command.ExecuteAsync(new CommandContext(message, "kv", arguments, new CommandRegistry([command]), new RobotOptions()) { Principal = principal }, None);
         return reply.Text;
+    }
+
+    [Fact]
+    public async Task Chat_UnlinkedIdentity_IsRefused_WhateverItsDisplayName()
+    {
+        var command = new KvCommand(_kv, new DefaultDatastoreAccessPolicy(Options.Create(_options)), _time);
+        var message = new IncomingMessage("irc", new ChatRoom("#ops", "#ops", false), new ChatUser("mallory", "bob"), "!kv get note", _time.GetUtcNow());
+        var guest = new OpsRobot.Core.Access.Principal { Name = "irc:mallory", Roles = [], Door = OpsRobot.Core.Access.Doors.Chat };
+
+        var reply = await command.ExecuteAsync(new CommandContext(message, "kv", "get note", new CommandRegistry([command]), new RobotOptions()) { Principal = guest }, None);
+
+        reply.Text.ShouldContain("linked OpsRobot users");
     }
 
     [Fact]
