@@ -21,6 +21,8 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IUserStore, SqliteUserStore>();
         services.TryAddSingleton<IRoomStore, SqliteRoomStore>();
         services.TryAddSingleton<IExecutionStore, SqliteExecutionStore>();
+        services.TryAddSingleton<Core.Events.IEventStore, SqliteEventStore>();
+        services.TryAddSingleton<Core.Datastore.IKeyValueStore, SqliteKeyValueStore>();
         services.TryAddSingleton<Core.Access.IAccessStore, SqliteAccessStore>();
         services.TryAddSingleton<Core.Audit.IAuditStore, SqliteAuditStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());

@@ -49,6 +49,8 @@ internal static class Program
         root.TreatUnmatchedTokensAsErrors = false;
         PackVerbs.Add(root, packs);
         Cli.Client.ClientVerbs.Add(root);
+        RuleVerbs.Add(root);
+        Cli.Client.KvVerbs.Add(root);
         Cli.Client.AccessVerbs.Add(root);
         AuditVerbs.Add(root, data, Settings);
 

@@ -27,7 +27,7 @@ public sealed class WebChatApiTests : IAsyncLifetime
         doc.RootElement.GetProperty("status").GetString().ShouldBe("healthy");
         doc.RootElement.GetProperty("version").GetString().ShouldNotBeNullOrEmpty();
         doc.RootElement.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("name").GetString())
-            .ShouldBe(["packs", "store", "executions", "chat:web"], ignoreOrder: true);
+            .ShouldBe(["packs", "store", "executions", "chat:web", "rules"], ignoreOrder: true);
         body.ShouldNotContain(_server.Home.Path);
     }
 

@@ -9,6 +9,9 @@ public sealed class AccessOptions
     /// <summary>The role of a user who has been given none.</summary>
     public string DefaultUserRole { get; set; } = BuiltInRoles.Viewer;
 
+    /// <summary>The role whose grants rules act with (their identity is <c>rule:pack.name</c>).</summary>
+    public string RuleRole { get; set; } = BuiltInRoles.Operator;
+
     /// <summary>User names put on the administrators' whitelist at every start (configuration as code).</summary>
     public IList<string> Administrators { get; } = [];
 

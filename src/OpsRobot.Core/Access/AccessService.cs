@@ -415,6 +415,14 @@ public sealed partial class AccessService : IDisposable
             path = resolution.Path;
         }
 
+        if (principal.TreeWide)
+        {
+            return AccessDecision.Allow($"{principal.Name} acts on the whole tree ({path})") with
+            {
+                ResolvedScope = new Dictionary<string, string>(StringComparer.Ordinal) { [scope.Parameter] = path },
+            };
+        }
+
         var place = principal.User is null ? null : snapshot.Tree.PlaceOf(principal.User.Id, path);
         if (place is null)
         {

@@ -47,5 +47,11 @@ public sealed record Principal
     /// <summary>The API key or token used, for the audit.</summary>
     public long? ApiKeyId { get; init; }
 
+    /// <summary>
+    /// Acts on every node of the application tree its grants cover, without membership: rules, whose actions are
+    /// configuration written by pack authors. Never set for people.
+    /// </summary>
+    public bool TreeWide { get; init; }
+
     public bool IsLinked => User is not null;
 }

@@ -18,6 +18,7 @@ public sealed partial class Robot
     private readonly ILogger<Robot> _logger;
     private readonly AliasDispatcher? _aliases;
     private readonly AccessService? _access;
+    private readonly Sensors.IChatMessageObserver? _chatObserver;
 
     /// <param name="registry">The built-in commands; their names are reserved and win over any alias.</param>
     /// <param name="options">Prefix, robot name, message limit.</param>
@@ -27,8 +28,10 @@ public sealed partial class Robot
     /// Access control. The host always wires it; it is optional only so that the command parser can be tested on
     /// its own, and without it the robot runs built-in commands only.
     /// </param>
-    public Robot(CommandRegistry registry, IOptions<RobotOptions> options, ILogger<Robot> logger, AliasDispatcher? aliases = null, AccessService? access = null)
+    /// <param name="chatObserver">Sees every accepted line (the chat-message sensor, so rules can react to words in a room).</param>
+    public Robot(CommandRegistry registry, IOptions<RobotOptions> options, ILogger<Robot> logger, AliasDispatcher? aliases = null, AccessService? access = null, Sensors.IChatMessageObserver? chatObserver = null)
     {
+        _chatObserver = chatObserver;
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(options);
         _registry = registry;
@@ -72,6 +75,7 @@ public sealed partial class Robot
                 : null;
         }
 
+        _chatObserver?.Observe(message);
         var commandText = CommandAddressing.TryGetCommand(message.Text, message.Room.IsDirect, _options);
         if (commandText is null)
         {

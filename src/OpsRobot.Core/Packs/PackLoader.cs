@@ -146,7 +146,8 @@ public sealed partial class PackLoader(RunnerCatalog runners, ITemplateRenderer 
             }
         }
 
-        return errors.Count > 0 ? (null, errors) : (new LoadedPack(manifest, actions, aliases), errors);
+        var rules = LoadRules(manifest, packDirectory, errors);
+        return errors.Count > 0 ? (null, errors) : (new LoadedPack(manifest, actions, aliases) { Rules = rules }, errors);
     }
 
     private static List<string> Files(string packDirectory, string folder, List<PackError> errors)

@@ -21,7 +21,11 @@ public sealed record PackError(string File, int Line, int Column, string Message
 }
 
 /// <summary>One pack with everything it defines.</summary>
-public sealed record LoadedPack(Pack Pack, IReadOnlyList<Actions.ActionDefinition> Actions, IReadOnlyList<AliasDefinition> Aliases);
+public sealed record LoadedPack(Pack Pack, IReadOnlyList<Actions.ActionDefinition> Actions, IReadOnlyList<AliasDefinition> Aliases)
+{
+    /// <summary>The pack's rules (<c>rules/*.yaml</c>).</summary>
+    public IReadOnlyList<Rules.RuleDefinition> Rules { get; init; } = [];
+}
 
 /// <summary>
 /// What loading a packs folder produced: the packs that loaded with their actions and aliases, and the errors of
@@ -42,6 +46,9 @@ public sealed record PackLoadResult(IReadOnlyList<LoadedPack> Loaded, IReadOnlyL
     public IReadOnlyList<AliasDefinition> Aliases { get; } = [.. Loaded.SelectMany(p => p.Aliases)];
 
     public Actions.ActionDefinition? FindAction(string actionRef) => Actions.GetValueOrDefault(actionRef);
+
+    /// <summary>Every rule of the loaded packs.</summary>
+    public IReadOnlyList<Rules.RuleDefinition> Rules { get; } = [.. Loaded.SelectMany(p => p.Rules)];
 
     /// <summary>Packs whose new version was refused on reload, so their previous version stays loaded.</summary>
     public IReadOnlyList<string> KeptPrevious { get; init; } = [];

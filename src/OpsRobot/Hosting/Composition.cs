@@ -81,6 +81,7 @@ internal static partial class Composition
             o.Path = Path.Combine(paths.DataDir, o.Path);
         });
         services.AddOpsRobotBuiltInChat();
+        services.AddOpsRobotDatastore(configuration, paths);
         return services;
     }
 
@@ -99,6 +100,8 @@ internal static partial class Composition
         }
 
         await MigrateOnlyAsync(services, cancellationToken).ConfigureAwait(false);
+
+        RulesHosting.PrepareDatastore(services, logger);
         var packs = services.GetRequiredService<PackCatalog>().Load(paths.PacksDir);
         foreach (var error in packs.Errors)
         {

@@ -98,6 +98,7 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(settings.SignIn);
         builder.Services.AddSingleton<Accounts>();
         builder.Services.AddSingleton<IStatusSource, WebChatStatus>();
+        builder.Services.AddOpsRobotRulesHosting(builder.Configuration);
         var watch = new PackWatchSettings();
         builder.Configuration.GetSection("OpsRobot:Packs").Bind(watch);
         builder.Services.AddSingleton(watch);
@@ -149,7 +150,7 @@ public sealed class ServerHost : IAsyncDisposable
             headers["Referrer-Policy"] = "no-referrer";
             await next(context);
         });
-        app.UseMiddleware<JsonOnlyMiddleware>();
+        app.UseWhen(WebhookEndpoints.JsonOnlyApplies, b => b.UseMiddleware<JsonOnlyMiddleware>());
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseDefaultFiles();
         app.UseStaticFiles(new StaticFileOptions
@@ -164,6 +165,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapWebChatStream();
         app.MapCatalogApi();
         app.MapExecutionApi();
+        app.MapOpsRobotRulesApi();
         app.MapAccessApi();
         if (app.Services.GetService<OpsRobot.Chat.Mattermost.MattermostAdapter>() is { } mattermost)
         {

@@ -1,0 +1,80 @@
+namespace OpsRobot.Core.Datastore;
+
+/// <summary>What someone wants to do with a key.</summary>
+public enum DatastoreOperation
+{
+    Read,
+    Write,
+}
+
+/// <summary>Through which door a datastore request came.</summary>
+public enum DatastoreDoor
+{
+    Chat,
+    Api,
+}
+
+/// <summary>
+/// Decides who may read and write which keys. The default below holds until access control's grants replace it
+/// (register another implementation before <c>AddOpsRobotDatastore</c>, or after with Replace).
+/// </summary>
+public interface IDatastoreAccessPolicy
+{
+    /// <summary>Null when allowed; otherwise the sentence to tell the caller.</summary>
+    ValueTask<string?> CheckAsync(string userName, DatastoreDoor door, DatastoreOperation operation, KeyValueScope scope, string owner, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The default policy: a user's own keys are theirs alone; system keys are readable by all (their secrets stay
+/// masked); system keys are written through the API (whose callers the API has already identified) or from chat by
+/// the users named in <see cref="DatastoreOptions.ChatSystemWriters"/>.
+/// </summary>
+public sealed class DefaultDatastoreAccessPolicy(Microsoft.Extensions.Options.IOptions<DatastoreOptions> options) : IDatastoreAccessPolicy
+{
+    public ValueTask<string?> CheckAsync(string userName, DatastoreDoor door, DatastoreOperation operation, KeyValueScope scope, string owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (scope == KeyValueScope.User)
+        {
+            return ValueTask.FromResult(string.Equals(owner, userName, StringComparison.Ordinal)
+                ? null
+                : "A user's keys are theirs alone.");
+        }
+
+        if (operation == DatastoreOperation.Read || door == DatastoreDoor.Api)
+        {
+            return ValueTask.FromResult<string?>(null);
+        }
+
+        return ValueTask.FromResult(options.Value.ChatSystemWriters.Contains(userName, StringComparer.Ordinal)
+            ? null
+            : "Only the operators listed in OpsRobot:Datastore:ChatSystemWriters may change system keys from chat; use the API or the CLI.");
+    }
+}
+
+/// <summary>
+/// Access control's policy: your own keys are yours; system keys need <c>datastore.view</c> to read and
+/// <c>datastore.set</c> to change (the key name is not known here, so grants apply to every system key).
+/// </summary>
+public sealed class GrantDatastoreAccessPolicy(Access.AccessService access, Users.IUserStore users) : IDatastoreAccessPolicy
+{
+    public async ValueTask<string?> CheckAsync(string userName, DatastoreDoor door, DatastoreOperation operation, KeyValueScope scope, string owner, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByNameAsync(userName, cancellationToken).ConfigureAwait(false);
+        if (user is null)
+        {
+            return "The datastore is for OpsRobot users.";
+        }
+
+        if (scope == KeyValueScope.User)
+        {
+            return string.Equals(owner, user.Name, StringComparison.OrdinalIgnoreCase) ? null : "A user's keys are theirs alone.";
+        }
+
+        var principal = await access.ForUserAsync(user, door == DatastoreDoor.Chat ? Access.Doors.Chat : Access.Doors.Api, null, cancellationToken).ConfigureAwait(false);
+        var permission = operation == DatastoreOperation.Read ? Access.Permissions.DatastoreView : Access.Permissions.DatastoreSet;
+        var decision = Access.AccessService.Check(principal, permission, "*");
+        return decision.Allowed ? null : $"You need `{permission}` for system keys.";
+    }
+}
+

@@ -1,0 +1,312 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpsRobot.Core.Actions;
+using OpsRobot.Core.Events;
+using OpsRobot.Core.Executions;
+using OpsRobot.Core.Packs;
+using OpsRobot.Core.Storage;
+
+namespace OpsRobot.Core.Rules;
+
+/// <summary>The rule engine's knobs.</summary>
+public sealed class RuleEngineOptions
+{
+    /// <summary>How often the engine looks for pending events even when no one woke it (events stored by another process).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many pending events are read from the store at a time; bounds the engine's memory under a burst.</summary>
+    public int BatchSize { get; set; } = 200;
+
+    /// <summary>How long processed events and their enforcements are kept. Zero keeps them forever (the database grows without bound).</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
+}
+
+/// <summary>
+/// Applies the loaded rules to stored events, oldest first, as StackStorm's rules engine: for each pending event,
+/// every enabled rule of its trigger type (and the same trigger parameters) whose criteria hold gets one
+/// enforcement record and its action started under the rule's identity; then the event is marked processed.
+/// After a crash, events still pending are evaluated again; the store's one-enforcement-per-(rule, event) keeps a
+/// rule that already fired from firing twice, and an enforcement caught mid-start is marked failed (the action may
+/// or may not have started), never retried blindly.
+/// </summary>
+public sealed partial class RuleEngine(
+    IEventStore store,
+    EventPublisher publisher,
+    PackCatalog packs,
+    RuleEvaluator evaluator,
+    IRuleActionStarter starter,
+    IKeyValueViewSource keyValues,
+    TimeProvider time,
+    IOptions<RuleEngineOptions> options,
+    ILogger<RuleEngine> logger) : BackgroundService
+{
+    private readonly RuleEngineOptions _options = options.Value;
+    private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
+
+    /// <summary>Events evaluated since start (for status and benchmarks).</summary>
+    public long Processed => Interlocked.Read(ref _processed);
+
+    private long _processed;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RecoverAsync(stoppingToken).ConfigureAwait(false);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await DrainAsync(stoppingToken).ConfigureAwait(false);
+                    await PurgeAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (StoreUnavailableException ex)
+                {
+                    LogStoreUnavailable(logger, ex.Message);
+                }
+
+                await publisher.WaitAsync(_options.PollInterval, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: pending events stay pending in the store and are evaluated at the next start.
+        }
+    }
+
+    /// <summary>Marks enforcements that a crash caught mid-start as failed. Run once before the first drain.</summary>
+    public async Task<int> RecoverAsync(CancellationToken cancellationToken)
+    {
+        var count = await store.FailStartingEnforcementsAsync(
+            "OpsRobot stopped while this rule's action was being started, so it may or may not have run. Check the executions before running it by hand.",
+            time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (count > 0)
+        {
+            LogRecovered(logger, count);
+        }
+
+        return count;
+    }
+
+    /// <summary>Evaluates every pending event, oldest first; returns how many.</summary>
+    public async Task<int> DrainAsync(CancellationToken cancellationToken)
+    {
+        var after = 0L;
+        var count = 0;
+        while (true)
+        {
+            var batch = await store.ListPendingAsync(after, Math.Max(1, _options.BatchSize), cancellationToken).ConfigureAwait(false);
+            if (batch.Count == 0)
+            {
+                return count;
+            }
+
+            var views = new Dictionary<string, KeyValueView>(StringComparer.Ordinal);
+            foreach (var e in batch)
+            {
+                await ProcessAsync(e, views, cancellationToken).ConfigureAwait(false);
+                after = e.Id;
+                count++;
+                Interlocked.Increment(ref _processed);
+            }
+        }
+    }
+
+    private async Task ProcessAsync(EventRecord e, Dictionary<string, KeyValueView> views, CancellationToken cancellationToken)
+    {
+        var snapshot = packs.Current;
+        foreach (var rule in snapshot.Rules)
+        {
+            if (!rule.Enabled || !TriggerMatches(rule, e))
+            {
+                continue;
+            }
+
+            try
+            {
+                await ApplyAsync(rule, e, snapshot, views, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or StoreUnavailableException or OutOfMemoryException))
+            {
+                // One rule's failure must not keep the others from this event, nor block the events after it.
+                LogRuleFailed(logger, ex, rule.Ref, e.Id);
+            }
+        }
+
+        await store.MarkProcessedAsync(e.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ApplyAsync(RuleDefinition rule, EventRecord e, PackLoadResult snapshot, Dictionary<string, KeyValueView> views, CancellationToken cancellationToken)
+    {
+        if (!views.TryGetValue(rule.Identity, out var view))
+        {
+            view = await keyValues.GetViewAsync(rule.Identity, cancellationToken).ConfigureAwait(false);
+            views[rule.Identity] = view;
+        }
+
+        var evaluation = evaluator.Evaluate(rule, RuleEvaluator.Context(e.Payload, view.Kv));
+        if (!evaluation.Matched)
+        {
+            LogNotMatched(logger, rule.Ref, e.Id, evaluation.Failure?.ToString() ?? string.Empty);
+            return;
+        }
+
+        var action = snapshot.FindAction(rule.ActionRef);
+        var enforcement = await store.TryBeginEnforcementAsync(new EnforcementRecord
+        {
+            Id = 0,
+            RuleRef = rule.Ref,
+            EventId = e.Id,
+            TriggerType = e.TriggerType,
+            ActionRef = rule.ActionRef,
+            Status = EnforcementStatus.Starting,
+            Parameters = evaluation.Parameters is null ? null : Mask(evaluation.Parameters, action, view.SecretValues),
+            CreatedAt = time.GetUtcNow(),
+        }, cancellationToken).ConfigureAwait(false);
+        if (enforcement is null)
+        {
+            LogAlreadyEnforced(logger, rule.Ref, e.Id);
+            return;
+        }
+
+        if (evaluation.ParameterError is { } renderError)
+        {
+            await store.CompleteEnforcementAsync(enforcement.Id, EnforcementStatus.Failed, null, renderError, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            LogEnforcementFailed(logger, rule.Ref, e.Id, renderError);
+            return;
+        }
+
+        try
+        {
+            var executionId = await starter.StartAsync(rule, evaluation.Parameters!, e, cancellationToken).ConfigureAwait(false);
+            await store.CompleteEnforcementAsync(enforcement.Id, EnforcementStatus.Started, executionId, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            LogFired(logger, rule.Ref, e.Id, rule.ActionRef, executionId);
+        }
+        catch (ExecutionRequestException ex)
+        {
+            await store.CompleteEnforcementAsync(enforcement.Id, EnforcementStatus.Failed, null, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            LogEnforcementFailed(logger, rule.Ref, e.Id, ex.Message);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            // The execution service is stopping and stored nothing: undo the enforcement and stop here, leaving the
+            // event pending, so the rule fires at the next start instead of being recorded as failed.
+            await store.DeleteStartingEnforcementAsync(enforcement.Id, CancellationToken.None).ConfigureAwait(false);
+            throw new OperationCanceledException("OpsRobot is stopping; the event stays pending.", ex);
+        }
+    }
+
+    /// <summary>
+    /// Whether an event is for this rule's trigger: same type and, where the type has them, the same trigger
+    /// parameters (a webhook's name; a timer's schedule, which the timer puts in the payload).
+    /// </summary>
+    public static bool TriggerMatches(RuleDefinition rule, EventRecord e)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(e);
+        if (!string.Equals(rule.TriggerType, e.TriggerType, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return rule.TriggerType switch
+        {
+            BuiltInTriggers.Webhook => string.Equals(Text(e.Payload["url"]), Text(rule.TriggerParameters["url"]), StringComparison.Ordinal),
+            BuiltInTriggers.IntervalTimer or BuiltInTriggers.CronTimer or BuiltInTriggers.DateTimer => PyValues.Equal(e.Payload["schedule"], rule.TriggerParameters),
+            _ => true,
+        };
+
+        static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    }
+
+    /// <summary>
+    /// The parameters as recorded: the action's secret parameters and any datastore secret that a template put
+    /// into a value are replaced by the mask, so an enforcement never shows a secret.
+    /// </summary>
+    public static JsonObject Mask(JsonObject parameters, ActionDefinition? action, IReadOnlyCollection<string> secretValues)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(secretValues);
+        var masked = new JsonObject();
+        foreach (var (name, value) in parameters)
+        {
+            var secret = action?.Parameters.Any(p => p.Secret && p.Name == name) ?? false;
+            masked[name] = secret && value is not null ? SecretMask.Mask : MaskValues(value, secretValues);
+        }
+
+        return masked;
+    }
+
+    private static JsonNode? MaskValues(JsonNode? node, IReadOnlyCollection<string> secrets)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                var obj = new JsonObject();
+                foreach (var (k, v) in o)
+                {
+                    obj[k] = MaskValues(v, secrets);
+                }
+
+                return obj;
+            case JsonArray a:
+                return new JsonArray([.. a.Select(v => MaskValues(v, secrets))]);
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                var text = v.GetValue<string>();
+                foreach (var secret in secrets)
+                {
+                    if (secret.Length > 0)
+                    {
+                        text = text.Replace(secret, SecretMask.Mask, StringComparison.Ordinal);
+                    }
+                }
+
+                return JsonValue.Create(text);
+            default:
+                return node?.DeepClone();
+        }
+    }
+
+    private async Task PurgeAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_options.Retention <= TimeSpan.Zero || now - _lastPurge < TimeSpan.FromHours(1))
+        {
+            return;
+        }
+
+        _lastPurge = now;
+        var purged = await store.PurgeProcessedAsync(now - _options.Retention, 10_000, cancellationToken).ConfigureAwait(false);
+        if (purged > 0)
+        {
+            LogPurged(logger, purged);
+        }
+    }
+
+    [LoggerMessage(EventId = 1510, Level = LogLevel.Information, Message = "Rule {RuleRef} fired for event {EventId}: action {ActionRef}, execution {ExecutionId}")]
+    private static partial void LogFired(ILogger logger, string ruleRef, long eventId, string actionRef, long executionId);
+
+    [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Rule {RuleRef} matched event {EventId} but its action did not start: {Error}")]
+    private static partial void LogEnforcementFailed(ILogger logger, string ruleRef, long eventId, string error);
+
+    [LoggerMessage(EventId = 1512, Level = LogLevel.Debug, Message = "Rule {RuleRef} does not match event {EventId}: {Why}")]
+    private static partial void LogNotMatched(ILogger logger, string ruleRef, long eventId, string why);
+
+    [LoggerMessage(EventId = 1513, Level = LogLevel.Information, Message = "Rule {RuleRef} already fired for event {EventId}; not again")]
+    private static partial void LogAlreadyEnforced(ILogger logger, string ruleRef, long eventId);
+
+    [LoggerMessage(EventId = 1514, Level = LogLevel.Error, Message = "Rule {RuleRef} failed on event {EventId}")]
+    private static partial void LogRuleFailed(ILogger logger, Exception exception, string ruleRef, long eventId);
+
+    [LoggerMessage(EventId = 1515, Level = LogLevel.Warning, Message = "{Count} rule enforcement(s) were cut short by a stop; marked failed")]
+    private static partial void LogRecovered(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "The rule engine cannot reach the store, will retry: {Message}")]
+    private static partial void LogStoreUnavailable(ILogger logger, string message);
+
+    [LoggerMessage(EventId = 1517, Level = LogLevel.Information, Message = "Purged {Count} processed event(s) past their retention")]
+    private static partial void LogPurged(ILogger logger, int count);
+}
