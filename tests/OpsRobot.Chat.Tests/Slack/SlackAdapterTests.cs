@@ -313,6 +313,31 @@ public sealed class SlackAdapterTests
         adapter.QueuedPosts.ShouldBe(0);
     }
 
+    [Fact]
+    public async Task DirectMessage_DroppedFromAFullQueue_ReturnsFalseAtOnce_AndIsNeverSent()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        var (services, adapter) = Create(slack, maxQueued: 1);
+        await using var _ = services;
+        await using var robot = await AdapterHarness.RunAsync(adapter);
+        await slack.WaitConnectedAsync();
+        slack.RefuseConnections = true;
+        slack.Drop();
+        await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
+        var sender = new ChatAdapterReplySender(adapter);
+
+        var direct = sender.SendDirectAsync("slack", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 222222"), CancellationToken.None);
+        await WaitUntilAsync(() => adapter.QueuedPosts == 1);
+        (await sender.SendAsync("slack", new ChatRoom("C0OPS", "C0OPS", false), new OutgoingMessage("newer"), CancellationToken.None)).ShouldBeTrue();
+
+        (await direct.WaitAsync(TimeSpan.FromSeconds(10))).ShouldBeFalse("the queue made room by dropping it");
+        slack.RefuseConnections = false;
+        await slack.WaitConnectedAsync();
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("newer");
+        (await slack.NoPostWithinAsync(TimeSpan.FromMilliseconds(500))).ShouldBeTrue();
+        slack.OpenAttempts.ShouldBeEmpty();
+    }
+
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         var until = TimeProvider.System.GetUtcNow() + AdapterHarness.Wait;
@@ -327,7 +352,7 @@ public sealed class SlackAdapterTests
         }
     }
 
-    private static (ServiceProvider Services, SlackAdapter Adapter) Create(FakeSlack slack, TimeSpan? reconnectMin = null, TimeSpan? directTimeout = null)
+    private static (ServiceProvider Services, SlackAdapter Adapter) Create(FakeSlack slack, TimeSpan? reconnectMin = null, TimeSpan? directTimeout = null, int maxQueued = 1000)
     {
         var options = new SlackOptions
         {
@@ -338,6 +363,7 @@ public sealed class SlackAdapterTests
             ReconnectMinDelay = reconnectMin ?? TimeSpan.FromMilliseconds(200),
             ReconnectMaxDelay = TimeSpan.FromSeconds(30),
             MessageDelay = TimeSpan.Zero,
+            MaxQueuedMessages = maxQueued,
         };
         if (directTimeout is { } timeout)
         {
