@@ -440,7 +440,7 @@ public abstract class ChatAdapter<TPost> : ChatAdapter
                 // abandoning a request half-way is how a message ends up sent but not committed, then sent again.
                 if (queued.Direct is { } direct)
                 {
-                    await SendDirectAsync(direct, gate, session).ConfigureAwait(false);
+                    await DeliverDirectAsync(direct, gate, session).ConfigureAwait(false);
                 }
                 else
                 {
@@ -490,7 +490,7 @@ public abstract class ChatAdapter<TPost> : ChatAdapter
     /// Opens the conversation if it is not open yet, then sends the posts not sent yet. Where it stands is kept on
     /// <paramref name="direct"/>, so a retry after a 429 or a failure neither opens twice nor repeats a post.
     /// </summary>
-    private async Task SendDirectAsync(DirectMessage direct, IrcFloodGate gate, CancellationToken session)
+    private async Task DeliverDirectAsync(DirectMessage direct, IrcFloodGate gate, CancellationToken session)
     {
         if (direct.Room is null)
         {

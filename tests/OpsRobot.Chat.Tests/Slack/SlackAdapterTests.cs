@@ -300,6 +300,9 @@ public sealed class SlackAdapterTests
         await using var _ = services;
         await using var robot = await AdapterHarness.RunAsync(adapter);
         await slack.WaitConnectedAsync();
+
+        // Ready first (the hello was read), so that "not ready" below means the session is over, not yet to begin.
+        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
         slack.RefuseConnections = true;
         slack.Drop();
         await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
@@ -308,9 +311,10 @@ public sealed class SlackAdapterTests
         slack.RefuseConnections = false;
         await slack.WaitConnectedAsync();
 
+        // The send loop, back, finds the withdrawn message and drops it without a call.
+        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready && adapter.QueuedPosts == 0);
         (await slack.NoPostWithinAsync(TimeSpan.FromSeconds(1))).ShouldBeTrue();
         slack.OpenAttempts.ShouldBeEmpty();
-        adapter.QueuedPosts.ShouldBe(0);
     }
 
     [Fact]
@@ -321,6 +325,9 @@ public sealed class SlackAdapterTests
         await using var _ = services;
         await using var robot = await AdapterHarness.RunAsync(adapter);
         await slack.WaitConnectedAsync();
+
+        // Ready first (the hello was read), so that "not ready" below means the session is over, not yet to begin.
+        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
         slack.RefuseConnections = true;
         slack.Drop();
         await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
