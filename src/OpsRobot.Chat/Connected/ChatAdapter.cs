@@ -71,6 +71,15 @@ public abstract partial class ChatAdapter : BackgroundService
     public abstract bool Enqueue(ChatRoom room, OutgoingMessage message);
 
     /// <summary>
+    /// Sends <paramref name="message"/> to <paramref name="user"/> alone, in the platform's direct conversation with
+    /// the robot (opened if need be, its id remembered per user), queued behind what is already waiting. True once the
+    /// conversation is open and the message queued for it; false when it cannot be opened (an unknown or unreachable
+    /// user, a refusal, or no answer within <see cref="ChatConnectionOptions.DirectMessageTimeout"/>): then nothing is
+    /// sent, later or anywhere else.
+    /// </summary>
+    public abstract Task<bool> SendDirectAsync(ChatUser user, OutgoingMessage message, CancellationToken cancellationToken);
+
+    /// <summary>
     /// One connection, from connect to its loss. Call <paramref name="ready"/> once the platform accepted the robot
     /// (the send queue starts then). Return normally when the server asked for a reconnect (it is made at once);
     /// throw when the connection failed (the next attempt backs off).
@@ -216,6 +225,9 @@ public abstract partial class ChatAdapter : BackgroundService
     /// <summary>Logs a dropped post (the platform refused it for good), naming the room, never the text.</summary>
     private protected void LogRefused(string room, string reason) => LogPostRefused(_logger, Platform, room, reason);
 
+    /// <summary>Logs why a direct conversation could not be opened, naming the user id, never the message.</summary>
+    private protected void LogDirectFailed(string userId, string reason) => LogDirectNotOpened(_logger, Platform, userId, reason);
+
     private protected void LogRateLimit(double seconds) => LogRateLimited(_logger, Platform, seconds);
 
     private protected void LogSendRetry(string reason, double seconds)
@@ -302,21 +314,29 @@ public abstract partial class ChatAdapter : BackgroundService
     [LoggerMessage(EventId = 3310, Level = LogLevel.Error, Message = "{Platform}: sending stopped unexpectedly; reconnecting")]
     private static partial void LogSenderFailed(ILogger logger, Exception exception, string platform);
 
+    [LoggerMessage(EventId = 3311, Level = LogLevel.Warning, Message = "{Platform}: could not send a direct message to user {User} (the robot points them to the web console): {Reason}")]
+    private static partial void LogDirectNotOpened(ILogger logger, string platform, string user, string reason);
+
     [LoggerMessage(EventId = 3309, Level = LogLevel.Error, Message = "{Platform}: handling a line from {Room} failed")]
     private static partial void LogHandleFailed(ILogger logger, Exception exception, string platform, string room);
 }
 
 /// <summary>A connected adapter whose messages render into posts of type <typeparamref name="TPost"/>.</summary>
 public abstract class ChatAdapter<TPost> : ChatAdapter
+    where TPost : class
 {
+    /// <summary>The most users whose direct conversation id is remembered.</summary>
+    private const int MaxDirectChannels = 10_000;
+
     private readonly ChatConnectionOptions _options;
-    private readonly ChatOutbox<(ChatRoom Room, TPost Post)> _outbox;
+    private readonly ChatOutbox<Queued> _outbox;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _directChannels = new(StringComparer.Ordinal);
 
     protected ChatAdapter(string platform, ChatConnectionOptions options, IServiceScopeFactory scopes, TimeProvider time, ILogger logger)
         : base(platform, options, scopes, time, logger)
     {
         _options = options;
-        _outbox = new ChatOutbox<(ChatRoom, TPost)>(options.MaxQueuedMessages);
+        _outbox = new ChatOutbox<Queued>(options.MaxQueuedMessages);
     }
 
     public override int QueuedPosts => _outbox.Count;
@@ -330,13 +350,55 @@ public abstract class ChatAdapter<TPost> : ChatAdapter
             return false;
         }
 
-        var dropped = _outbox.Enqueue(Render(room, message).Select(p => (room, p)).ToList());
-        if (dropped > 0)
+        Add(Render(room, message).Select(p => new Queued(room, p, null)).ToList());
+        return true;
+    }
+
+    public override async Task<bool> SendDirectAsync(ChatUser user, OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(message);
+        if (CannotOpenDirect(user) is { } reason)
         {
-            LogQueueFull(dropped);
+            LogDirectFailed(user.Id, reason);
+            return false;
         }
 
-        return true;
+        // A direct message stands alone: never in a thread of the room the command came from.
+        var direct = new DirectMessage(user, message with { ThreadId = null });
+        if (_directChannels.TryGetValue(user.Id, out var known))
+        {
+            direct.Opened(DirectRoom(known, user), Render(DirectRoom(known, user), direct.Message).ToList());
+        }
+
+        Add([new Queued(null, null, direct)]);
+        try
+        {
+            // Waits for the conversation to be opened in the queue's turn (behind what was queued before, through
+            // 429s and reconnects), but not for ever: the robot has a person waiting for an answer.
+            var opened = await direct.Result.WaitAsync(_options.DirectMessageTimeout, Time, cancellationToken).ConfigureAwait(false);
+            if (opened)
+            {
+                message.Delivered?.Invoke();
+            }
+
+            return opened;
+        }
+        catch (TimeoutException)
+        {
+            if (direct.Withdraw())
+            {
+                LogDirectFailed(user.Id, $"the conversation was not opened within {_options.DirectMessageTimeout.TotalSeconds:0.#} s; the message was withdrawn");
+                return false;
+            }
+
+            return await direct.Result.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            direct.Withdraw();
+            throw;
+        }
     }
 
     /// <summary>True when <paramref name="roomId"/> looks like this platform's room id (others are not ours to send to).</summary>
@@ -348,19 +410,43 @@ public abstract class ChatAdapter<TPost> : ChatAdapter
     /// <summary>Sends one post; throws <see cref="ChatApiException"/> (or <see cref="ChatRateLimitedException"/>) when the platform did not take it.</summary>
     protected abstract Task PostAsync(ChatRoom room, TPost post, CancellationToken cancellationToken);
 
+    /// <summary>Why no direct conversation can be opened with <paramref name="user"/> on this platform (checked before queuing), or null.</summary>
+    protected abstract string? CannotOpenDirect(ChatUser user);
+
+    /// <summary>
+    /// Opens (or finds) the direct conversation between the robot and <paramref name="user"/> and returns its id;
+    /// throws <see cref="ChatApiException"/> (or <see cref="ChatRateLimitedException"/>) when the platform did not.
+    /// </summary>
+    protected abstract Task<string> OpenDirectAsync(ChatUser user, CancellationToken cancellationToken);
+
     private protected override async Task SendLoopAsync(CancellationToken session)
     {
         var gate = new IrcFloodGate(_options.MessageBurst, _options.MessageDelay, Time);
         var failures = 0;
         while (true)
         {
-            var (sequence, (room, post)) = await _outbox.PeekAsync(session).ConfigureAwait(false);
+            var (sequence, queued) = await _outbox.PeekAsync(session).ConfigureAwait(false);
+            if (queued.Direct is { Room: null, IsSettled: true })
+            {
+                // Withdrawn (the robot stopped waiting) before its conversation was opened: nothing to send.
+                _outbox.Commit(sequence);
+                continue;
+            }
+
             await gate.WaitAsync(session).ConfigureAwait(false);
             try
             {
                 // The post itself runs to its end even when the session drops meanwhile (only stopping cancels it):
                 // abandoning a request half-way is how a message ends up sent but not committed, then sent again.
-                await PostAsync(room, post, Stopping).ConfigureAwait(false);
+                if (queued.Direct is { } direct)
+                {
+                    await DeliverDirectAsync(direct, gate, session).ConfigureAwait(false);
+                }
+                else
+                {
+                    await PostAsync(queued.Room!, queued.Post!, Stopping).ConfigureAwait(false);
+                }
+
                 _outbox.Commit(sequence);
                 failures = 0;
             }
@@ -371,7 +457,23 @@ public abstract class ChatAdapter<TPost> : ChatAdapter
             }
             catch (ChatApiException ex) when (!ex.Transient)
             {
-                LogRefused(room.Name, ex.Message);
+                if (queued.Direct is { Room: null } refused)
+                {
+                    // Opening the conversation was refused: the message goes nowhere, and the robot hears so.
+                    refused.Fail();
+                    LogDirectFailed(refused.User.Id, ex.Message);
+                }
+                else
+                {
+                    if (queued.Direct is { } direct)
+                    {
+                        // A remembered conversation that no longer takes posts: open it afresh next time.
+                        _directChannels.TryRemove(direct.User.Id, out _);
+                    }
+
+                    LogRefused((queued.Room ?? queued.Direct!.Room)!.Name, ex.Message);
+                }
+
                 _outbox.Commit(sequence);
             }
             catch (ChatApiException ex)
@@ -382,5 +484,102 @@ public abstract class ChatAdapter<TPost> : ChatAdapter
                 await Task.Delay(wait, Time, session).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Opens the conversation if it is not open yet, then sends the posts not sent yet. Where it stands is kept on
+    /// <paramref name="direct"/>, so a retry after a 429 or a failure neither opens twice nor repeats a post.
+    /// </summary>
+    private async Task DeliverDirectAsync(DirectMessage direct, IrcFloodGate gate, CancellationToken session)
+    {
+        if (direct.Room is null)
+        {
+            var channel = await OpenDirectAsync(direct.User, Stopping).ConfigureAwait(false);
+            if (!IsValidRoomId(channel))
+            {
+                throw new ChatApiException($"{Platform} answered the opening of a direct conversation without a valid conversation id.", transient: false);
+            }
+
+            var room = DirectRoom(channel, direct.User);
+            if (_directChannels.Count < MaxDirectChannels || _directChannels.ContainsKey(direct.User.Id))
+            {
+                _directChannels[direct.User.Id] = channel;
+            }
+
+            if (!direct.Opened(room, Render(room, direct.Message).ToList()))
+            {
+                // The robot stopped waiting meanwhile and told the person to use the web console: send nothing.
+                return;
+            }
+        }
+
+        for (var first = true; direct.Next < direct.Posts!.Count; first = false)
+        {
+            if (!first)
+            {
+                await gate.WaitAsync(session).ConfigureAwait(false);
+            }
+
+            await PostAsync(direct.Room!, direct.Posts[direct.Next], Stopping).ConfigureAwait(false);
+            direct.Next++;
+        }
+    }
+
+    private void Add(List<Queued> posts)
+    {
+        var dropped = _outbox.Enqueue(posts, old => old.Direct?.Fail());
+        if (dropped > 0)
+        {
+            LogQueueFull(dropped);
+        }
+    }
+
+    private static ChatRoom DirectRoom(string channel, ChatUser user) => new(channel, $"the direct conversation with {user.Id}", IsDirect: true);
+
+    /// <summary>A room post, or a direct message (<see cref="Direct"/>) whose conversation may still have to be opened.</summary>
+    private readonly record struct Queued(ChatRoom? Room, TPost? Post, DirectMessage? Direct);
+
+    /// <summary>
+    /// A direct message in the queue: whom to, what, and how far it got. <see cref="Result"/> tells the waiting
+    /// robot whether the conversation opened; once it says false the message is never sent.
+    /// </summary>
+    private sealed class DirectMessage(ChatUser user, OutgoingMessage message)
+    {
+        private readonly TaskCompletionSource<bool> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ChatUser User { get; } = user;
+
+        public OutgoingMessage Message { get; } = message;
+
+        public Task<bool> Result => _result.Task;
+
+        public bool IsSettled => _result.Task.IsCompleted;
+
+        /// <summary>The open conversation (null until opened).</summary>
+        public ChatRoom? Room { get; private set; }
+
+        public List<TPost>? Posts { get; private set; }
+
+        /// <summary>How many of <see cref="Posts"/> were sent.</summary>
+        public int Next { get; set; }
+
+        /// <summary>The conversation is open: true when the robot still waited, so the message may go.</summary>
+        public bool Opened(ChatRoom room, List<TPost> posts)
+        {
+            if (!_result.TrySetResult(true))
+            {
+                return false;
+            }
+
+            Room = room;
+            Posts = posts;
+            return true;
+        }
+
+        /// <summary>The conversation could not be opened, or the message was dropped from a full queue.</summary>
+        public void Fail() => _result.TrySetResult(false);
+
+        /// <summary>The robot stops waiting; true when that came first (the message will not be sent).</summary>
+        public bool Withdraw() => _result.TrySetResult(false);
     }
 }

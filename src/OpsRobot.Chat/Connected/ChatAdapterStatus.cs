@@ -32,7 +32,10 @@ public sealed class ChatAdapterStatus(ChatAdapter adapter) : IStatusSource
     }
 }
 
-/// <summary>Sends the robot's later messages to rooms of one connected adapter's platform, through its queue.</summary>
+/// <summary>
+/// Sends the robot's later messages to rooms of one connected adapter's platform, and direct messages (one-time
+/// codes) to its users, through its queue.
+/// </summary>
 public sealed class ChatAdapterReplySender(ChatAdapter adapter) : Core.Chat.IChatReplySender
 {
     public Task<bool> SendAsync(string platform, Core.Chat.ChatRoom room, Core.Chat.OutgoingMessage message, CancellationToken cancellationToken)
@@ -52,5 +55,16 @@ public sealed class ChatAdapterReplySender(ChatAdapter adapter) : Core.Chat.ICha
         }
 
         return Task.FromResult(queued);
+    }
+
+    /// <summary>
+    /// A direct message to <paramref name="user"/> (by the platform's immutable user id), in the platform's direct
+    /// conversation with the robot; false when it cannot be opened. Never falls back to a room.
+    /// </summary>
+    public Task<bool> SendDirectAsync(string platform, Core.Chat.ChatUser user, Core.Chat.OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(message);
+        return platform != adapter.Platform ? Task.FromResult(false) : adapter.SendDirectAsync(user, message, cancellationToken);
     }
 }

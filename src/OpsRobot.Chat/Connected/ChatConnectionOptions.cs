@@ -36,6 +36,13 @@ public abstract class ChatConnectionOptions
     /// <summary>Posts that may go out back to back before <see cref="MessageDelay"/> applies.</summary>
     public int MessageBurst { get; set; } = 3;
 
+    /// <summary>
+    /// How long a direct message (a one-time code) may wait for its conversation to be opened: behind queued posts,
+    /// a 429 or a reconnect. Past it the robot is told the direct message could not be sent (it points to the web
+    /// console instead) and the message is withdrawn, never sent late.
+    /// </summary>
+    public TimeSpan DirectMessageTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The largest WebSocket message accepted from the server; a larger one ends the connection.</summary>
     public int MaxEventBytes { get; set; } = 4 * 1024 * 1024;
 
@@ -56,6 +63,7 @@ public abstract class ChatConnectionOptions
         MessageDelay = r.Time(nameof(MessageDelay), MessageDelay);
         MessageBurst = r.Int(nameof(MessageBurst), MessageBurst);
         MaxEventBytes = r.Int(nameof(MaxEventBytes), MaxEventBytes);
+        DirectMessageTimeout = r.Time(nameof(DirectMessageTimeout), DirectMessageTimeout);
     }
 
     /// <summary>Throws <see cref="InvalidOperationException"/> naming the first shared setting that cannot work.</summary>
@@ -67,6 +75,7 @@ public abstract class ChatConnectionOptions
         Check(MessageBurst >= 1, "MessageBurst must be at least 1.");
         Check(MessageDelay >= TimeSpan.Zero, "MessageDelay must not be negative.");
         Check(MaxEventBytes >= 64 * 1024, "MaxEventBytes must be at least 65536.");
+        Check(DirectMessageTimeout > TimeSpan.Zero, "DirectMessageTimeout must be positive.");
     }
 
     /// <summary>Throws naming this section when <paramref name="ok"/> is false.</summary>

@@ -23,11 +23,15 @@ internal sealed class ChatOutbox<T>(int capacity)
         }
     }
 
-    /// <summary>Adds posts at the end, together; returns how many of the oldest were dropped to make room.</summary>
-    public int Enqueue(IEnumerable<T> posts)
+    /// <summary>
+    /// Adds posts at the end, together; returns how many of the oldest were dropped to make room, each handed to
+    /// <paramref name="onDropped"/> (outside the lock) when given.
+    /// </summary>
+    public int Enqueue(IEnumerable<T> posts, Action<T>? onDropped = null)
     {
         ArgumentNullException.ThrowIfNull(posts);
         var dropped = 0;
+        List<T>? droppedPosts = null;
         TaskCompletionSource signal;
         lock (_gate)
         {
@@ -35,8 +39,12 @@ internal sealed class ChatOutbox<T>(int capacity)
             {
                 while (_posts.Count >= capacity)
                 {
-                    _posts.Dequeue();
+                    var (_, old) = _posts.Dequeue();
                     dropped++;
+                    if (onDropped is not null)
+                    {
+                        (droppedPosts ??= []).Add(old);
+                    }
                 }
 
                 _posts.Enqueue((_next++, post));
@@ -47,6 +55,11 @@ internal sealed class ChatOutbox<T>(int capacity)
         }
 
         signal.TrySetResult();
+        foreach (var old in droppedPosts ?? [])
+        {
+            onDropped!(old);
+        }
+
         return dropped;
     }
 

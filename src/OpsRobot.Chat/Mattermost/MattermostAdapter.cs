@@ -23,6 +23,8 @@ namespace OpsRobot.Chat.Mattermost;
 /// the thread is the post's <c>root_id</c>.</item>
 /// <item>Replies go through <c>POST /api/v4/posts</c> with <c>root_id</c>, paced, waiting out 429s, with a
 /// <c>pending_post_id</c> so the server drops a retried post it already has.</item>
+/// <item>Direct messages (one-time codes) open the channel with <c>POST /api/v4/channels/direct</c> (the bot's
+/// and the user's ids), remember its id, and post there in the queue's turn.</item>
 /// <item>Buttons are interactive message attachments whose integration calls OpsRobot back
 /// (<see cref="HandleAction"/>); their context is signed, so a press is proven to be one of ours.</item>
 /// </list>
@@ -101,6 +103,18 @@ public sealed partial class MattermostAdapter : ChatAdapter<MattermostOutgoingPo
 
         using var request = ChatHttp.Json(HttpMethod.Post, Api("posts"), body);
         await ChatHttp.SendAsync(_http, request, Time, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override string? CannotOpenDirect(ChatUser user) =>
+        !MattermostIds.IsId(user.Id) ? "the id is not a Mattermost user id" : user.Id == _botId ? "that is the robot itself" : null;
+
+    /// <summary><c>POST /api/v4/channels/direct</c> with the bot's and the user's ids: the direct channel's id.</summary>
+    protected override async Task<string> OpenDirectAsync(ChatUser user, CancellationToken cancellationToken)
+    {
+        var bot = _botId ?? throw new ChatApiException("Not signed in to Mattermost yet.", transient: true);
+        using var request = ChatHttp.Json(HttpMethod.Post, Api("channels/direct"), new JsonArray(bot, user.Id));
+        var channel = await ChatHttp.SendAsync(_http, request, Time, cancellationToken).ConfigureAwait(false);
+        return channel.Str("id") ?? throw new ChatApiException("Mattermost's channels/direct answer named no channel.", transient: false);
     }
 
     protected override async Task RunSessionAsync(Action ready, CancellationToken cancellationToken)

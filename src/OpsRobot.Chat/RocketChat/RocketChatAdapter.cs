@@ -23,6 +23,9 @@ namespace OpsRobot.Chat.RocketChat;
 /// <item>Replies go through <c>POST /api/v1/chat.sendMessage</c> with <c>tmid</c> and a message <c>_id</c> chosen
 /// here, so a retried post cannot appear twice; paced, waiting out 429s.</item>
 /// <item>Buttons are attachment actions that post their command into the room as the pressing user.</item>
+/// <item>Direct messages (one-time codes) open the room with <c>POST /api/v1/im.create</c> by the username last
+/// seen on that user id's messages (a user never seen cannot be reached), remember its id, and send there in the
+/// queue's turn.</item>
 /// </list>
 /// </summary>
 public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPost>, IDisposable
@@ -36,6 +39,7 @@ public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPo
     private readonly ILogger<RocketChatAdapter> _logger;
     private readonly HttpClient _http;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SeenRoom> _rooms = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _usernames = new(StringComparer.Ordinal);
     private volatile Credentials? _credentials;
     private volatile string? _botName;
 
@@ -83,6 +87,22 @@ public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPo
         }
 
         await CallAsync(HttpMethod.Post, "chat.sendMessage", new JsonObject { ["message"] = message }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Rocket.Chat opens direct rooms by username: only a user whose username was seen on a message can be reached.</summary>
+    protected override string? CannotOpenDirect(ChatUser user) =>
+        !RocketChatIds.IsId(user.Id) ? "the id is not a Rocket.Chat user id"
+        : user.Id == _credentials?.UserId ? "that is the robot itself"
+        : !_usernames.ContainsKey(user.Id) ? "their username is not known yet (Rocket.Chat opens direct rooms by username, learned from their messages)"
+        : null;
+
+    /// <summary><c>POST /api/v1/im.create</c> with the username last seen for this user id: the direct room's id.</summary>
+    protected override async Task<string> OpenDirectAsync(ChatUser user, CancellationToken cancellationToken)
+    {
+        var username = _usernames.GetValueOrDefault(user.Id) ?? throw new ChatApiException("The user's username is not known.", transient: false);
+        var answer = await CallAsync(HttpMethod.Post, "im.create", new JsonObject { ["username"] = username }, cancellationToken).ConfigureAwait(false);
+        var room = answer["room"];
+        return room.Str("_id") ?? room.Str("rid") ?? throw new ChatApiException("Rocket.Chat's im.create answer named no room.", transient: false);
     }
 
     protected override async Task RunSessionAsync(Action ready, CancellationToken cancellationToken)
@@ -201,7 +221,14 @@ public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPo
             _rooms.AddOrUpdate(room, new SeenRoom(chatRoom, ts), (_, seen) => seen with { LastMessage = Math.Max(seen.LastMessage, ts) });
         }
 
-        var name = m["u"].Str("username") ?? user;
+        var username = m["u"].Str("username");
+        if (username is not null && RocketChatIds.IsUsername(username) && (_usernames.Count < MaxKnownUsers || _usernames.ContainsKey(user)))
+        {
+            // Kept per immutable id, latest wins (a user may be renamed): direct rooms are opened by username.
+            _usernames[user] = username;
+        }
+
+        var name = username ?? user;
         var thread = m.Str("tmid");
         Dispatch(new IncomingMessage(Platform, chatRoom, new ChatUser(user, name), text, Time.GetUtcNow())
         {
@@ -315,6 +342,9 @@ public sealed partial class RocketChatAdapter : ChatAdapter<RocketChatOutgoingPo
         }
     });
 
+    /// <summary>The most users whose username is remembered for opening direct rooms.</summary>
+    private const int MaxKnownUsers = 10_000;
+
     /// <summary>The most rooms whose last message is remembered for catching up after a reconnect.</summary>
     private const int MaxTrackedRooms = 1000;
 
@@ -339,4 +369,7 @@ public sealed record RocketChatOutgoingPost(string Id, string Text, JsonArray? A
 internal static class RocketChatIds
 {
     public static bool IsId(string id) => id.Length is >= 1 and <= 64 && id.All(char.IsAsciiLetterOrDigit);
+
+    /// <summary>A username as Rocket.Chat allows them (letters, digits, <c>.</c>, <c>_</c>, <c>-</c>), up to 120 characters.</summary>
+    public static bool IsUsername(string name) => name.Length is >= 1 and <= 120 && name.All(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-');
 }

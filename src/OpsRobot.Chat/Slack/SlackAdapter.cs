@@ -23,6 +23,8 @@ namespace OpsRobot.Chat.Slack;
 /// pressed it, in the message's channel and thread.</item>
 /// <item>Replies go through <c>chat.postMessage</c> with <c>thread_ts</c>, paced, waiting out 429's
 /// <c>Retry-After</c>.</item>
+/// <item>Direct messages (one-time codes) open the user's conversation with <c>conversations.open</c>
+/// (<c>users</c>; scope <c>im:write</c>), remember its id, and post there in the queue's turn.</item>
 /// </list>
 /// </summary>
 public sealed partial class SlackAdapter : ChatAdapter<SlackOutgoingPost>, IDisposable
@@ -86,6 +88,16 @@ public sealed partial class SlackAdapter : ChatAdapter<SlackOutgoingPost>, IDisp
         }
 
         await CallAsync("chat.postMessage", _options.BotToken!, body, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override string? CannotOpenDirect(ChatUser user) =>
+        !SlackIds.IsUserId(user.Id) ? "the id is not a Slack user id (U… or W…)" : user.Id == _botUserId ? "that is the robot itself" : null;
+
+    /// <summary><c>conversations.open</c> with <c>users</c> (scope <c>im:write</c>): the direct conversation's id (D…).</summary>
+    protected override async Task<string> OpenDirectAsync(ChatUser user, CancellationToken cancellationToken)
+    {
+        var answer = await CallAsync("conversations.open", _options.BotToken!, new JsonObject { ["users"] = user.Id }, cancellationToken).ConfigureAwait(false);
+        return answer["channel"].Str("id") ?? throw new ChatApiException("Slack's conversations.open answer named no channel.", transient: false);
     }
 
     protected override async Task RunSessionAsync(Action ready, CancellationToken cancellationToken)

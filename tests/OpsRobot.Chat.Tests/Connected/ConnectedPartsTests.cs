@@ -101,6 +101,19 @@ public sealed class ConnectedPartsTests
         outbox.Count.ShouldBe(2);
     }
 
+    [Fact]
+    public void Outbox_HandsDroppedPostsToTheCallback_OldestFirst()
+    {
+        var outbox = new ChatOutbox<string>(2);
+        var dropped = new List<string>();
+
+        outbox.Enqueue(["a", "b"], dropped.Add).ShouldBe(0);
+        outbox.Enqueue(["c", "d", "e"], dropped.Add).ShouldBe(3);
+
+        dropped.ShouldBe(["a", "b", "c"]);
+        outbox.Count.ShouldBe(2);
+    }
+
     private sealed class Answer(HttpStatusCode status, string body) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>

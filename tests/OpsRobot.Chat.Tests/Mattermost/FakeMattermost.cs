@@ -11,7 +11,8 @@ using OpsRobot.Chat.Tests.Support;
 namespace OpsRobot.Chat.Tests.Mattermost;
 
 /// <summary>
-/// A Mattermost written from its API v4 documentation, on loopback: <c>GET /api/v4/users/me</c> and
+/// A Mattermost written from its API v4 documentation, on loopback: <c>GET /api/v4/users/me</c>,
+/// <c>POST /api/v4/channels/direct</c> (two user ids; one channel per pair, 201 with the channel) and
 /// <c>POST /api/v4/posts</c> with bearer tokens, <c>pending_post_id</c> de-duplication, 429 with
 /// <c>X-Ratelimit-*</c> headers on demand; <c>/api/v4/websocket</c> with the <c>authentication_challenge</c> action
 /// and <c>seq_reply</c>, a <c>hello</c> carrying the <c>connection_id</c>, <c>posted</c> events with the post as a
@@ -48,6 +49,22 @@ internal sealed class FakeMattermost : IAsyncDisposable
     public int RateLimitNext;
 
     public ConcurrentQueue<(DateTimeOffset At, int Status)> PostAttempts { get; } = new();
+
+    /// <summary>How many of the next channels/direct calls get 429.</summary>
+    public int RateLimitOpenNext;
+
+    /// <summary>When true, channels/direct answers 403 (the bot lacks <c>create_direct_channel</c>).</summary>
+    public volatile bool RefuseOpen;
+
+    /// <summary>When each channels/direct call arrived, with the user ids it named and its HTTP status.</summary>
+    public ConcurrentQueue<(DateTimeOffset At, string Users, int Status)> OpenAttempts { get; } = new();
+
+    /// <summary>The direct channel the server keeps for each pair of users (by <c>id1__id2</c>, the channel's name).</summary>
+    public ConcurrentDictionary<string, string> DirectChannels { get; } = new();
+
+    /// <summary>The direct channel between the bot and <paramref name="userId"/>, if one was made.</summary>
+    public string? DirectChannelWith(string userId) =>
+        DirectChannels.GetValueOrDefault(string.Join("__", new[] { BotId, userId }.Order(StringComparer.Ordinal)));
 
     public static async Task<FakeMattermost> StartAsync()
     {
@@ -207,6 +224,41 @@ internal sealed class FakeMattermost : IAsyncDisposable
         app.MapGet("/api/v4/users/me", (HttpRequest r) => !Bearer(r)
             ? AppError(401, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
             : Results.Json(new { id = BotId, username = "opsrobot", is_bot = true, roles = "system_user", locale = "en" }));
+        app.MapPost("/api/v4/channels/direct", async (HttpRequest r, HttpResponse response) =>
+        {
+            if (!Bearer(r))
+            {
+                return AppError(401, "api.context.session_expired.app_error", "Invalid or expired session, please login again.");
+            }
+
+            var ids = (await JsonNode.ParseAsync(r.Body)) is JsonArray array ? array.Select(n => n?.GetValue<string>() ?? string.Empty).ToList() : [];
+            var users = string.Join(",", ids);
+            if (Interlocked.Decrement(ref RateLimitOpenNext) >= 0)
+            {
+                OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), users, 429));
+                response.Headers["X-Ratelimit-Limit"] = "10";
+                response.Headers["X-Ratelimit-Remaining"] = "0";
+                response.Headers["X-Ratelimit-Reset"] = "2";
+                return AppError(429, "api.context.rate_limit.app_error", "Too many requests.");
+            }
+
+            if (ids.Count != 2 || ids.Any(id => id.Length != 26))
+            {
+                OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), users, 400));
+                return AppError(400, "api.context.invalid_body_param.app_error", "Invalid or missing user_ids in request body.");
+            }
+
+            if (RefuseOpen || !ids.Contains(BotId))
+            {
+                OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), users, 403));
+                return AppError(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.");
+            }
+
+            OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), users, 201));
+            var name = string.Join("__", ids.Order(StringComparer.Ordinal));
+            var id = DirectChannels.GetOrAdd(name, _ => NewId('d'));
+            return Results.Json(new { id, create_at = 1_700_000_000_000, team_id = string.Empty, type = "D", display_name = string.Empty, name, creator_id = string.Empty }, statusCode: 201);
+        });
         app.MapPost("/api/v4/posts", async (HttpRequest r, HttpResponse response) =>
         {
             if (!Bearer(r))

@@ -161,6 +161,61 @@ public sealed class MattermostAdapterTests
         (await mm.NoPostWithinAsync(TimeSpan.FromMilliseconds(300))).ShouldBeTrue(what);
     }
 
+    [Fact]
+    public async Task DirectMessage_OpensTheChannelWithBotAndUser_AndReusesItsId()
+    {
+        await using var mm = await FakeMattermost.StartAsync();
+        await using var robot = await Robot.StartAsync(mm);
+        var sender = new ChatAdapterReplySender(robot.Adapter);
+
+        (await sender.SendDirectAsync("mattermost", new ChatUser(Alice, "alice"), new OutgoingMessage("code 1") { ThreadId = FakeMattermost.NewId('t') }, CancellationToken.None)).ShouldBeTrue();
+        (await sender.SendDirectAsync("mattermost", new ChatUser(Alice, "alice"), new OutgoingMessage("code 2"), CancellationToken.None)).ShouldBeTrue();
+        (await sender.SendDirectAsync("mattermost", new ChatUser(Bob, "bob"), new OutgoingMessage("code 3"), CancellationToken.None)).ShouldBeTrue();
+
+        var first = await mm.NextPostAsync();
+        first["channel_id"]!.GetValue<string>().ShouldBe(mm.DirectChannelWith(Alice));
+        first["message"]!.GetValue<string>().ShouldBe("code 1");
+        first["root_id"]!.GetValue<string>().ShouldBeEmpty("a direct message never goes into the room's thread");
+        var second = await mm.NextPostAsync();
+        second["channel_id"]!.GetValue<string>().ShouldBe(mm.DirectChannelWith(Alice));
+        second["message"]!.GetValue<string>().ShouldBe("code 2");
+        var third = await mm.NextPostAsync();
+        third["channel_id"]!.GetValue<string>().ShouldBe(mm.DirectChannelWith(Bob));
+        mm.OpenAttempts.Select(a => (a.Users, a.Status)).ShouldBe([($"{FakeMattermost.BotId},{Alice}", 201), ($"{FakeMattermost.BotId},{Bob}", 201)]);
+    }
+
+    [Fact]
+    public async Task DirectMessage_OpenRefused_ReturnsFalse_AndPostsNothingAnywhere()
+    {
+        await using var mm = await FakeMattermost.StartAsync();
+        mm.RefuseOpen = true;
+        await using var robot = await Robot.StartAsync(mm);
+        var sender = new ChatAdapterReplySender(robot.Adapter);
+
+        (await sender.SendDirectAsync("mattermost", new ChatUser(Alice, "alice"), new OutgoingMessage("code 123456"), CancellationToken.None)).ShouldBeFalse();
+        (await sender.SendDirectAsync("mattermost", new ChatUser("Not-An-Id", "x"), new OutgoingMessage("code 123456"), CancellationToken.None)).ShouldBeFalse();
+
+        (await mm.NoPostWithinAsync(TimeSpan.FromSeconds(1))).ShouldBeTrue();
+        mm.OpenAttempts.Select(a => a.Status).ShouldBe([403]);
+        mm.DirectChannelWith(Alice).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task DirectMessage_RateLimitedOpen_IsWaitedOut()
+    {
+        await using var mm = await FakeMattermost.StartAsync();
+        mm.RateLimitOpenNext = 1;
+        await using var robot = await Robot.StartAsync(mm);
+
+        (await new ChatAdapterReplySender(robot.Adapter).SendDirectAsync("mattermost", new ChatUser(Alice, "alice"), new OutgoingMessage("code 654321"), CancellationToken.None)).ShouldBeTrue();
+
+        (await mm.NextPostAsync())["channel_id"]!.GetValue<string>().ShouldBe(mm.DirectChannelWith(Alice));
+        var attempts = mm.OpenAttempts.ToList();
+        attempts.Select(a => a.Status).ShouldBe([429, 201]);
+        (attempts[1].At - attempts[0].At).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1.9));
+        (await mm.NoPostWithinAsync(TimeSpan.FromMilliseconds(500))).ShouldBeTrue();
+    }
+
     /// <summary>The adapter, and (for buttons) OpsRobot's action endpoint on its own Kestrel port, mapped as the host maps it.</summary>
     private sealed class Robot : IAsyncDisposable
     {

@@ -12,7 +12,8 @@ namespace OpsRobot.Chat.Tests.RocketChat;
 
 /// <summary>
 /// A Rocket.Chat written from its REST and realtime API documentation, on loopback: <c>POST /api/v1/login</c>,
-/// <c>GET /api/v1/me</c> and <c>POST /api/v1/chat.sendMessage</c> with <c>X-User-Id</c>/<c>X-Auth-Token</c>,
+/// <c>GET /api/v1/me</c>, <c>POST /api/v1/im.create</c> (by username; the room id is both user ids joined) and
+/// <c>POST /api/v1/chat.sendMessage</c> with <c>X-User-Id</c>/<c>X-Auth-Token</c>,
 /// <c>{"success": …}</c> answers, 429 with <c>X-RateLimit-Reset</c> (Unix milliseconds) on demand, message ids
 /// unique; and DDP on <c>/websocket</c>: <c>connect</c>/<c>connected</c>, <c>ping</c>/<c>pong</c>, the
 /// <c>login</c> method with a resume token, <c>sub</c>/<c>ready</c> on <c>stream-room-messages</c>, and
@@ -53,6 +54,18 @@ internal sealed class FakeRocketChat : IAsyncDisposable
     public string SessionToken { get; } = "session-secret-" + Guid.NewGuid().ToString("N");
 
     public ConcurrentQueue<(DateTimeOffset At, int Status)> PostAttempts { get; } = new();
+
+    /// <summary>How many of the next im.create calls get 429.</summary>
+    public int RateLimitOpenNext;
+
+    /// <summary>The users the server knows, by username (im.create with another username fails).</summary>
+    public ConcurrentDictionary<string, string> Users { get; } = new();
+
+    /// <summary>When each im.create call arrived, with the username it named and its HTTP status.</summary>
+    public ConcurrentQueue<(DateTimeOffset At, string Username, int Status)> OpenAttempts { get; } = new();
+
+    /// <summary>The direct room between the bot and <paramref name="userId"/>: the two ids, sorted and joined, as Rocket.Chat makes it.</summary>
+    public static string DirectRoomWith(string userId) => string.Concat(new[] { BotId, userId }.Order(StringComparer.Ordinal));
 
     public static async Task<FakeRocketChat> StartAsync()
     {
@@ -190,6 +203,33 @@ internal sealed class FakeRocketChat : IAsyncDisposable
             return Results.Json(new { status = "success", data = new { userId = BotId, authToken = SessionToken, me = new { _id = BotId, username = "opsrobot" } } });
         });
         app.MapGet("/api/v1/me", (HttpRequest r) => !Authenticated(r) ? NotLoggedIn() : Results.Json(new { _id = BotId, username = "opsrobot", name = "OpsRobot", status = "online", active = true, success = true }));
+        app.MapPost("/api/v1/im.create", async (HttpRequest r, HttpResponse response) =>
+        {
+            if (!Authenticated(r))
+            {
+                return NotLoggedIn();
+            }
+
+            var username = (await JsonNode.ParseAsync(r.Body))?["username"]?.GetValue<string>() ?? string.Empty;
+            if (Interlocked.Decrement(ref RateLimitOpenNext) >= 0)
+            {
+                OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), username, 429));
+                response.Headers["X-RateLimit-Limit"] = "10";
+                response.Headers["X-RateLimit-Remaining"] = "0";
+                response.Headers["X-RateLimit-Reset"] = (TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() + 2000).ToString(CultureInfo.InvariantCulture);
+                return Results.Json(new { success = false, error = "Error, too many requests. Please slow down. You must wait 2 seconds before trying this endpoint again. [error-too-many-requests]" }, statusCode: 429);
+            }
+
+            if (!Users.TryGetValue(username, out var userId))
+            {
+                OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), username, 400));
+                return Results.Json(new { success = false, error = "Failed to create direct message room [error-invalid-user]", errorType = "error-invalid-user" }, statusCode: 400);
+            }
+
+            OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), username, 200));
+            var rid = DirectRoomWith(userId);
+            return Results.Json(new { room = new { _id = rid, rid, t = "d", usernames = new[] { "opsrobot", username } }, success = true });
+        });
         app.MapPost("/api/v1/chat.sendMessage", async (HttpRequest r, HttpResponse response) =>
         {
             if (!Authenticated(r))

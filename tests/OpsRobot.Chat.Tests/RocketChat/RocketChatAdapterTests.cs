@@ -171,6 +171,68 @@ public sealed class RocketChatAdapterTests
         Should.Throw<InvalidOperationException>(() => new ServiceCollection().AddOpsRobotRocketChat(configuration)).Message.ShouldContain(expected);
     }
 
+    [Fact]
+    public async Task DirectMessage_OpensByTheUsernameSeen_AndReusesTheRoomId()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        rc.Users["alice"] = Alice;
+        await using var robot = await Robot.StartAsync(rc);
+        var sender = new ChatAdapterReplySender(robot.Adapter);
+        await rc.SayAsync(Alice, "alice", Ops, "!ping");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("pong");
+
+        (await sender.SendDirectAsync("rocketchat", new ChatUser(Alice, "not-her-username"), new OutgoingMessage("code 1") { ThreadId = "Thr3adRoot000000x" }, CancellationToken.None)).ShouldBeTrue();
+        (await sender.SendDirectAsync("rocketchat", new ChatUser(Alice, "alice"), new OutgoingMessage("code 2"), CancellationToken.None)).ShouldBeTrue();
+
+        var first = await rc.NextPostAsync();
+        first["rid"]!.GetValue<string>().ShouldBe(FakeRocketChat.DirectRoomWith(Alice));
+        first["msg"]!.GetValue<string>().ShouldBe("code 1");
+        first["tmid"].ShouldBeNull("a direct message never goes into the room's thread");
+        var second = await rc.NextPostAsync();
+        second["rid"]!.GetValue<string>().ShouldBe(FakeRocketChat.DirectRoomWith(Alice));
+        second["msg"]!.GetValue<string>().ShouldBe("code 2");
+        rc.OpenAttempts.Select(a => (a.Username, a.Status)).ShouldBe([("alice", 200)], "opened once, by the username seen on Alice's messages");
+    }
+
+    [Fact]
+    public async Task DirectMessage_UserNeverSeen_OrOpenRefused_ReturnsFalse_AndPostsNothingAnywhere()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        await using var robot = await Robot.StartAsync(rc);
+        var sender = new ChatAdapterReplySender(robot.Adapter);
+
+        // Never seen: no username to open a direct room by, so no call at all.
+        (await sender.SendDirectAsync("rocketchat", new ChatUser(Bob, "bob"), new OutgoingMessage("code 123456"), CancellationToken.None)).ShouldBeFalse();
+        rc.OpenAttempts.ShouldBeEmpty();
+
+        // Seen, but the server refuses (here: it does not know the user any more).
+        await rc.SayAsync(Alice, "alice", Ops, "!ping");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("pong");
+        (await sender.SendDirectAsync("rocketchat", new ChatUser(Alice, "alice"), new OutgoingMessage("code 123456"), CancellationToken.None)).ShouldBeFalse();
+
+        (await rc.NoPostWithinAsync(TimeSpan.FromSeconds(1))).ShouldBeTrue();
+        rc.OpenAttempts.Select(a => a.Status).ShouldBe([400]);
+    }
+
+    [Fact]
+    public async Task DirectMessage_RateLimitedOpen_IsWaitedOut()
+    {
+        await using var rc = await FakeRocketChat.StartAsync();
+        rc.Users["alice"] = Alice;
+        rc.RateLimitOpenNext = 1;
+        await using var robot = await Robot.StartAsync(rc);
+        await rc.SayAsync(Alice, "alice", Ops, "!ping");
+        (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("pong");
+
+        (await new ChatAdapterReplySender(robot.Adapter).SendDirectAsync("rocketchat", new ChatUser(Alice, "alice"), new OutgoingMessage("code 654321"), CancellationToken.None)).ShouldBeTrue();
+
+        (await rc.NextPostAsync())["rid"]!.GetValue<string>().ShouldBe(FakeRocketChat.DirectRoomWith(Alice));
+        var attempts = rc.OpenAttempts.ToList();
+        attempts.Select(a => a.Status).ShouldBe([429, 200]);
+        (attempts[1].At - attempts[0].At).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1.5));
+        (await rc.NoPostWithinAsync(TimeSpan.FromMilliseconds(500))).ShouldBeTrue();
+    }
+
     private sealed class Robot : IAsyncDisposable
     {
         private ServiceProvider _services = null!;

@@ -12,7 +12,8 @@ namespace OpsRobot.Chat.Tests.Slack;
 
 /// <summary>
 /// A Slack written from its documentation, on loopback: the Web API methods the adapter calls (<c>auth.test</c>,
-/// <c>apps.connections.open</c>, <c>chat.postMessage</c>, <c>users.info</c>) with bearer tokens and
+/// <c>apps.connections.open</c>, <c>chat.postMessage</c>, <c>users.info</c>, <c>conversations.open</c> with
+/// <c>users</c>, answering the same D… conversation for the same user) with bearer tokens and
 /// <c>{"ok": …}</c> answers, 429 with <c>Retry-After</c> on demand; and Socket Mode: single-use WebSocket
 /// addresses, <c>hello</c>, envelopes with <c>envelope_id</c> that must be acknowledged, redelivery of
 /// unacknowledged envelopes on the next connection (<c>retry_attempt</c>), and <c>disconnect</c> messages.
@@ -48,6 +49,18 @@ internal sealed class FakeSlack : IAsyncDisposable
 
     /// <summary>While true, apps.connections.open answers an error (Slack unreachable for new connections).</summary>
     public volatile bool RefuseConnections;
+
+    /// <summary>How many of the next conversations.open calls get 429.</summary>
+    public int RateLimitOpenNext;
+
+    /// <summary>When set, conversations.open answers <c>{"ok": false, "error": …}</c> with this error.</summary>
+    public volatile string? RefuseOpen;
+
+    /// <summary>When each conversations.open call arrived, for whom, and its HTTP status.</summary>
+    public ConcurrentQueue<(DateTimeOffset At, string Users, int Status)> OpenAttempts { get; } = new();
+
+    /// <summary>The direct conversation (D…) Slack keeps for each user with the bot.</summary>
+    public ConcurrentDictionary<string, string> DirectChannels { get; } = new();
 
     /// <summary>When each chat.postMessage call arrived, 429s included.</summary>
     public ConcurrentQueue<(DateTimeOffset At, int Status)> PostAttempts { get; } = new();
@@ -249,6 +262,37 @@ internal sealed class FakeSlack : IAsyncDisposable
             ok = true,
             user = new { id = r.Query["user"].ToString(), name = "user-" + r.Query["user"].ToString().ToLowerInvariant(), real_name = "Someone" },
         }));
+        app.MapPost("/api/conversations.open", async (HttpRequest r) =>
+        {
+            if (!Bearer(r, BotToken))
+            {
+                return NotOk("not_authed");
+            }
+
+            var users = (await JsonNode.ParseAsync(r.Body))?["users"]?.GetValue<string>() ?? string.Empty;
+            if (Interlocked.Decrement(ref RateLimitOpenNext) >= 0)
+            {
+                OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), users, 429));
+                r.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return Results.Json(new { ok = false, error = "ratelimited" }, statusCode: 429);
+            }
+
+            OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), users, 200));
+            if (users.Length == 0)
+            {
+                return NotOk("users_list_not_supplied");
+            }
+
+            if (RefuseOpen is { } error)
+            {
+                return NotOk(error);
+            }
+
+            // One user: a 1:1 conversation, the same one each time it is opened again.
+            var existed = DirectChannels.ContainsKey(users);
+            var id = DirectChannels.GetOrAdd(users, _ => "D0" + Guid.NewGuid().ToString("N")[..9].ToUpperInvariant());
+            return Results.Json(new { ok = true, no_op = existed, already_open = existed, channel = new { id } });
+        });
         app.MapPost("/api/chat.postMessage", async (HttpRequest r) =>
         {
             if (!Bearer(r, BotToken))

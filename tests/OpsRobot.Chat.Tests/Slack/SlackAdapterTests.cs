@@ -224,6 +224,127 @@ public sealed class SlackAdapterTests
         ex.Message.ShouldNotContain("secret");
     }
 
+    [Fact]
+    public async Task DirectMessage_OpensTheUsersConversation_InQueueOrder_AndReusesItsId()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        await using var robot = await StartAsync(slack);
+        var sender = new ChatAdapterReplySender(robot.Adapter);
+
+        // Queued behind a room post: the direct message keeps its place in the queue.
+        (await sender.SendAsync("slack", new ChatRoom("C0OPS", "C0OPS", false), new OutgoingMessage("room first") { ThreadId = "1700000000.000100" }, CancellationToken.None)).ShouldBeTrue();
+        (await sender.SendDirectAsync("slack", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 1") { ThreadId = "1700000000.000100" }, CancellationToken.None)).ShouldBeTrue();
+        (await sender.SendDirectAsync("slack", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 2"), CancellationToken.None)).ShouldBeTrue();
+        (await sender.SendDirectAsync("slack", new ChatUser("U0BOB", "bob"), new OutgoingMessage("code 3"), CancellationToken.None)).ShouldBeTrue();
+
+        (await slack.NextPostAsync())["channel"]!.GetValue<string>().ShouldBe("C0OPS");
+        var first = await slack.NextPostAsync();
+        first["channel"]!.GetValue<string>().ShouldBe(slack.DirectChannels["U0ALICE"]);
+        first["text"]!.GetValue<string>().ShouldBe("code 1");
+        first["thread_ts"].ShouldBeNull("a direct message never goes into the room's thread");
+        var second = await slack.NextPostAsync();
+        second["channel"]!.GetValue<string>().ShouldBe(slack.DirectChannels["U0ALICE"]);
+        second["text"]!.GetValue<string>().ShouldBe("code 2");
+        var third = await slack.NextPostAsync();
+        third["channel"]!.GetValue<string>().ShouldBe(slack.DirectChannels["U0BOB"]);
+        third["text"]!.GetValue<string>().ShouldBe("code 3");
+        slack.DirectChannels["U0BOB"].ShouldNotBe(slack.DirectChannels["U0ALICE"]);
+        slack.OpenAttempts.Select(a => a.Users).ShouldBe(["U0ALICE", "U0BOB"], "Alice's conversation id is remembered, not opened twice");
+    }
+
+    [Theory]
+    [InlineData("user_not_found")]
+    [InlineData("missing_scope")]
+    public async Task DirectMessage_OpenRefused_ReturnsFalse_AndPostsNothingAnywhere(string error)
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        slack.RefuseOpen = error;
+        await using var robot = await StartAsync(slack);
+        var sender = new ChatAdapterReplySender(robot.Adapter);
+
+        (await sender.SendDirectAsync("slack", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 123456"), CancellationToken.None)).ShouldBeFalse();
+        (await sender.SendDirectAsync("slack", new ChatUser("not-a-user", "x"), new OutgoingMessage("code 123456"), CancellationToken.None)).ShouldBeFalse();
+        (await sender.SendDirectAsync("mattermost", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 123456"), CancellationToken.None)).ShouldBeFalse();
+
+        (await slack.NoPostWithinAsync(TimeSpan.FromSeconds(1))).ShouldBeTrue();
+        slack.OpenAttempts.Count.ShouldBe(1, "an id that is not a Slack user id is refused before any call");
+
+        // The queue goes on: a later room post is not stuck behind the refused direct message.
+        (await sender.SendAsync("slack", new ChatRoom("C0OPS", "C0OPS", false), new OutgoingMessage("still here"), CancellationToken.None)).ShouldBeTrue();
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("still here");
+    }
+
+    [Fact]
+    public async Task DirectMessage_RateLimitedOpen_IsWaitedOut()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        slack.RateLimitOpenNext = 1;
+        slack.RetryAfterSeconds = 2;
+        await using var robot = await StartAsync(slack);
+
+        (await new ChatAdapterReplySender(robot.Adapter).SendDirectAsync("slack", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 654321"), CancellationToken.None)).ShouldBeTrue();
+
+        var post = await slack.NextPostAsync();
+        post["channel"]!.GetValue<string>().ShouldBe(slack.DirectChannels["U0ALICE"]);
+        var attempts = slack.OpenAttempts.ToList();
+        attempts.Select(a => a.Status).ShouldBe([429, 200]);
+        (attempts[1].At - attempts[0].At).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(1.9));
+        (await slack.NoPostWithinAsync(TimeSpan.FromMilliseconds(500))).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task DirectMessage_WhileDisconnectedPastTheTimeout_ReturnsFalse_AndIsNeverSentLate()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        var (services, adapter) = Create(slack, directTimeout: TimeSpan.FromSeconds(1));
+        await using var _ = services;
+        await using var robot = await AdapterHarness.RunAsync(adapter);
+        await slack.WaitConnectedAsync();
+
+        // Ready first (the hello was read), so that "not ready" below means the session is over, not yet to begin.
+        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
+        slack.RefuseConnections = true;
+        slack.Drop();
+        await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
+
+        (await new ChatAdapterReplySender(adapter).SendDirectAsync("slack", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 111111"), CancellationToken.None)).ShouldBeFalse();
+        slack.RefuseConnections = false;
+        await slack.WaitConnectedAsync();
+
+        // The send loop, back, finds the withdrawn message and drops it without a call.
+        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready && adapter.QueuedPosts == 0);
+        (await slack.NoPostWithinAsync(TimeSpan.FromSeconds(1))).ShouldBeTrue();
+        slack.OpenAttempts.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task DirectMessage_DroppedFromAFullQueue_ReturnsFalseAtOnce_AndIsNeverSent()
+    {
+        await using var slack = await FakeSlack.StartAsync();
+        var (services, adapter) = Create(slack, maxQueued: 1);
+        await using var _ = services;
+        await using var robot = await AdapterHarness.RunAsync(adapter);
+        await slack.WaitConnectedAsync();
+
+        // Ready first (the hello was read), so that "not ready" below means the session is over, not yet to begin.
+        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
+        slack.RefuseConnections = true;
+        slack.Drop();
+        await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
+        var sender = new ChatAdapterReplySender(adapter);
+
+        var direct = sender.SendDirectAsync("slack", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 222222"), CancellationToken.None);
+        await WaitUntilAsync(() => adapter.QueuedPosts == 1);
+        (await sender.SendAsync("slack", new ChatRoom("C0OPS", "C0OPS", false), new OutgoingMessage("newer"), CancellationToken.None)).ShouldBeTrue();
+
+        (await direct.WaitAsync(TimeSpan.FromSeconds(10))).ShouldBeFalse("the queue made room by dropping it");
+        slack.RefuseConnections = false;
+        await slack.WaitConnectedAsync();
+        (await slack.NextPostAsync())["text"]!.GetValue<string>().ShouldBe("newer");
+        (await slack.NoPostWithinAsync(TimeSpan.FromMilliseconds(500))).ShouldBeTrue();
+        slack.OpenAttempts.ShouldBeEmpty();
+    }
+
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         var until = TimeProvider.System.GetUtcNow() + AdapterHarness.Wait;
@@ -238,7 +359,7 @@ public sealed class SlackAdapterTests
         }
     }
 
-    private static (ServiceProvider Services, SlackAdapter Adapter) Create(FakeSlack slack, TimeSpan? reconnectMin = null)
+    private static (ServiceProvider Services, SlackAdapter Adapter) Create(FakeSlack slack, TimeSpan? reconnectMin = null, TimeSpan? directTimeout = null, int maxQueued = 1000)
     {
         var options = new SlackOptions
         {
@@ -249,14 +370,20 @@ public sealed class SlackAdapterTests
             ReconnectMinDelay = reconnectMin ?? TimeSpan.FromMilliseconds(200),
             ReconnectMaxDelay = TimeSpan.FromSeconds(30),
             MessageDelay = TimeSpan.Zero,
+            MaxQueuedMessages = maxQueued,
         };
+        if (directTimeout is { } timeout)
+        {
+            options.DirectMessageTimeout = timeout;
+        }
+
         options.Validate();
         var services = AdapterHarness.Services();
         var adapter = new SlackAdapter(Options.Create(options), services.GetRequiredService<IOptions<RobotOptions>>(), services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, services.GetRequiredService<ILogger<SlackAdapter>>());
         return (services, adapter);
     }
 
-    private static async Task<IAsyncDisposable> StartAsync(FakeSlack slack)
+    private static async Task<Both> StartAsync(FakeSlack slack)
     {
         var (services, adapter) = Create(slack);
         var running = await AdapterHarness.RunAsync(adapter);
@@ -266,6 +393,8 @@ public sealed class SlackAdapterTests
 
     private sealed class Both(IAsyncDisposable running, ServiceProvider services, SlackAdapter adapter) : IAsyncDisposable
     {
+        public SlackAdapter Adapter => adapter;
+
         public async ValueTask DisposeAsync()
         {
             await running.DisposeAsync();
