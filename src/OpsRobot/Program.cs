@@ -48,6 +48,7 @@ internal static class Program
         root.TreatUnmatchedTokensAsErrors = false;
         PackVerbs.Add(root, packs);
         Cli.Client.ClientVerbs.Add(root);
+        WorkflowVerbs.Add(root);
 
         Dictionary<string, string?> Settings(ParseResult r)
         {
