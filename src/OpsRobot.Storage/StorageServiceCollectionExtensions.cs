@@ -21,6 +21,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IUserStore, SqliteUserStore>();
         services.TryAddSingleton<IRoomStore, SqliteRoomStore>();
         services.TryAddSingleton<IExecutionStore, SqliteExecutionStore>();
+        services.TryAddSingleton<Core.Workflows.Runtime.IWorkflowStore, SqliteWorkflowStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());
         return services;
     }

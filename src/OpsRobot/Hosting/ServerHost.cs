@@ -92,6 +92,7 @@ public sealed class ServerHost : IAsyncDisposable
         {
             throw new StartupException($"{ex.Message} Fix it in appsettings.json, the OPSROBOT__CHAT__IRC__… environment variables or the command line.", ex);
         }
+        builder.Services.AddHostedService<WorkflowResumer>();
         builder.Services.AddSingleton(settings.SignIn);
         builder.Services.AddSingleton<Accounts>();
         builder.Services.AddSingleton<IStatusSource, WebChatStatus>();

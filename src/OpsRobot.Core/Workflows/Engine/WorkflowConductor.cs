@@ -809,6 +809,17 @@ public sealed class WorkflowConductor
         }
     }
 
+    /// <summary>Fails the workflow with an error (something outside the engine went wrong with it).</summary>
+    public void Fail(string message, string? taskId = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        LogError(message, taskId);
+        if (!IsCompleted(Status) || Status == Succeeded)
+        {
+            State.Status = Failed;
+        }
+    }
+
     // ---------------------------------------------------------------- output
 
     /// <summary>

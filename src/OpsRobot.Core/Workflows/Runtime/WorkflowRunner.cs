@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpsRobot.Core.Actions;
+using OpsRobot.Core.Executions;
+using OpsRobot.Core.Workflows.Expressions;
+
+namespace OpsRobot.Core.Workflows.Runtime;
+
+/// <summary>
+/// The <c>workflow</c> runner (StackStorm's <c>orquesta</c>): the action's <c>entry_point</c> is a workflow file, its
+/// parameters are the workflow's inputs, and each task's action runs as a child execution through the execution
+/// service, so policies, audit and masking apply to every step. The run is stored after every transition; see
+/// <see cref="WorkflowRecovery"/> for what happens after a crash.
+/// </summary>
+public sealed class WorkflowRunner(
+    IServiceProvider services, WorkflowGraphCache graphs, WorkflowExpressions expressions, TimeProvider time, ILogger<WorkflowRunner> logger) : IRunner
+{
+    public IReadOnlyList<string> Names { get; } = ["workflow", "orquesta"];
+
+    public IEnumerable<string> Validate(ActionDefinition action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        if (action.EntryPointPath is not { } path)
+        {
+            return ["a workflow action needs entry_point: the workflow file, relative to the pack's actions folder"];
+        }
+
+        try
+        {
+            graphs.Load(path);
+            return [];
+        }
+        catch (WorkflowLoadException ex)
+        {
+            return ex.Errors.Select(e => e.ToString());
+        }
+    }
+
+    public async Task<RunnerResult> RunAsync(RunnerContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        // Resolved when a run starts, not when the runner is built: the execution service needs the runners (a cycle),
+        // and offline tools (packs validate) use the runner to check workflow files without any store.
+        var executions = services.GetRequiredService<ExecutionService>();
+        var store = services.GetRequiredService<IWorkflowStore>();
+        var id = long.Parse(context.ExecutionId, NumberStyles.None, CultureInfo.InvariantCulture);
+        WorkflowGraph graph;
+        try
+        {
+            graph = graphs.Load(context.Action.EntryPointPath ?? throw new WorkflowLoadException("The action has no entry_point."));
+        }
+        catch (WorkflowLoadException ex)
+        {
+            return new RunnerResult(RunnerOutcome.Failed, null, null, $"The workflow does not load: {ex.Message}");
+        }
+
+        var self = await executions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var requester = ChildRequester(self?.Requester);
+        var inputs = new JsonObject();
+        foreach (var (name, value) in context.Parameters)
+        {
+            inputs[name] = value?.DeepClone();
+        }
+
+        var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, graph, id, context.Action.Ref,
+            context.Action.EntryPointPath!, inputs, requester, CancellationToken.None).ConfigureAwait(false);
+
+        // The token fires for a cancel and when OpsRobot stops; only a cancel ends the workflow, a stop leaves it stored.
+        async Task<bool> CanceledByUser() =>
+            (await executions.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled;
+
+        var status = await driver.RunAsync(CanceledByUser, cancellationToken).ConfigureAwait(false);
+        return Outcome(driver, status);
+    }
+
+    internal static RunnerResult Outcome(WorkflowDriver driver, string? status) => status switch
+    {
+        null => new RunnerResult(RunnerOutcome.Canceled, driver.Result(), null, "OpsRobot stopped; the workflow resumes at the next start."),
+        WorkflowStatuses.Succeeded => new RunnerResult(RunnerOutcome.Succeeded, driver.Result(), null, null),
+        WorkflowStatuses.Canceled or WorkflowStatuses.Canceling => new RunnerResult(RunnerOutcome.Canceled, driver.Result(), null, driver.ErrorSentence()),
+        _ => new RunnerResult(RunnerOutcome.Failed, driver.Result(), null, driver.ErrorSentence()),
+    };
+
+    /// <summary>Who the children run as: the workflow's requester, through the workflow door (no room, so chat is not flooded).</summary>
+    internal static ExecutionRequester ChildRequester(ExecutionRequester? parent) => new()
+    {
+        Door = ExecutionDoor.Workflow,
+        UserName = parent?.UserName ?? "workflow",
+    };
+}
