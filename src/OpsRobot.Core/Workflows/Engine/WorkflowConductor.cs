@@ -138,7 +138,33 @@ public sealed class WorkflowConductor
     /// <summary>The latest run of each task on each route.</summary>
     private IEnumerable<TaskRun> LatestRuns() => State.Tasks.Values.Select(i => State.Sequence[i]);
 
-    private bool HasActiveTasks => LatestRuns().Any(t => IsActive(t.Status));
+    private bool HasActiveTasks => CountOf(Requested) + CountOf(Scheduled) + CountOf(Delayed) + CountOf(Running) + CountOf(Resuming) + CountOf(Pausing) + CountOf(Canceling) > 0;
+
+    // How many latest runs are in each status ("" for none yet): the workflow's status machine asks "is anything
+    // active, pausing, canceling" after every event, and counting beats scanning a long sequence each time.
+    private Dictionary<string, int>? _statusCounts;
+
+    private Dictionary<string, int> StatusCounts => _statusCounts ??= LatestRuns()
+        .GroupBy(t => t.Status ?? string.Empty, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
+    private int CountOf(string status) => StatusCounts.GetValueOrDefault(status);
+
+    private void Counted(string? status, int delta) =>
+        StatusCounts[status ?? string.Empty] = StatusCounts.GetValueOrDefault(status ?? string.Empty) + delta;
+
+    /// <summary>Sets the status of a task's latest run (every status change goes through here, for the counts).</summary>
+    private void SetStatus(TaskRun run, string? status)
+    {
+        if (run.Status == status)
+        {
+            return;
+        }
+
+        Counted(run.Status, -1);
+        Counted(status, +1);
+        run.Status = status;
+    }
 
     private bool HasStagedTasks => State.Staged.Any(s => s.Ready && !s.Completed);
 
@@ -262,11 +288,20 @@ public sealed class WorkflowConductor
         {
             staged.Items = [.. Enumerable.Repeat<string?>(null, items.Count)];
             staged.ItemResults = [.. Enumerable.Repeat<JsonNode?>(null, items.Count)];
+            staged.ItemCounts = null;
+            staged.FirstUnstarted = 0;
         }
 
-        var available = concurrency is { } c ? c - staged.Items.Count(IsActive) : int.MaxValue;
+        var counts = ItemCounts(staged);
+        var active = counts.Where(kv => IsActive(kv.Key)).Sum(kv => kv.Value);
+        var available = concurrency is { } c ? c - active : int.MaxValue;
         var actions = new List<TaskAction>();
-        for (var i = 0; i < staged.Items.Count && actions.Count < available; i++)
+        while (staged.FirstUnstarted < staged.Items.Count && staged.Items[staged.FirstUnstarted] is not null)
+        {
+            staged.FirstUnstarted++;
+        }
+
+        for (var i = staged.FirstUnstarted; i < staged.Items.Count && actions.Count < available; i++)
         {
             if (staged.Items[i] is null)
             {
@@ -390,6 +425,9 @@ public sealed class WorkflowConductor
                 throw new ArgumentOutOfRangeException(nameof(itemId), $"Task '{taskId}' has no item {item}.");
             }
 
+            var counts = ItemCounts(staged);
+            counts[staged.Items[item] ?? string.Empty]--;
+            counts[status] = counts.GetValueOrDefault(status) + 1;
             staged.Items[item] = status;
             if (IsCompleted(status))
             {
@@ -403,14 +441,14 @@ public sealed class WorkflowConductor
         }
 
         var old = run.Status;
-        run.Status = engine switch
+        SetStatus(run, engine switch
         {
             "continue" or "noop" => old is null ? Succeeded : old,
             "fail" => old is null ? Failed : old,
             "retry" => old is Succeeded or Failed ? Retrying : old,
             _ when itemId is { } i && staged?.Items is not null && StateMachines.ItemNeedsContext(status) => StateMachines.TaskOnItem(old, status, ItemsContext(staged, i)),
             _ => StateMachines.TaskOnAction(old, status),
-        };
+        });
         var now = run.Status;
 
         if (now == Retrying)
@@ -503,30 +541,41 @@ public sealed class WorkflowConductor
             }
         }
 
+        var key = WorkflowState.RunKey(taskId, staged.Route);
+        if (State.Tasks.TryGetValue(key, out var previous))
+        {
+            // The earlier run is no longer the latest: it leaves the counts.
+            Counted(State.Sequence[previous].Status, -1);
+        }
+
+        Counted(null, +1);
         State.Sequence.Add(run);
-        State.Tasks[WorkflowState.RunKey(taskId, staged.Route)] = State.Sequence.Count - 1;
+        State.Tasks[key] = State.Sequence.Count - 1;
         return run;
     }
 
+    /// <summary>How many items are in each status (built once per staged task, then kept up to date).</summary>
+    private static Dictionary<string, int> ItemCounts(StagedTask staged) => staged.ItemCounts ??= staged.Items!
+        .GroupBy(s => s ?? string.Empty, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
+    /// <summary>What the other items of a with-items task are doing, seen from one item's event.</summary>
     private static ItemsContext ItemsContext(StagedTask staged, int item)
     {
-        bool active = false, paused = false, canceled = false, failed = false, incomplete = false;
-        for (var i = 0; i < staged.Items!.Count; i++)
+        var own = staged.Items![item] ?? string.Empty;
+        int active = 0, paused = 0, canceled = 0, failed = 0, incomplete = 0;
+        foreach (var (status, n) in ItemCounts(staged))
         {
-            if (i == item)
-            {
-                continue;
-            }
-
-            var s = staged.Items[i];
-            active |= IsActive(s);
-            paused |= s is Pending or Paused;
-            canceled |= s == Canceled;
-            failed |= IsAbended(s);
-            incomplete |= !IsCompleted(s);
+            var count = status == own ? n - 1 : n;
+            var s = status.Length == 0 ? null : status;
+            active += IsActive(s) ? count : 0;
+            paused += s is Pending or Paused ? count : 0;
+            canceled += s == Canceled ? count : 0;
+            failed += IsAbended(s) ? count : 0;
+            incomplete += IsCompleted(s) ? 0 : count;
         }
 
-        return new ItemsContext(active, paused, canceled, failed, incomplete);
+        return new ItemsContext(active > 0, paused > 0, canceled > 0, failed > 0, incomplete > 0);
     }
 
     private bool ShouldRetry(TaskRun run, ExpressionScope scope)
@@ -627,6 +676,8 @@ public sealed class WorkflowConductor
                 next.Prev[edge.BackRef] = runIndex;
                 next.Items = null;
                 next.ItemResults = null;
+                next.ItemCounts = null;
+                next.FirstUnstarted = 0;
                 next.Completed = false;
             }
             else
@@ -744,11 +795,10 @@ public sealed class WorkflowConductor
     private void OnTaskStatus(string taskId, int route, string? taskStatus)
     {
         var remediated = IsAbended(taskStatus) && (HasNextTasks(taskId, route) || HasJoinNext(taskId, route));
-        var latest = LatestRuns().ToList();
         var wf = new WorkflowContext(
-            Active: latest.Any(t => IsActive(t.Status)),
-            Canceling: latest.Any(t => t.Status is Canceling or Canceled),
-            Pausing: latest.Any(t => t.Status is Pausing or Paused or Pending),
+            Active: HasActiveTasks,
+            Canceling: CountOf(Canceling) + CountOf(Canceled) > 0,
+            Pausing: CountOf(Pausing) + CountOf(Paused) + CountOf(Pending) > 0,
             Incomplete: HasStagedTasks || HasNextTasks(taskId, route));
         var before = Status;
         State.Status = StateMachines.WorkflowOnTask(Status, taskStatus, remediated, wf);
@@ -790,12 +840,12 @@ public sealed class WorkflowConductor
         {
             var staged = Staged(run.Id, run.Route);
             var items = staged?.Items;
-            run.Status = StateMachines.TaskOnWorkflowRequest(
-                run.Status, status, items is not null, items?.Any(IsActive) ?? false, items?.Any(i => !IsCompleted(i)) ?? false);
+            SetStatus(run, StateMachines.TaskOnWorkflowRequest(
+                run.Status, status, items is not null, items?.Any(IsActive) ?? false, items?.Any(i => !IsCompleted(i)) ?? false));
         }
 
         var active = HasActiveTasks;
-        var completedOnResume = !active && !HasStagedTasks && !LatestRuns().Any(t => t.Status is Paused or Pending);
+        var completedOnResume = !active && !HasStagedTasks && CountOf(Paused) + CountOf(Pending) == 0;
         State.Status = StateMachines.WorkflowOnRequest(Status, status, active, completedOnResume);
         var updated = Status;
         if ((status == Paused && current == Pausing && updated == Pausing) || (status == Canceled && current == Canceling && updated == Canceling))

@@ -110,6 +110,17 @@ public sealed class StagedTask
     /// <summary>With items: each item's result so far.</summary>
     public List<JsonNode?>? ItemResults { get; set; }
 
+    /// <summary>
+    /// With items: how many items are in each status ("" for not started), kept beside <see cref="Items"/> so that
+    /// an item's event does not scan the other ten thousand. Rebuilt from <see cref="Items"/> after a restore.
+    /// </summary>
+    [JsonIgnore]
+    internal Dictionary<string, int>? ItemCounts { get; set; }
+
+    /// <summary>With items: no item before this index is still to start (a cursor, rebuilt after a restore).</summary>
+    [JsonIgnore]
+    internal int FirstUnstarted { get; set; }
+
     /// <summary>Runs even though the workflow failed: a clean-up reached by the same transition as a <c>fail</c>.</summary>
     public bool RunOnFail { get; set; }
 }
