@@ -9,7 +9,8 @@ namespace OpsRobot.Tests;
 /// <summary>kill -9 in the middle of a workflow, then a restart: the workflow carries on where it was.</summary>
 public sealed class WorkflowCrashRecoveryTests
 {
-    private static void WritePack(TestHome home)
+    /// <summary>A pack with a three-step workflow whose middle step waits for a file to exist.</summary>
+    internal static void WritePack(TestHome home)
     {
         home.Write("packs/wf/pack.yaml", "name: wf\nversion: 0.1.0\ndescription: Workflow crash test\n");
         home.Write("packs/wf/actions/mark.yaml", """
