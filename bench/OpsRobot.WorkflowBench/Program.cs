@@ -82,7 +82,8 @@ static (int Transitions, int Saves, TimeSpan Elapsed) Run(WorkflowGraph graph, W
     var next = conductor.GetNextTasks();
     while (next.Count > 0)
     {
-        // As the runner: mark what starts, store, then feed back the outcomes, store.
+        // As the runner: mark what starts and store (with the outcomes fed back in the step before), then feed back
+        // the outcomes.
         foreach (var task in next)
         {
             foreach (var action in task.Actions)
@@ -103,9 +104,10 @@ static (int Transitions, int Saves, TimeSpan Elapsed) Run(WorkflowGraph graph, W
             }
         }
 
-        Save();
         next = conductor.GetNextTasks();
     }
+
+    Save();
 
     if (conductor.Status != WorkflowStatuses.Succeeded)
     {

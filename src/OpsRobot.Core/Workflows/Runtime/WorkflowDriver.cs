@@ -98,16 +98,14 @@ internal sealed partial class WorkflowDriver
                 break;
             }
 
+            // One save per step: the outcomes just applied and the tasks they start are stored together, before any
+            // of those tasks starts. A child's id is stored with the next step; after a crash in between, the child is
+            // found among the run's children (see ReconcileAsync).
             var planned = Plan();
-            if (planned.Count > 0)
+            await SaveAsync(CancellationToken.None).ConfigureAwait(false);
+            foreach (var dispatch in planned)
             {
-                await SaveAsync(CancellationToken.None).ConfigureAwait(false);
-                foreach (var dispatch in planned)
-                {
-                    await StartAsync(dispatch, CancellationToken.None).ConfigureAwait(false);
-                }
-
-                await SaveAsync(CancellationToken.None).ConfigureAwait(false);
+                await StartAsync(dispatch, CancellationToken.None).ConfigureAwait(false);
             }
 
             if (_waiting.Count == 0)
@@ -130,7 +128,6 @@ internal sealed partial class WorkflowDriver
             }
 
             await ApplyFinishedAsync().ConfigureAwait(false);
-            await SaveAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
         _conductor.RenderOutput();
