@@ -70,7 +70,7 @@ public sealed class WorkflowExpressions
     // task) changes with every evaluation. Evaluation is synchronous and functions never evaluate other
     // expressions, so the scope of the evaluation running on this thread is all they need.
     [ThreadStatic]
-    private static ExpressionScope? t_scope;
+    private static ExpressionScope? _scope;
 
     private readonly TemplateRenderer _renderer;
 
@@ -140,15 +140,15 @@ public sealed class WorkflowExpressions
     public JsonNode? Evaluate(JsonNode? value, ExpressionScope scope)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        var previous = t_scope;
-        t_scope = scope;
+        var previous = _scope;
+        _scope = scope;
         try
         {
             return Walk(value);
         }
         finally
         {
-            t_scope = previous;
+            _scope = previous;
         }
     }
 
@@ -219,7 +219,7 @@ public sealed class WorkflowExpressions
     private static string Describe(string text) => text.Length <= 120 ? $"'{text.Trim()}'" : $"'{text.Trim()[..117]}...'";
 
     private static ExpressionScope Scope(TemplateCallContext call) =>
-        t_scope ?? throw call.Error($"{call.FunctionName}() is only available inside a workflow");
+        _scope ?? throw call.Error($"{call.FunctionName}() is only available inside a workflow");
 
     private static string? TaskStatus(TemplateCallContext call)
     {
