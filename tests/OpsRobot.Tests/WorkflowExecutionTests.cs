@@ -69,6 +69,45 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Subworkflow_RunsAsAChildExecution_AndItsOutputIsTheTaskResult()
+    {
+        await File.WriteAllTextAsync(_flag, "open");
+        _server.Home.Write("packs/wf/actions/outer.yaml", """
+            name: outer
+            runner_type: workflow
+            entry_point: workflows/outer.yaml
+            parameters:
+              log: {type: string, required: true}
+              flag: {type: string, required: true}
+            """);
+        _server.Home.Write("packs/wf/actions/workflows/outer.yaml", """
+            version: 1.0
+            input:
+              - log
+              - flag
+            tasks:
+              inner:
+                action: wf.flow log=<% ctx(log) %> flag=<% ctx(flag) %>
+                next:
+                  - when: <% succeeded() %>
+                    publish: inner_gated=<% result().output.gated %>
+            output:
+              - inner_gated: <% ctx(inner_gated) %>
+            """);
+        (await _admin.PostAsJsonAsync("/api/v1/packs/reload", new { })).EnsureSuccessStatusCode();
+
+        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "wf.outer", parameters = new { log = _log, flag = _flag } });
+        created.EnsureSuccessStatusCode();
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        var execution = await WaitFinishedAsync(id);
+
+        execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
+        execution.GetProperty("result").GetProperty("output").GetProperty("inner_gated").GetBoolean().ShouldBeTrue();
+        var inner = (await ChildrenAsync(id, "wf.flow")).ShouldHaveSingleItem();
+        (await ChildrenAsync(inner.GetProperty("id").GetInt64(), "wf.mark")).Count.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task Cancel_WhileATaskRuns_CancelsTheChildAndStartsNothingMore()
     {
         var id = await StartAsync();
