@@ -66,6 +66,28 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
         (await File.ReadAllLinesAsync(_log)).ShouldBe(["step1", "gate-start", "gate-end", "step3"]);
         (await ChildrenAsync(id, "wf.mark")).Count.ShouldBe(2);
         (await ChildrenAsync(id, "wf.gate")).ShouldHaveSingleItem().GetProperty("status").GetString().ShouldBe("succeeded");
+
+        var view = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}/workflow");
+        view.GetProperty("status").GetString().ShouldBe("succeeded");
+        view.GetProperty("tasks").EnumerateArray().Select(t => $"{t.GetProperty("id").GetString()}:{t.GetProperty("status").GetString()}")
+            .ShouldBe(["step1:succeeded", "gate:succeeded", "step3:succeeded"]);
+        view.GetProperty("edges").EnumerateArray().Select(e => $"{e.GetProperty("from").GetString()}->{e.GetProperty("to").GetString()}")
+            .ShouldBe(["step1->gate", "gate->step3"]);
+        view.GetProperty("sequence").EnumerateArray().Select(r => r.GetProperty("id").GetString()).ShouldBe(["step1", "gate", "step3"]);
+    }
+
+    [Fact]
+    public async Task WorkflowView_OfAnExecutionThatIsNoWorkflow_IsNotFound()
+    {
+        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "wf.mark", parameters = new { name = "x", log = _log } });
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+
+        var response = await _admin.GetAsync($"/api/v1/executions/{id}/workflow");
+        var missing = await _admin.GetAsync("/api/v1/executions/999999/workflow");
+
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
+        (await response.Content.ReadAsStringAsync()).ShouldContain("is not a workflow");
+        missing.StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
     }
 
     [Fact]

@@ -161,6 +161,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapWebChatStream();
         app.MapCatalogApi();
         app.MapExecutionApi();
+        app.MapWorkflowApi();
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
         {
