@@ -281,7 +281,7 @@ public sealed class WorkflowConductor
             return new NextTask(staged.Id, staged.Route, [RenderAction(spec, scope, null)], delay, null);
         }
 
-        var items = _expressions.Evaluate(JsonValue.Create(with.ItemsExpression), scope) as JsonArray
+        var items = staged.EvaluatedItems ??= _expressions.Evaluate(JsonValue.Create(with.ItemsExpression), scope) as JsonArray
             ?? throw new WorkflowExpressionException($"The items of task '{staged.Id}' ({with.ItemsExpression}) are not a list.");
         int? concurrency = with.Concurrency is null ? null : WholeNumber(_expressions.Evaluate(with.Concurrency, scope), $"The concurrency of task '{staged.Id}'");
         if (staged.Items is null || staged.Items.Count != items.Count)
@@ -677,6 +677,7 @@ public sealed class WorkflowConductor
                 next.Items = null;
                 next.ItemResults = null;
                 next.ItemCounts = null;
+                next.EvaluatedItems = null;
                 next.FirstUnstarted = 0;
                 next.Completed = false;
             }

@@ -117,6 +117,13 @@ public sealed class StagedTask
     [JsonIgnore]
     internal Dictionary<string, int>? ItemCounts { get; set; }
 
+    /// <summary>
+    /// With items: the items as evaluated when the task first started. The task's context does not change while its
+    /// items run, so they are evaluated once rather than at every step (evaluated again after a restore).
+    /// </summary>
+    [JsonIgnore]
+    internal JsonArray? EvaluatedItems { get; set; }
+
     /// <summary>With items: no item before this index is still to start (a cursor, rebuilt after a restore).</summary>
     [JsonIgnore]
     internal int FirstUnstarted { get; set; }
