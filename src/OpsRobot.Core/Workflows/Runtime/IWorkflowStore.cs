@@ -1,5 +1,8 @@
 namespace OpsRobot.Core.Workflows.Runtime;
 
+// Stored as JSON and changed in place by the driver; a concrete list says what is stored.
+#pragma warning disable MA0016
+
 /// <summary>
 /// One action a workflow started (or is about to start) for a task: which task, route and item, and the child
 /// execution once it exists. Written before the child is requested, so a restart knows what was in flight.
@@ -28,6 +31,21 @@ public sealed class WorkflowDispatch
     public long? ChildId { get; set; }
 }
 
+/// <summary>The actions in flight of one run, with the counters that keep dispatches and children apart.</summary>
+public sealed class WorkflowDispatchLog
+{
+    /// <summary>The last dispatch key given; keys are never reused.</summary>
+    public long LastKey { get; set; }
+
+    /// <summary>
+    /// The newest child execution known when the log was stored: a child requested after it and not recorded yet
+    /// (a crash came in between) has a greater id.
+    /// </summary>
+    public long LastChildId { get; set; }
+
+    public List<WorkflowDispatch> InFlight { get; set; } = [];
+}
+
 /// <summary>The stored form of one workflow run: the engine's state and the actions in flight.</summary>
 public sealed class WorkflowRunRecord
 {
@@ -45,7 +63,7 @@ public sealed class WorkflowRunRecord
     /// <summary>The engine's <see cref="Engine.WorkflowState"/> as JSON.</summary>
     public required string State { get; init; }
 
-    /// <summary>The actions in flight (<see cref="WorkflowDispatch"/> list) as JSON.</summary>
+    /// <summary>The actions in flight (<see cref="WorkflowDispatchLog"/>) as JSON.</summary>
     public required string Dispatches { get; init; }
 
     /// <summary>Whether the workflow has completed (nothing more will be saved).</summary>

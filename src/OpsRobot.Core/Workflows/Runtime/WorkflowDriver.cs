@@ -28,20 +28,22 @@ internal sealed partial class WorkflowDriver
     private readonly ILogger _logger;
     private readonly WorkflowConductor _conductor;
     private readonly List<WorkflowDispatch> _dispatches;
+    private readonly WorkflowDispatchLog _log;
     private readonly Dictionary<long, Task<ExecutionRecord?>> _waiting = [];
     private readonly ExecutionRequester _requester;
     private long _version;
 
     private WorkflowDriver(
         IWorkflowStore store, ExecutionService executions, TimeProvider time, ILogger logger, WorkflowConductor conductor,
-        List<WorkflowDispatch> dispatches, long version, long executionId, string actionRef, string workflowFile, ExecutionRequester requester)
+        WorkflowDispatchLog log, long version, long executionId, string actionRef, string workflowFile, ExecutionRequester requester)
     {
         _store = store;
         _executions = executions;
         _time = time;
         _logger = logger;
         _conductor = conductor;
-        _dispatches = dispatches;
+        _log = log;
+        _dispatches = log.InFlight;
         _version = version;
         ExecutionId = executionId;
         ActionRef = actionRef;
@@ -67,13 +69,13 @@ internal sealed partial class WorkflowDriver
         {
             var state = JsonSerializer.Deserialize<WorkflowState>(stored.State, Json)
                 ?? throw new InvalidOperationException($"The stored state of workflow execution {executionId} is empty.");
-            var dispatches = JsonSerializer.Deserialize<List<WorkflowDispatch>>(stored.Dispatches, Json) ?? [];
-            return new WorkflowDriver(store, executions, time, logger, new WorkflowConductor(graph, expressions, state), dispatches,
+            var log = JsonSerializer.Deserialize<WorkflowDispatchLog>(stored.Dispatches, Json) ?? new WorkflowDispatchLog();
+            return new WorkflowDriver(store, executions, time, logger, new WorkflowConductor(graph, expressions, state), log,
                 stored.Version, executionId, actionRef, workflowFile, requester);
         }
 
         var conductor = WorkflowConductor.Start(graph, expressions, inputs);
-        var driver = new WorkflowDriver(store, executions, time, logger, conductor, [], 0, executionId, actionRef, workflowFile, requester);
+        var driver = new WorkflowDriver(store, executions, time, logger, conductor, new WorkflowDispatchLog(), 0, executionId, actionRef, workflowFile, requester);
         await driver.SaveAsync(cancellationToken).ConfigureAwait(false);
         return driver;
     }
@@ -197,7 +199,7 @@ internal sealed partial class WorkflowDriver
 
                     var dispatch = new WorkflowDispatch
                     {
-                        Key = (_dispatches.Count == 0 ? 0 : _dispatches.Max(d => d.Key)) + 1,
+                        Key = ++_log.LastKey,
                         TaskId = task.Id,
                         Route = task.Route,
                         ItemId = action.ItemId,
@@ -227,6 +229,7 @@ internal sealed partial class WorkflowDriver
                 new ExecutionRequest(dispatch.Action!, dispatch.Input.DeepClone().AsObject(), _requester) { ParentId = ExecutionId },
                 cancellationToken).ConfigureAwait(false);
             dispatch.ChildId = handle.Execution.Id;
+            _log.LastChildId = Math.Max(_log.LastChildId, handle.Execution.Id);
             _waiting[dispatch.Key] = Outcome(handle.Outcome);
             LogStarted(_logger, ExecutionId, dispatch.TaskId, handle.Execution.Id);
         }
@@ -318,8 +321,9 @@ internal sealed partial class WorkflowDriver
 
     /// <summary>
     /// After a restart: attaches to the children of the dispatches in flight. A child that finished is applied; one
-    /// that the crash abandoned never completed and is requested again; one requested but never recorded is found
-    /// among the run's children, or requested.
+    /// that the crash abandoned never completed and is requested again; one requested but not recorded yet is found
+    /// among the run's children created since the last save (in the order they were requested), or requested.
+    /// A child retried by its action's retry policy is followed to its latest attempt.
     /// </summary>
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
@@ -329,20 +333,20 @@ internal sealed partial class WorkflowDriver
         }
 
         var children = await _executions.ListAsync(new ExecutionQuery { ParentId = ExecutionId, Limit = 1000 }, cancellationToken).ConfigureAwait(false);
-        var known = _dispatches.Where(d => d.ChildId is not null).Select(d => d.ChildId!.Value).ToHashSet();
-        foreach (var dispatch in _dispatches.ToList())
+        var unrecorded = new Queue<ExecutionRecord>(children.Where(c => c.Id > _log.LastChildId && c.RetryOf is null).OrderBy(c => c.Id));
+        foreach (var dispatch in _dispatches.OrderBy(d => d.Key).ToList())
         {
-            if (dispatch.ChildId is null)
+            if (dispatch.ChildId is null && unrecorded.Count > 0 && unrecorded.Peek().ActionRef == dispatch.Action)
             {
-                var adopted = children.Where(c => c.ActionRef == dispatch.Action && !known.Contains(c.Id)).MinBy(c => c.Id);
-                if (adopted is not null)
-                {
-                    dispatch.ChildId = adopted.Id;
-                    known.Add(adopted.Id);
-                }
+                dispatch.ChildId = unrecorded.Dequeue().Id;
             }
 
             var child = dispatch.ChildId is { } id ? await _executions.GetAsync(id, cancellationToken).ConfigureAwait(false) : null;
+            while (child is not null && children.FirstOrDefault(c => c.RetryOf == child.Id) is { } retry)
+            {
+                child = retry;
+            }
+
             if (child is null || child.Status == ExecutionStatus.Abandoned)
             {
                 LogRedispatched(_logger, ExecutionId, dispatch.TaskId, dispatch.ChildId ?? 0);
@@ -360,6 +364,7 @@ internal sealed partial class WorkflowDriver
             }
         }
 
+        _log.LastChildId = Math.Max(_log.LastChildId, children.Count == 0 ? 0 : children.Max(c => c.Id));
         await SaveAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -438,7 +443,7 @@ internal sealed partial class WorkflowDriver
             ActionRef = ActionRef,
             WorkflowFile = WorkflowFile,
             State = JsonSerializer.Serialize(_conductor.State, Json),
-            Dispatches = JsonSerializer.Serialize(_dispatches, Json),
+            Dispatches = JsonSerializer.Serialize(_log, Json),
             Finished = finished,
         };
         if (!await _store.SaveAsync(record, _version, cancellationToken).ConfigureAwait(false))
