@@ -95,6 +95,21 @@ public sealed class WorkflowCliTests
     }
 
     [Fact]
+    public async Task PacksValidate_WorkflowActionWithABrokenWorkflow_NamesTheWorkflowFileLineAndColumn()
+    {
+        using var home = new TestHome(withShippedPacks: false);
+        home.Write("packs/ops/pack.yaml", "name: ops\nversion: 0.1.0\ndescription: d\n");
+        home.Write("packs/ops/actions/flow.yaml", "name: flow\nrunner_type: workflow\nentry_point: workflows/flow.yaml\n");
+        var workflow = home.Write("packs/ops/actions/workflows/flow.yaml", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - when: <% succeeded( %>\n        do: a\n");
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["packs", "validate"]);
+
+        result.ExitCode.ShouldBe(1, result.StandardOutput + result.StandardError);
+        result.StandardOutput.ShouldContain($"{workflow}:6:");
+        result.StandardOutput.ShouldContain("expression does not parse");
+    }
+
+    [Fact]
     public async Task WorkflowValidate_BrokenWorkflow_PrintsFileLineColumnAndExitsOne()
     {
         using var home = new TestHome(withShippedPacks: false);
