@@ -130,6 +130,29 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pause_WhileATaskRuns_LetsItFinishStartsNothing_ThenResumeCarriesOn()
+    {
+        var id = await StartAsync();
+        await ExecutionFlowTests.WaitUntilAsync(() => Task.FromResult(File.Exists(_log) && File.ReadAllText(_log).Contains("gate-start", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+
+        var paused = await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/pause", new { });
+        paused.EnsureSuccessStatusCode();
+        (await paused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("workflowStatus").GetString().ShouldBe("pausing");
+        await File.WriteAllTextAsync(_flag, "open");
+        await ExecutionFlowTests.WaitUntilAsync(async () =>
+            (await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}/workflow")).GetProperty("status").GetString() == "paused", TimeSpan.FromSeconds(30));
+
+        (await File.ReadAllTextAsync(_log)).ShouldNotContain("step3");
+        (await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/pause", new { })).StatusCode.ShouldBe(System.Net.HttpStatusCode.Conflict);
+        (await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/resume", new { })).EnsureSuccessStatusCode();
+        var execution = await WaitFinishedAsync(id);
+
+        execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
+        (await File.ReadAllLinesAsync(_log)).ShouldBe(["step1", "gate-start", "gate-end", "step3"]);
+        (await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/resume", new { })).StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task Cancel_WhileATaskRuns_CancelsTheChildAndStartsNothingMore()
     {
         var id = await StartAsync();

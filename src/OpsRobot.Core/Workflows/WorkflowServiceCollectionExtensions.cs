@@ -24,6 +24,7 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<WorkflowGraphCache>();
         services.TryAddSingleton<WorkflowRehearsal>();
         services.TryAddSingleton<WorkflowRecovery>();
+        services.TryAddSingleton<WorkflowControl>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, WorkflowRunner>());
         return services;
     }

@@ -13,10 +13,32 @@ internal static class WorkflowEndpoints
 {
     public static IEndpointRouteBuilder MapWorkflowApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/v1/executions").WithTags("Executions")
-            .MapGet("/{id:long}/workflow", GetAsync)
+        var api = app.MapGroup("/api/v1/executions").WithTags("Executions");
+        api.MapGet("/{id:long}/workflow", GetAsync)
             .WithSummary("A workflow execution's task graph: tasks with their status, transitions, runs in order, routes, errors, output.");
+        api.MapPost("/{id:long}/pause", (long id, HttpContext http, IUserStore users, WorkflowControl control, CancellationToken ct) =>
+                ControlAsync(id, http, users, control, pause: true, ct))
+            .WithSummary("Pause a running workflow: running tasks finish, nothing new starts until it is resumed.");
+        api.MapPost("/{id:long}/resume", (long id, HttpContext http, IUserStore users, WorkflowControl control, CancellationToken ct) =>
+                ControlAsync(id, http, users, control, pause: false, ct))
+            .WithSummary("Resume a paused workflow.");
         return app;
+    }
+
+    private static async Task<IResult> ControlAsync(long id, HttpContext http, IUserStore users, WorkflowControl control, bool pause, CancellationToken ct)
+    {
+        if (await ApiCallers.IdentifyAsync(http, users, ct) is null)
+        {
+            return ApiCallers.Refused();
+        }
+
+        var result = pause ? await control.PauseAsync(id) : await control.ResumeAsync(id);
+        var number = id.ToString(CultureInfo.InvariantCulture);
+        return !result.Found
+            ? Results.NotFound(new ErrorDto($"Execution #{number} is not a workflow running on this server."))
+            : result.Error is { } error
+                ? Results.Conflict(new ErrorDto(error))
+                : Results.Ok(new { id, workflowStatus = result.Status });
     }
 
     private static async Task<IResult> GetAsync(

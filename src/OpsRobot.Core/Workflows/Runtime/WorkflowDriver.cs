@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using OpsRobot.Core.Executions;
 using OpsRobot.Core.Workflows.Engine;
@@ -31,6 +32,9 @@ internal sealed partial class WorkflowDriver
     private readonly WorkflowDispatchLog _log;
     private readonly Dictionary<long, Task<ExecutionRecord?>> _waiting = [];
     private readonly ExecutionRequester _requester;
+    private readonly Channel<(string Status, TaskCompletionSource<string?> Reply)> _commands =
+        Channel.CreateUnbounded<(string Status, TaskCompletionSource<string?> Reply)>();
+
     private long _version;
 
     private WorkflowDriver(
@@ -103,26 +107,30 @@ internal sealed partial class WorkflowDriver
             // One save per step: the outcomes just applied and the tasks they start are stored together, before any
             // of those tasks starts. A child's id is stored with the next step; after a crash in between, the child is
             // found among the run's children (see ReconcileAsync).
+            var replies = ApplyCommands();
             var planned = Plan();
             await SaveAsync(CancellationToken.None).ConfigureAwait(false);
+            foreach (var (reply, status) in replies)
+            {
+                reply.TrySetResult(status);
+            }
+
             foreach (var dispatch in planned)
             {
                 await StartAsync(dispatch, CancellationToken.None).ConfigureAwait(false);
             }
 
-            if (_waiting.Count == 0)
+            if (_waiting.Count == 0 && planned.Count == 0 && _conductor.Status != Paused)
             {
-                if (planned.Count == 0)
-                {
-                    break;
-                }
-
-                continue;
+                break;
             }
 
             try
             {
-                await Task.WhenAny(_waiting.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
+                // Wait for a child to end, or for a pause or resume; a paused workflow with nothing running waits
+                // for the resume (or a cancel) alone.
+                var command = _commands.Reader.WaitToReadAsync(cancellationToken).AsTask();
+                await Task.WhenAny(_waiting.Values.Cast<Task>().Append(command)).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -132,9 +140,47 @@ internal sealed partial class WorkflowDriver
             await ApplyFinishedAsync().ConfigureAwait(false);
         }
 
+        _commands.Writer.TryComplete();
+        while (_commands.Reader.TryRead(out var late))
+        {
+            late.Reply.TrySetException(new InvalidOperationException($"The workflow is {_conductor.Status}."));
+        }
+
         _conductor.RenderOutput();
         await SaveAsync(CancellationToken.None, finished: true).ConfigureAwait(false);
         return _conductor.Status;
+    }
+
+    /// <summary>
+    /// Asks the running workflow to pause (<c>pausing</c>) or resume (<c>resuming</c>); the answer is its status once
+    /// the request is stored. A pause lets running tasks finish and starts nothing new.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The workflow cannot go there from where it is, or has ended.</exception>
+    public Task<string?> RequestAsync(string status)
+    {
+        var reply = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _commands.Writer.TryWrite((status, reply))
+            ? reply.Task
+            : Task.FromException<string?>(new InvalidOperationException($"The workflow is {_conductor.Status}."));
+    }
+
+    private List<(TaskCompletionSource<string?> Reply, string? Status)> ApplyCommands()
+    {
+        var replies = new List<(TaskCompletionSource<string?>, string?)>();
+        while (_commands.Reader.TryRead(out var command))
+        {
+            try
+            {
+                _conductor.RequestWorkflowStatus(command.Status);
+                replies.Add((command.Reply, _conductor.Status));
+            }
+            catch (InvalidOperationException ex)
+            {
+                command.Reply.TrySetException(ex);
+            }
+        }
+
+        return replies;
     }
 
     /// <summary>The run's result as the workflow execution records it: its output, and its errors when it has some.</summary>

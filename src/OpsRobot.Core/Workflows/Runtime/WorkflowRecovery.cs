@@ -60,7 +60,18 @@ public sealed partial class WorkflowRecovery(
             using var canceled = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var watch = WatchForCancelAsync(id, canceled);
             async Task<bool> CanceledByUser() => await IsCanceledAsync(id).ConfigureAwait(false);
-            var status = await driver.RunAsync(CanceledByUser, canceled.Token).ConfigureAwait(false);
+            var control = services.GetRequiredService<WorkflowControl>();
+            control.Register(driver);
+            string? status;
+            try
+            {
+                status = await driver.RunAsync(CanceledByUser, canceled.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                control.Unregister(driver);
+            }
+
             await canceled.CancelAsync().ConfigureAwait(false);
             await watch.ConfigureAwait(false);
 

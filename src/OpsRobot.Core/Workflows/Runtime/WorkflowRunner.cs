@@ -71,8 +71,17 @@ public sealed class WorkflowRunner(
         async Task<bool> CanceledByUser() =>
             (await executions.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled;
 
-        var status = await driver.RunAsync(CanceledByUser, cancellationToken).ConfigureAwait(false);
-        return Outcome(driver, status);
+        var control = services.GetRequiredService<WorkflowControl>();
+        control.Register(driver);
+        try
+        {
+            var status = await driver.RunAsync(CanceledByUser, cancellationToken).ConfigureAwait(false);
+            return Outcome(driver, status);
+        }
+        finally
+        {
+            control.Unregister(driver);
+        }
     }
 
     internal static RunnerResult Outcome(WorkflowDriver driver, string? status) => status switch
