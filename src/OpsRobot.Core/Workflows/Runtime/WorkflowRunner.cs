@@ -22,11 +22,12 @@ public sealed class WorkflowRunner(
     public IEnumerable<string> Validate(ActionDefinition action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        if (action.EntryPointPath is not { } path)
+        if (EntryPoint(action) is { Problem: { } problem })
         {
-            return ["a workflow action needs entry_point: the workflow file, relative to the pack's actions folder"];
+            return [problem];
         }
 
+        var path = action.EntryPointPath!;
         try
         {
             graphs.Load(path);
@@ -49,7 +50,8 @@ public sealed class WorkflowRunner(
         WorkflowGraph graph;
         try
         {
-            graph = graphs.Load(context.Action.EntryPointPath ?? throw new WorkflowLoadException("The action has no entry_point."));
+            var (path, problem) = EntryPoint(context.Action);
+            graph = graphs.Load(path ?? throw new WorkflowLoadException(problem!));
         }
         catch (WorkflowLoadException ex)
         {
@@ -82,6 +84,49 @@ public sealed class WorkflowRunner(
         {
             control.Unregister(driver);
         }
+    }
+
+    /// <summary>
+    /// The workflow file of an action, which must lie inside the pack's folder (and not be a link to a file outside
+    /// it): a pack may not read other packs' or the system's files through its entry point.
+    /// </summary>
+    internal static (string? Path, string? Problem) EntryPoint(ActionDefinition action)
+    {
+        if (action.EntryPoint is null || action.EntryPointPath is not { } path)
+        {
+            return (null, "a workflow action needs entry_point: the workflow file, relative to the pack's actions folder");
+        }
+
+        if (action.EntryPoint.Contains('\0', StringComparison.Ordinal) || string.IsNullOrEmpty(action.PackDirectory))
+        {
+            return (null, $"entry_point '{action.EntryPoint}' cannot be a workflow file");
+        }
+
+        var pack = Path.TrimEndingDirectorySeparator(Path.GetFullPath(action.PackDirectory)) + Path.DirectorySeparatorChar;
+        var outside = $"entry_point '{action.EntryPoint}' points outside the pack's folder; a workflow must live inside its pack";
+        if (!path.StartsWith(pack, StringComparison.Ordinal))
+        {
+            return (null, outside);
+        }
+
+        if (!File.Exists(path))
+        {
+            return (null, $"entry_point '{action.EntryPoint}' does not exist (looked for {path})");
+        }
+
+        try
+        {
+            if (new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true) is { } target && !Path.GetFullPath(target.FullName).StartsWith(pack, StringComparison.Ordinal))
+            {
+                return (null, outside);
+            }
+        }
+        catch (IOException ex)
+        {
+            return (null, $"entry_point '{action.EntryPoint}' cannot be read: {ex.Message}");
+        }
+
+        return (path, null);
     }
 
     internal static RunnerResult Outcome(WorkflowDriver driver, string? status) => status switch
