@@ -1,9 +1,9 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Workflows;
 using OpsRobot.Core.Workflows.Expressions;
 using OpsRobot.Core.Workflows.Runtime;
 using OpsRobot.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace OpsRobot.Core.Tests.Workflows;
 
