@@ -42,7 +42,7 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
         await ExecutionFlowTests.WaitUntilAsync(async () =>
         {
             execution = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}");
-            return execution.GetProperty("status").GetString() is "succeeded" or "failed" or "canceled" or "abandoned";
+            return execution.GetProperty("status").GetString() is "succeeded" or "failed" or "canceled" or "abandoned" or "timeout";
         }, TimeSpan.FromSeconds(60));
         return execution;
     }
@@ -150,6 +150,32 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
         execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
         (await File.ReadAllLinesAsync(_log)).ShouldBe(["step1", "gate-start", "gate-end", "step3"]);
         (await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/resume", new { })).StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Timeout_OfTheWorkflowAction_CancelsTheRunningChildAndEndsTheWorkflow()
+    {
+        _server.Home.Write("packs/wf/actions/short.yaml", """
+            name: short
+            runner_type: workflow
+            entry_point: workflows/flow.yaml
+            timeout: 2
+            parameters:
+              log: {type: string, required: true}
+              flag: {type: string, required: true}
+            """);
+        (await _admin.PostAsJsonAsync("/api/v1/packs/reload", new { })).EnsureSuccessStatusCode();
+        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "wf.short", parameters = new { log = _log, flag = _flag } });
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        await ExecutionFlowTests.WaitUntilAsync(() => Task.FromResult(File.Exists(_log) && File.ReadAllText(_log).Contains("gate-start", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+
+        // The action's time limit runs on the real clock; the runner reads the test clock to tell a timeout from a stop.
+        _server.Time.Advance(TimeSpan.FromSeconds(3));
+        var execution = await WaitFinishedAsync(id);
+
+        execution.GetProperty("status").GetString().ShouldBe("timeout", execution.ToString());
+        (await ChildrenAsync(id, "wf.gate")).ShouldHaveSingleItem().GetProperty("status").GetString().ShouldBe("canceled");
+        (await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}/workflow")).GetProperty("status").GetString().ShouldBe("canceled");
     }
 
     [Fact]

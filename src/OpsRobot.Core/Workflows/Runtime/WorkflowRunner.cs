@@ -69,9 +69,15 @@ public sealed class WorkflowRunner(
         var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, graph, id, context.Action.Ref,
             context.Action.EntryPointPath!, inputs, requester, CancellationToken.None).ConfigureAwait(false);
 
-        // The token fires for a cancel and when OpsRobot stops; only a cancel ends the workflow, a stop leaves it stored.
+        // The token fires for a cancel, for the action's timeout, and when OpsRobot stops. A cancel or a timeout ends
+        // the workflow (its running children are canceled); a stop leaves it stored, to resume at the next start.
+        var started = time.GetUtcNow();
+        var timeout = context.Parameters.TryGetValue("timeout", out var t) && t is JsonValue v && v.TryGetValue<long>(out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : context.Action.Timeout;
         async Task<bool> CanceledByUser() =>
-            (await executions.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled;
+            time.GetUtcNow() - started >= timeout
+            || (await executions.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled;
 
         var control = services.GetRequiredService<WorkflowControl>();
         control.Register(driver);
