@@ -7,6 +7,7 @@ using OpsRobot.Core.Executions;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Status;
 using OpsRobot.Core.Templates;
+using OpsRobot.Core.Workflows;
 
 namespace OpsRobot.Core;
 
@@ -36,6 +37,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IExecutionGuard, Access.ExecutionAccessGuard>();
         services.TryAddSingleton<ExecutionService>();
         services.TryAddSingleton<AliasDispatcher>();
+        services.AddOpsRobotWorkflows();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, PackCatalog>(sp => sp.GetRequiredService<PackCatalog>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, HelpCommand>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRobotCommand, PingCommand>());

@@ -25,6 +25,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<Core.Datastore.IKeyValueStore, SqliteKeyValueStore>();
         services.TryAddSingleton<Core.Access.IAccessStore, SqliteAccessStore>();
         services.TryAddSingleton<Core.Audit.IAuditStore, SqliteAuditStore>();
+        services.TryAddSingleton<Core.Workflows.Runtime.IWorkflowStore, SqliteWorkflowStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());
         return services;
     }

@@ -53,6 +53,7 @@ internal static class Program
         Cli.Client.KvVerbs.Add(root);
         Cli.Client.AccessVerbs.Add(root);
         AuditVerbs.Add(root, data, Settings);
+        WorkflowVerbs.Add(root);
 
         Dictionary<string, string?> Settings(ParseResult r)
         {

@@ -7,6 +7,7 @@ using OpsRobot.Core.Aliases;
 using OpsRobot.Core.Commands;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Templates;
+using OpsRobot.Core.Workflows;
 using OpsRobot.Hosting;
 using OpsRobot.Runners;
 
@@ -192,6 +193,7 @@ internal static class PackVerbs
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddOpsRobotRunners();
+        services.AddOpsRobotWorkflows();
         // The provider lives as long as the verb (the process): runners keep what they resolved from it.
         var provider = services.BuildServiceProvider();
         return new PackLoader(new RunnerCatalog(provider.GetServices<IRunner>()), new TemplateRenderer());

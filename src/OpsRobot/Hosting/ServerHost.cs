@@ -95,6 +95,7 @@ public sealed class ServerHost : IAsyncDisposable
         {
             throw new StartupException($"{ex.Message} Fix it in appsettings.json, the OPSROBOT__CHAT__… environment variables or the command line.", ex);
         }
+        builder.Services.AddHostedService<WorkflowResumer>();
         builder.Services.AddSingleton(settings.SignIn);
         builder.Services.AddSingleton<Accounts>();
         builder.Services.AddSingleton<IStatusSource, WebChatStatus>();
@@ -190,6 +191,7 @@ public sealed class ServerHost : IAsyncDisposable
             });
         }
 
+        app.MapWorkflowApi();
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
         {

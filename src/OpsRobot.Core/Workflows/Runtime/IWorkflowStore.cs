@@ -1,0 +1,88 @@
+namespace OpsRobot.Core.Workflows.Runtime;
+
+// Stored as JSON and changed in place by the driver; a concrete list says what is stored.
+#pragma warning disable MA0016
+
+/// <summary>
+/// One action a workflow started (or is about to start) for a task: which task, route and item, and the child
+/// execution once it exists. Written before the child is requested, so a restart knows what was in flight.
+/// </summary>
+public sealed class WorkflowDispatch
+{
+    /// <summary>Numbers the dispatches of one run, in order; never reused.</summary>
+    public long Key { get; set; }
+
+    public required string TaskId { get; set; }
+
+    public int Route { get; set; }
+
+    public int? ItemId { get; set; }
+
+    /// <summary>The action to run (null for a task that only routes).</summary>
+    public string? Action { get; set; }
+
+    /// <summary>The evaluated input, kept so the action can be requested again after a restart.</summary>
+    public System.Text.Json.Nodes.JsonObject Input { get; set; } = [];
+
+    /// <summary>Seconds to wait before the action starts.</summary>
+    public int Delay { get; set; }
+
+    /// <summary>The child execution, once requested.</summary>
+    public long? ChildId { get; set; }
+}
+
+/// <summary>The actions in flight of one run, with the counters that keep dispatches and children apart.</summary>
+public sealed class WorkflowDispatchLog
+{
+    /// <summary>The last dispatch key given; keys are never reused.</summary>
+    public long LastKey { get; set; }
+
+    /// <summary>
+    /// The newest child execution known when the log was stored: a child requested after it and not recorded yet
+    /// (a crash came in between) has a greater id.
+    /// </summary>
+    public long LastChildId { get; set; }
+
+    public List<WorkflowDispatch> InFlight { get; set; } = [];
+}
+
+/// <summary>The stored form of one workflow run: the engine's state and the actions in flight.</summary>
+public sealed class WorkflowRunRecord
+{
+    /// <summary>The workflow's own execution.</summary>
+    public required long ExecutionId { get; init; }
+
+    public required string ActionRef { get; init; }
+
+    /// <summary>The workflow file (absolute path) the run follows.</summary>
+    public required string WorkflowFile { get; init; }
+
+    /// <summary>Bumped by each save; a save that expects an older version is refused (another writer won).</summary>
+    public long Version { get; init; }
+
+    /// <summary>The engine's <see cref="Engine.WorkflowState"/> as JSON.</summary>
+    public required string State { get; init; }
+
+    /// <summary>The actions in flight (<see cref="WorkflowDispatchLog"/>) as JSON.</summary>
+    public required string Dispatches { get; init; }
+
+    /// <summary>Whether the workflow has completed (nothing more will be saved).</summary>
+    public bool Finished { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>Where workflow runs are kept, so that each transition is stored before it takes effect.</summary>
+public interface IWorkflowStore
+{
+    Task<WorkflowRunRecord?> GetAsync(long executionId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores the run as version <c>expectedVersion + 1</c>: inserts it when <paramref name="expectedVersion"/> is 0,
+    /// else updates it only if it is still at <paramref name="expectedVersion"/>. Returns false when it was not.
+    /// </summary>
+    Task<bool> SaveAsync(WorkflowRunRecord run, long expectedVersion, CancellationToken cancellationToken);
+
+    /// <summary>Runs not finished, oldest first.</summary>
+    Task<IReadOnlyList<WorkflowRunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken);
+}

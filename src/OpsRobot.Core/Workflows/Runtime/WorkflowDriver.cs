@@ -1,0 +1,511 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using OpsRobot.Core.Executions;
+using OpsRobot.Core.Workflows.Engine;
+using OpsRobot.Core.Workflows.Expressions;
+using static OpsRobot.Core.Workflows.WorkflowStatuses;
+
+namespace OpsRobot.Core.Workflows.Runtime;
+
+/// <summary>
+/// Drives one workflow run: asks the engine what to start, stores that, starts the child executions through the
+/// execution service, and feeds their outcomes back, storing the state after each step. Storing comes first every
+/// time, so after a crash the stored run says exactly which tasks completed, which were in flight and which child
+/// execution each one was.
+/// </summary>
+internal sealed partial class WorkflowDriver
+{
+    /// <summary>How many rounds of tasks without actions one step may go through before the run is failed as a loop.</summary>
+    private const int MaxRoundsWithoutActions = 10_000;
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    private readonly IWorkflowStore _store;
+    private readonly ExecutionService _executions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly WorkflowConductor _conductor;
+    private readonly List<WorkflowDispatch> _dispatches;
+    private readonly WorkflowDispatchLog _log;
+    private readonly Dictionary<long, Task<ExecutionRecord?>> _waiting = [];
+    private readonly ExecutionRequester _requester;
+    private readonly Channel<(string Status, TaskCompletionSource<string?> Reply)> _commands =
+        Channel.CreateUnbounded<(string Status, TaskCompletionSource<string?> Reply)>();
+
+    private long _version;
+
+    private WorkflowDriver(
+        IWorkflowStore store, ExecutionService executions, TimeProvider time, ILogger logger, WorkflowConductor conductor,
+        WorkflowDispatchLog log, long version, long executionId, string actionRef, string workflowFile, ExecutionRequester requester)
+    {
+        _store = store;
+        _executions = executions;
+        _time = time;
+        _logger = logger;
+        _conductor = conductor;
+        _log = log;
+        _dispatches = log.InFlight;
+        _version = version;
+        ExecutionId = executionId;
+        ActionRef = actionRef;
+        WorkflowFile = workflowFile;
+        _requester = requester;
+    }
+
+    public long ExecutionId { get; }
+
+    public string ActionRef { get; }
+
+    public string WorkflowFile { get; }
+
+    public WorkflowConductor Conductor => _conductor;
+
+    /// <summary>Opens the stored run of this execution, or starts and stores a new one.</summary>
+    public static async Task<WorkflowDriver> OpenAsync(
+        IWorkflowStore store, ExecutionService executions, WorkflowExpressions expressions, TimeProvider time, ILogger logger,
+        WorkflowGraph graph, long executionId, string actionRef, string workflowFile, JsonObject inputs, ExecutionRequester requester, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetAsync(executionId, cancellationToken).ConfigureAwait(false);
+        if (stored is not null)
+        {
+            var state = JsonSerializer.Deserialize<WorkflowState>(stored.State, Json)
+                ?? throw new InvalidOperationException($"The stored state of workflow execution {executionId} is empty.");
+            var log = JsonSerializer.Deserialize<WorkflowDispatchLog>(stored.Dispatches, Json) ?? new WorkflowDispatchLog();
+            return new WorkflowDriver(store, executions, time, logger, new WorkflowConductor(graph, expressions, state), log,
+                stored.Version, executionId, actionRef, workflowFile, requester);
+        }
+
+        var conductor = WorkflowConductor.Start(graph, expressions, inputs);
+        var driver = new WorkflowDriver(store, executions, time, logger, conductor, new WorkflowDispatchLog(), 0, executionId, actionRef, workflowFile, requester);
+        await driver.SaveAsync(cancellationToken).ConfigureAwait(false);
+        return driver;
+    }
+
+    /// <summary>
+    /// Runs until the workflow completes or <paramref name="cancellationToken"/> fires. Returns the final status, or
+    /// null when stopped before the end (the stored run carries on after the next start).
+    /// </summary>
+    public async Task<string?> RunAsync(Func<Task<bool>> canceledByUser, CancellationToken cancellationToken)
+    {
+        await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                if (!await canceledByUser().ConfigureAwait(false))
+                {
+                    return null;
+                }
+
+                await CancelAsync().ConfigureAwait(false);
+                break;
+            }
+
+            // One save per step: the outcomes just applied and the tasks they start are stored together, before any
+            // of those tasks starts. A child's id is stored with the next step; after a crash in between, the child is
+            // found among the run's children (see ReconcileAsync).
+            var replies = ApplyCommands();
+            var planned = Plan();
+            await SaveAsync(CancellationToken.None).ConfigureAwait(false);
+            foreach (var (reply, status) in replies)
+            {
+                reply.TrySetResult(status);
+            }
+
+            foreach (var dispatch in planned)
+            {
+                await StartAsync(dispatch, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (_waiting.Count == 0 && planned.Count == 0 && _conductor.Status != Paused)
+            {
+                break;
+            }
+
+            try
+            {
+                // Wait for a child to end, or for a pause or resume; a paused workflow with nothing running waits
+                // for the resume (or a cancel) alone.
+                var command = _commands.Reader.WaitToReadAsync(cancellationToken).AsTask();
+                await Task.WhenAny(_waiting.Values.Cast<Task>().Append(command)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                continue;
+            }
+
+            await ApplyFinishedAsync().ConfigureAwait(false);
+        }
+
+        _commands.Writer.TryComplete();
+        while (_commands.Reader.TryRead(out var late))
+        {
+            late.Reply.TrySetException(new InvalidOperationException($"The workflow is {_conductor.Status}."));
+        }
+
+        _conductor.RenderOutput();
+        await SaveAsync(CancellationToken.None, finished: true).ConfigureAwait(false);
+        return _conductor.Status;
+    }
+
+    /// <summary>
+    /// Asks the running workflow to pause (<c>pausing</c>) or resume (<c>resuming</c>); the answer is its status once
+    /// the request is stored. A pause lets running tasks finish and starts nothing new.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The workflow cannot go there from where it is, or has ended.</exception>
+    public Task<string?> RequestAsync(string status)
+    {
+        var reply = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _commands.Writer.TryWrite((status, reply))
+            ? reply.Task
+            : Task.FromException<string?>(new InvalidOperationException($"The workflow is {_conductor.Status}."));
+    }
+
+    private List<(TaskCompletionSource<string?> Reply, string? Status)> ApplyCommands()
+    {
+        var replies = new List<(TaskCompletionSource<string?>, string?)>();
+        while (_commands.Reader.TryRead(out var command))
+        {
+            try
+            {
+                _conductor.RequestWorkflowStatus(command.Status);
+                replies.Add((command.Reply, _conductor.Status));
+            }
+            catch (InvalidOperationException ex)
+            {
+                command.Reply.TrySetException(ex);
+            }
+        }
+
+        return replies;
+    }
+
+    /// <summary>The run's result as the workflow execution records it: its output, and its errors when it has some.</summary>
+    public JsonObject Result()
+    {
+        var result = new JsonObject { ["output"] = _conductor.State.Output?.DeepClone() };
+        if (_conductor.State.Errors.Count > 0)
+        {
+            result["errors"] = new JsonArray([.. _conductor.State.Errors.Select(e => (JsonNode)e.ToJson())]);
+        }
+
+        return result;
+    }
+
+    /// <summary>A sentence for the execution's error when the run did not succeed.</summary>
+    public string? ErrorSentence() => _conductor.Status == Succeeded
+        ? null
+        : _conductor.State.Errors.Count == 0
+            ? $"The workflow {_conductor.Status}."
+            : $"The workflow {_conductor.Status}: {_conductor.State.Errors[^1].Message}" +
+              (_conductor.State.Errors[^1].TaskId is { } task ? $" (task {task})" : string.Empty);
+
+    /// <summary>Asks the engine what to start, marks it requested and records a dispatch for each action. No I/O.</summary>
+    private List<WorkflowDispatch> Plan()
+    {
+        var planned = new List<WorkflowDispatch>();
+        var rounds = 0;
+        while (true)
+        {
+            if (++rounds > MaxRoundsWithoutActions)
+            {
+                _conductor.Fail($"The workflow went round {MaxRoundsWithoutActions:N0} times through tasks without actions; it loops without end.");
+                return planned;
+            }
+
+            var next = _conductor.GetNextTasks();
+            if (next.Count == 0)
+            {
+                return planned;
+            }
+
+            foreach (var task in next)
+            {
+                if (task.ItemsCount == 0)
+                {
+                    // Nothing to iterate: the task succeeds at once with an empty list.
+                    _conductor.UpdateTask(task.Id, task.Route, new TaskEvent(Running));
+                    _conductor.UpdateTask(task.Id, task.Route, new TaskEvent(Succeeded, new JsonArray()));
+                    continue;
+                }
+
+                foreach (var action in task.Actions)
+                {
+                    _conductor.UpdateTask(task.Id, task.Route, new TaskEvent(Requested, null, action.ItemId));
+                    if (action.Action is null)
+                    {
+                        // A task without an action only routes: it succeeds as soon as it starts.
+                        _conductor.UpdateTask(task.Id, task.Route, new TaskEvent(Running, null, action.ItemId));
+                        _conductor.UpdateTask(task.Id, task.Route, new TaskEvent(Succeeded, null, action.ItemId));
+                        continue;
+                    }
+
+                    var dispatch = new WorkflowDispatch
+                    {
+                        Key = ++_log.LastKey,
+                        TaskId = task.Id,
+                        Route = task.Route,
+                        ItemId = action.ItemId,
+                        Action = action.Action,
+                        Input = action.Input,
+                        Delay = task.Delay ?? 0,
+                    };
+                    _dispatches.Add(dispatch);
+                    planned.Add(dispatch);
+                }
+            }
+        }
+    }
+
+    /// <summary>Starts a dispatch's child execution now, or after its delay.</summary>
+    private async Task StartAsync(WorkflowDispatch dispatch, CancellationToken cancellationToken)
+    {
+        if (dispatch.Delay > 0 && dispatch.ChildId is null)
+        {
+            _waiting[dispatch.Key] = DelayAsync(dispatch.Delay);
+            return;
+        }
+
+        try
+        {
+            var handle = await _executions.RequestAsync(
+                new ExecutionRequest(dispatch.Action!, dispatch.Input.DeepClone().AsObject(), _requester) { ParentId = ExecutionId },
+                cancellationToken).ConfigureAwait(false);
+            dispatch.ChildId = handle.Execution.Id;
+            _log.LastChildId = Math.Max(_log.LastChildId, handle.Execution.Id);
+            _waiting[dispatch.Key] = Outcome(handle.Outcome);
+            LogStarted(_logger, ExecutionId, dispatch.TaskId, handle.Execution.Id);
+        }
+        catch (ExecutionRequestException ex)
+        {
+            // Unknown action, bad parameters: the task fails with the reason as its result.
+            _waiting[dispatch.Key] = Task.FromResult<ExecutionRecord?>(new ExecutionRecord
+            {
+                Id = 0,
+                ActionRef = dispatch.Action!,
+                RunnerType = string.Empty,
+                Parameters = [],
+                Status = ExecutionStatus.Failed,
+                Requester = _requester,
+                CreatedAt = _time.GetUtcNow(),
+                Error = ex.Message,
+            });
+        }
+    }
+
+    private async Task<ExecutionRecord?> DelayAsync(int seconds)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(seconds), _time).ConfigureAwait(false);
+        return null;
+    }
+
+    private static async Task<ExecutionRecord?> Outcome(Task<ExecutionRecord> outcome) => await outcome.ConfigureAwait(false);
+
+    /// <summary>Feeds every finished child back into the engine.</summary>
+    private async Task ApplyFinishedAsync()
+    {
+        foreach (var (key, task) in _waiting.Where(kv => kv.Value.IsCompleted).ToList())
+        {
+            _waiting.Remove(key);
+            var dispatch = _dispatches.First(d => d.Key == key);
+            ExecutionRecord? record;
+            try
+            {
+                record = await task.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                record = new ExecutionRecord
+                {
+                    Id = dispatch.ChildId ?? 0,
+                    ActionRef = dispatch.Action!,
+                    RunnerType = string.Empty,
+                    Parameters = [],
+                    Status = ExecutionStatus.Failed,
+                    Requester = _requester,
+                    CreatedAt = _time.GetUtcNow(),
+                    Error = $"OpsRobot lost track of the action: {ex.Message}",
+                };
+            }
+
+            if (record is null)
+            {
+                // The delay is over: start it now.
+                dispatch.Delay = 0;
+                await StartAsync(dispatch, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            Apply(dispatch, record);
+        }
+    }
+
+    private void Apply(WorkflowDispatch dispatch, ExecutionRecord record)
+    {
+        _dispatches.Remove(dispatch);
+        var status = record.Status switch
+        {
+            ExecutionStatus.Succeeded => Succeeded,
+            ExecutionStatus.Timeout => Expired,
+            ExecutionStatus.Canceled => Canceled,
+            ExecutionStatus.Abandoned => Abandoned,
+            _ => Failed,
+        };
+        var result = record.Result?.DeepClone();
+        if (result is null && record.Error is { } error && status != Succeeded)
+        {
+            result = new JsonObject { ["error"] = error };
+        }
+
+        _conductor.UpdateTask(dispatch.TaskId, dispatch.Route, new TaskEvent(Running, null, dispatch.ItemId));
+        _conductor.UpdateTask(dispatch.TaskId, dispatch.Route, new TaskEvent(status, result, dispatch.ItemId));
+        LogFinished(_logger, ExecutionId, dispatch.TaskId, record.Id, status);
+    }
+
+    /// <summary>
+    /// After a restart: attaches to the children of the dispatches in flight. A child that finished is applied; one
+    /// that the crash abandoned never completed and is requested again; one requested but not recorded yet is found
+    /// among the run's children created since the last save (in the order they were requested), or requested.
+    /// A child retried by its action's retry policy is followed to its latest attempt.
+    /// </summary>
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        if (_dispatches.Count == 0)
+        {
+            return;
+        }
+
+        var children = await _executions.ListAsync(new ExecutionQuery { ParentId = ExecutionId, Limit = 1000 }, cancellationToken).ConfigureAwait(false);
+        var unrecorded = new Queue<ExecutionRecord>(children.Where(c => c.Id > _log.LastChildId && c.RetryOf is null).OrderBy(c => c.Id));
+        foreach (var dispatch in _dispatches.OrderBy(d => d.Key).ToList())
+        {
+            if (dispatch.ChildId is null && unrecorded.Count > 0 && unrecorded.Peek().ActionRef == dispatch.Action)
+            {
+                dispatch.ChildId = unrecorded.Dequeue().Id;
+            }
+
+            var child = dispatch.ChildId is { } id ? await _executions.GetAsync(id, cancellationToken).ConfigureAwait(false) : null;
+            while (child is not null && children.FirstOrDefault(c => c.RetryOf == child.Id) is { } retry)
+            {
+                child = retry;
+            }
+
+            if (child is null || child.Status == ExecutionStatus.Abandoned)
+            {
+                LogRedispatched(_logger, ExecutionId, dispatch.TaskId, dispatch.ChildId ?? 0);
+                dispatch.ChildId = null;
+                dispatch.Delay = 0;
+                await StartAsync(dispatch, cancellationToken).ConfigureAwait(false);
+            }
+            else if (child.Status.IsFinished())
+            {
+                _waiting[dispatch.Key] = Task.FromResult<ExecutionRecord?>(child);
+            }
+            else
+            {
+                _waiting[dispatch.Key] = PollAsync(child.Id);
+            }
+        }
+
+        _log.LastChildId = Math.Max(_log.LastChildId, children.Count == 0 ? 0 : children.Max(c => c.Id));
+        await SaveAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for a child that another live process runs.</summary>
+    private async Task<ExecutionRecord?> PollAsync(long childId)
+    {
+        while (true)
+        {
+            var record = await _executions.GetAsync(childId, CancellationToken.None).ConfigureAwait(false);
+            if (record is null || record.Status.IsFinished())
+            {
+                return record;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), _time).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Cancels the run: running children are canceled and awaited, nothing new starts.</summary>
+    private async Task CancelAsync()
+    {
+        try
+        {
+            _conductor.RequestWorkflowStatus(Canceling);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already completed or canceled.
+        }
+
+        foreach (var dispatch in _dispatches.Where(d => d.ChildId is not null).ToList())
+        {
+            await _executions.CancelAsync(dispatch.ChildId!.Value, $"the cancel of workflow #{ExecutionId.ToString(CultureInfo.InvariantCulture)}", CancellationToken.None).ConfigureAwait(false);
+        }
+
+        foreach (var dispatch in _dispatches.Where(d => d.ChildId is null).ToList())
+        {
+            _waiting.Remove(dispatch.Key);
+            _dispatches.Remove(dispatch);
+            _conductor.UpdateTask(dispatch.TaskId, dispatch.Route, new TaskEvent(Canceled, null, dispatch.ItemId));
+        }
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30), _time);
+        while (_waiting.Count > 0 && !limit.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.WhenAny(_waiting.Values).WaitAsync(limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            await ApplyFinishedAsync().ConfigureAwait(false);
+        }
+
+        if (!IsCompleted(_conductor.Status))
+        {
+            try
+            {
+                _conductor.RequestWorkflowStatus(Canceled);
+            }
+            catch (InvalidOperationException)
+            {
+                // Children still canceling past the limit: the workflow stays canceling in the engine's eyes.
+            }
+        }
+    }
+
+    private async Task SaveAsync(CancellationToken cancellationToken, bool finished = false)
+    {
+        var record = new WorkflowRunRecord
+        {
+            ExecutionId = ExecutionId,
+            ActionRef = ActionRef,
+            WorkflowFile = WorkflowFile,
+            State = JsonSerializer.Serialize(_conductor.State, Json),
+            Dispatches = JsonSerializer.Serialize(_log, Json),
+            Finished = finished,
+        };
+        if (!await _store.SaveAsync(record, _version, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"Workflow execution {ExecutionId} was saved by someone else meanwhile; this copy stops.");
+        }
+
+        _version++;
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Workflow {ExecutionId}: task {TaskId} started execution {ChildId}")]
+    private static partial void LogStarted(ILogger logger, long executionId, string taskId, long childId);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Debug, Message = "Workflow {ExecutionId}: task {TaskId} execution {ChildId} ended {Status}")]
+    private static partial void LogFinished(ILogger logger, long executionId, string taskId, long childId, string status);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "Workflow {ExecutionId}: task {TaskId} was interrupted (execution {ChildId}) and is started again")]
+    private static partial void LogRedispatched(ILogger logger, long executionId, string taskId, long childId);
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text.Json;
+using OpsRobot.Core.Executions;
+using OpsRobot.Core.Users;
+using OpsRobot.Core.Workflows;
+using OpsRobot.Core.Workflows.Engine;
+using OpsRobot.Core.Workflows.Runtime;
+
+namespace OpsRobot.Web;
+
+/// <summary>The workflow API: a workflow execution's task graph with each task's status. See docs/workflows.md.</summary>
+internal static class WorkflowEndpoints
+{
+    public static IEndpointRouteBuilder MapWorkflowApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/executions").WithTags("Executions");
+        api.MapGet("/{id:long}/workflow", GetAsync)
+            .WithSummary("A workflow execution's task graph: tasks with their status, transitions, runs in order, routes, errors, output.");
+        api.MapPost("/{id:long}/pause", (long id, HttpContext http, IUserStore users, ExecutionService executions, WorkflowControl control, CancellationToken ct) =>
+                ControlAsync(id, http, users, executions, control, pause: true, ct))
+            .WithSummary("Pause a running workflow: running tasks finish, nothing new starts until it is resumed.");
+        api.MapPost("/{id:long}/resume", (long id, HttpContext http, IUserStore users, ExecutionService executions, WorkflowControl control, CancellationToken ct) =>
+                ControlAsync(id, http, users, executions, control, pause: false, ct))
+            .WithSummary("Resume a paused workflow.");
+        return app;
+    }
+
+    private static async Task<IResult> ControlAsync(long id, HttpContext http, IUserStore users, ExecutionService executions, WorkflowControl control, bool pause, CancellationToken ct)
+    {
+        if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
+        {
+            return ApiCallers.Refused();
+        }
+
+        // The requester may pause and resume their own workflow; others need workflow.manage on its action.
+        var execution = await executions.GetAsync(id, ct);
+        if (execution is not null && !MayAct(caller, execution, Core.Access.Permissions.WorkflowManage))
+        {
+            return ApiCallers.Forbidden($"You need `{Core.Access.Permissions.WorkflowManage}` on `{execution.ActionRef}` to {(pause ? "pause" : "resume")} execution #{id.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        var access = http.RequestServices.GetRequiredService<Core.Access.AccessService>();
+        await access.AuditChangeAsync(caller.Principal, Core.Audit.AuditKinds.Command, $"{(pause ? "pause" : "resume")} workflow #{id.ToString(CultureInfo.InvariantCulture)}", null, ct);
+
+        var result = pause ? await control.PauseAsync(id) : await control.ResumeAsync(id);
+        var number = id.ToString(CultureInfo.InvariantCulture);
+        return !result.Found
+            ? Results.NotFound(new ErrorDto($"Execution #{number} is not a workflow running on this server."))
+            : result.Error is { } error
+                ? Results.Conflict(new ErrorDto(error))
+                : Results.Ok(new { id, workflowStatus = result.Status });
+    }
+
+    private static bool MayAct(ApiCaller caller, ExecutionRecord e, string permission) =>
+        string.Equals(caller.Principal.User?.Name, e.Requester.UserName, StringComparison.OrdinalIgnoreCase)
+        || Core.Access.AccessService.Check(caller.Principal, permission, e.ActionRef).Allowed;
+
+    private static async Task<IResult> GetAsync(
+        long id, HttpContext http, IUserStore users, ExecutionService executions, IWorkflowStore runs, WorkflowGraphCache graphs, CancellationToken ct)
+    {
+        if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
+        {
+            return ApiCallers.Refused();
+        }
+
+        var number = id.ToString(CultureInfo.InvariantCulture);
+        if (await executions.GetAsync(id, ct) is not { } execution || !MayAct(caller, execution, Core.Access.Permissions.ExecutionView))
+        {
+            return Results.NotFound(new ErrorDto($"There is no execution #{number}."));
+        }
+
+        if (await runs.GetAsync(id, ct) is not { } run)
+        {
+            return Results.NotFound(new ErrorDto($"Execution #{number} is not a workflow, or has not started."));
+        }
+
+        WorkflowGraph graph;
+        try
+        {
+            graph = graphs.Load(run.WorkflowFile);
+        }
+        catch (WorkflowLoadException ex)
+        {
+            return Results.Conflict(new ErrorDto($"The workflow file of execution #{number} no longer loads: {(ex.Errors.Count > 0 ? ex.Errors[0].ToString() : ex.Message)}"));
+        }
+
+        var state = JsonSerializer.Deserialize<WorkflowState>(run.State) ?? new WorkflowState();
+        return Results.Ok(WorkflowView.Build(graph, state));
+    }
+}

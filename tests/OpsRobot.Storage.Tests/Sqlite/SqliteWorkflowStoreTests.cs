@@ -1,0 +1,132 @@
+using System.Text.Json.Nodes;
+using OpsRobot.Core.Executions;
+using OpsRobot.Core.Workflows.Runtime;
+using OpsRobot.Storage.Sqlite;
+using OpsRobot.Testing;
+
+namespace OpsRobot.Storage.Tests.Sqlite;
+
+/// <summary>Workflow runs in a real SQLite file: compare-and-set saves, unfinished runs, survival across a reopen.</summary>
+public sealed class SqliteWorkflowStoreTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new("opsrobot-wfstore");
+    private readonly TestTimeProvider _time = new();
+    private readonly List<SqliteDatabase> _opened = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var database in _opened)
+        {
+            await SqliteTestDatabase.ClosePoolAsync(database);
+        }
+
+        _dir.Dispose();
+    }
+
+    private async Task<(SqliteWorkflowStore Runs, SqliteExecutionStore Executions)> OpenAsync()
+    {
+        var folder = _dir.Combine($"view{_opened.Count}");
+        if (_opened.Count == 0)
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateSymbolicLink(folder, _dir.Combine("view0"));
+        }
+
+        var database = SqliteTestDatabase.Create(Path.Combine(folder, "opsrobot.db"));
+        _opened.Add(database);
+        await database.MigrateAsync(_time, CancellationToken.None);
+        return (new SqliteWorkflowStore(database, _time), new SqliteExecutionStore(database));
+    }
+
+    private async Task<long> NewExecutionAsync(SqliteExecutionStore executions) =>
+        (await executions.CreateAsync(new ExecutionRecord
+        {
+            Id = 0,
+            ActionRef = "ops.flow",
+            RunnerType = "workflow",
+            Parameters = [],
+            Status = ExecutionStatus.Running,
+            Requester = new ExecutionRequester { Door = ExecutionDoor.Api, UserName = "alice" },
+            CreatedAt = _time.GetUtcNow(),
+            Owner = "host:1:2",
+        }, CancellationToken.None)).Id;
+
+    private static WorkflowRunRecord Run(long id, string state, bool finished = false) => new()
+    {
+        ExecutionId = id,
+        ActionRef = "ops.flow",
+        WorkflowFile = "/packs/ops/actions/workflows/flow.yaml",
+        State = state,
+        Dispatches = "[]",
+        Finished = finished,
+    };
+
+    [Fact]
+    public async Task Save_NewRun_IsReadBackWithVersionOne()
+    {
+        var (runs, executions) = await OpenAsync();
+        var id = await NewExecutionAsync(executions);
+
+        var saved = await runs.SaveAsync(Run(id, """{"Status":"running"}"""), 0, CancellationToken.None);
+        var read = await runs.GetAsync(id, CancellationToken.None);
+
+        saved.ShouldBeTrue();
+        read.ShouldNotBeNull();
+        read.Version.ShouldBe(1);
+        read.State.ShouldBe("""{"Status":"running"}""");
+        read.WorkflowFile.ShouldBe("/packs/ops/actions/workflows/flow.yaml");
+        read.UpdatedAt.ShouldBe(_time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task Save_WithAStaleVersion_IsRefusedAndChangesNothing()
+    {
+        var (runs, executions) = await OpenAsync();
+        var id = await NewExecutionAsync(executions);
+        await runs.SaveAsync(Run(id, "v1"), 0, CancellationToken.None);
+        (await runs.SaveAsync(Run(id, "v2"), 1, CancellationToken.None)).ShouldBeTrue();
+
+        var stale = await runs.SaveAsync(Run(id, "stale"), 1, CancellationToken.None);
+        var again = await runs.SaveAsync(Run(id, "new again"), 0, CancellationToken.None);
+        var read = await runs.GetAsync(id, CancellationToken.None);
+
+        stale.ShouldBeFalse();
+        again.ShouldBeFalse();
+        read!.State.ShouldBe("v2");
+        read.Version.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task ListUnfinished_LeavesOutFinishedRuns_AndSurvivesAReopen()
+    {
+        var (runs, executions) = await OpenAsync();
+        var a = await NewExecutionAsync(executions);
+        var b = await NewExecutionAsync(executions);
+        await runs.SaveAsync(Run(a, "a"), 0, CancellationToken.None);
+        await runs.SaveAsync(Run(b, "b"), 0, CancellationToken.None);
+        await runs.SaveAsync(Run(b, "b done", finished: true), 1, CancellationToken.None);
+
+        var (reopened, _) = await OpenAsync();
+        var unfinished = await reopened.ListUnfinishedAsync(CancellationToken.None);
+
+        unfinished.Select(r => r.ExecutionId).ShouldBe([a]);
+        (await reopened.GetAsync(b, CancellationToken.None))!.Finished.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Save_LargeState_RoundTripsExactly()
+    {
+        var (runs, executions) = await OpenAsync();
+        var id = await NewExecutionAsync(executions);
+        var state = new JsonObject { ["Sequence"] = new JsonArray([.. Enumerable.Range(0, 5000).Select(i => (JsonNode)new JsonObject { ["Id"] = $"t{i}", ["Status"] = "succeeded" })]) }.ToJsonString();
+
+        await runs.SaveAsync(Run(id, state), 0, CancellationToken.None);
+
+        (await runs.GetAsync(id, CancellationToken.None))!.State.ShouldBe(state);
+    }
+}
