@@ -283,7 +283,9 @@ public sealed class ClientVerbTests : IAsyncLifetime
                 return id > 0;
             }, TimeSpan.FromSeconds(20), "the sleep to run");
 
-            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)])!)
+            // Ctrl+C is SIGINT. A test run started in the background (`./build.sh test &`) has SIGINT ignored, and
+            // the CLI, like every Unix tool, keeps ignoring it then; SIGTERM takes the same path in the CLI.
+            using (var kill = Process.Start("kill", [SigIntIgnored() ? "-TERM" : "-INT", process.Id.ToString(CultureInfo.InvariantCulture)])!)
             {
                 await kill.WaitForExitAsync();
             }
@@ -489,6 +491,13 @@ public sealed class ClientVerbTests : IAsyncLifetime
     {
         await http.Response.WriteAsync($"event: {type}\n{(id is null ? string.Empty : $"id: {id}\n")}data: {data}\n\n");
         await http.Response.Body.FlushAsync();
+    }
+
+    /// <summary>Whether this process (and so its children) ignores SIGINT: bit 2 of SigIgn in /proc/self/status.</summary>
+    private static bool SigIntIgnored()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (ulong.Parse(line[7..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & 0x2) != 0;
     }
 
     private Task<ProcessResult> Cli(params string[] args) =>
