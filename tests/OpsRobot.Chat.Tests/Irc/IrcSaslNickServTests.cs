@@ -67,6 +67,26 @@ public sealed class IrcSaslNickServTests
     }
 
     [Fact]
+    public async Task Sasl_PlainNotAmongTheServersMechanisms_908Then904_EndsCapOnce()
+    {
+        await using var fake = new FakeIrcServer(saslPassword: Secret, nickServPassword: null) { Mechanisms = "EXTERNAL" };
+        var logs = new LogCapture();
+        var adapter = NewAdapter(fake.Port, logs, o => (o.SaslUser, o.SaslPassword) = (Account, Secret));
+        await using (await AdapterHarness.RunAsync(adapter))
+        {
+            await fake.WaitForAsync(c => c.Joined.Contains("#ops"));
+            await fake.Connections.Single().SyncAsync();
+
+            var connection = fake.Connections.ShouldHaveSingleItem();
+            connection.Received.Count(l => l == "CAP END").ShouldBe(1);
+            connection.SaslResponses.ShouldBeEmpty(); // the credentials were never sent
+        }
+
+        logs.Text.ShouldContain("failed (904");
+        logs.ShouldNotLeak(Secret);
+    }
+
+    [Fact]
     public async Task Sasl_ServerWithoutSasl_EndsCapAndRegistersWithoutIt()
     {
         await using var fake = new FakeIrcServer(saslPassword: null, nickServPassword: null);
@@ -201,6 +221,9 @@ internal sealed class FakeIrcServer : IAsyncDisposable
 
     public string? NickServPassword { get; }
 
+    /// <summary>The SASL mechanisms offered (<c>sasl=…</c>); a request for another is refused with 908 and 904.</summary>
+    public string Mechanisms { get; init; } = "PLAIN,EXTERNAL";
+
     public IReadOnlyList<FakeConnection> Connections => [.. _connections];
 
     public async Task WaitForAsync(Func<FakeConnection, bool> condition)
@@ -308,7 +331,7 @@ internal sealed class FakeConnection(FakeIrcServer server, TcpClient client)
         {
             case "CAP" when args.FirstOrDefault() == "LS":
                 _capNegotiating = true;
-                var caps = server.SaslPassword is null ? "multi-prefix away-notify" : "multi-prefix sasl=PLAIN,EXTERNAL";
+                var caps = server.SaslPassword is null ? "multi-prefix away-notify" : $"multi-prefix sasl={server.Mechanisms}";
                 // Two LS lines (CAP 302 multiline): the first marked with '*'.
                 await SendAsync($":{Me} CAP {_nick} LS * :account-notify");
                 await SendAsync($":{Me} CAP {_nick} LS :{caps}");
@@ -321,6 +344,10 @@ internal sealed class FakeConnection(FakeIrcServer server, TcpClient client)
                 _capNegotiating = false;
                 CapEndBeforeWelcome = !_welcomed;
                 await WelcomeIfReadyAsync();
+                break;
+            case "AUTHENTICATE" when args.FirstOrDefault() == "PLAIN" && !server.Mechanisms.Split(',').Contains("PLAIN"):
+                await SendAsync($":{Me} 908 {_nick} {server.Mechanisms} :are available SASL mechanisms");
+                await SendAsync($":{Me} 904 {_nick} :SASL authentication failed");
                 break;
             case "AUTHENTICATE" when args.FirstOrDefault() == "PLAIN":
                 await SendAsync("AUTHENTICATE +");
