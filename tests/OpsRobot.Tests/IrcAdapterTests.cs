@@ -5,6 +5,7 @@ using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using OpsRobot.Chat.Irc;
 using OpsRobot.Core.Chat;
 using OpsRobot.Testing;
 using OpsRobot.Tests.Support;
@@ -194,7 +195,7 @@ public sealed class IrcAdapterTests
         return text.ToString();
     }
 
-    private static Task<RunningServer> StartRobotAsync(NgircdServer irc, string nick, Dictionary<string, string?>? extra = null)
+    internal static Task<RunningServer> StartRobotAsync(NgircdServer irc, string nick, Dictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -274,6 +275,20 @@ public sealed class IrcOptionsTests
         ex.Message.ShouldNotContain("hunter");
     }
 
+    [Fact]
+    public void Validate_TrustedCertificatesFile_MustExist_HoldCertificates_AndGoWithTls()
+    {
+        using var dir = new TempDirectory("opsrobot-irc-options");
+        var good = dir.Write("ca.pem", IrcTlsTests.SelfSigned("irc.example.net", loopbackNames: false).CertificatePem);
+        var empty = dir.Write("empty.pem", "not a certificate\n");
+        IrcOptions Options(string file, string tls) => IrcOptions.FromConfiguration(Section(new() { ["Enabled"] = "true", ["Host"] = "irc.example.net", ["UseTls"] = tls, ["TlsTrustedCertificatesFile"] = file }));
+
+        Options(good, "true").Validate();
+        Should.Throw<InvalidOperationException>(() => Options(good, "false").Validate()).Message.ShouldContain("UseTls");
+        Should.Throw<InvalidOperationException>(() => Options(empty, "true").Validate()).Message.ShouldContain("holds no certificate");
+        Should.Throw<InvalidOperationException>(() => Options(Path.Combine(dir.Path, "missing.pem"), "true").Validate()).Message.ShouldContain("TlsTrustedCertificatesFile");
+    }
+
     private static IConfiguration Section(Dictionary<string, string?> values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 }
@@ -348,16 +363,37 @@ internal sealed class NgircdServer : IAsyncDisposable
     private readonly string _config;
     private Process? _process;
 
-    private NgircdServer(TempDirectory dir, string config, int port)
+    /// <summary>RFC 7919's ffdhe2048 group, so ngircd (GnuTLS) does not spend seconds generating DH parameters.</summary>
+    private const string Ffdhe2048 = """
+        -----BEGIN DH PARAMETERS-----
+        MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz
+        +8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a
+        87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7
+        YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi
+        7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD
+        ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==
+        -----END DH PARAMETERS-----
+        """;
+
+    private NgircdServer(TempDirectory dir, string config, int port, int? tlsPort)
     {
         _dir = dir;
         _config = config;
         Port = port;
+        TlsPort = tlsPort;
     }
 
+    /// <summary>The plain-text port.</summary>
     public int Port { get; }
 
-    public static async Task<NgircdServer> StartAsync(int pingTimeoutSeconds = 120)
+    /// <summary>The TLS port, when started with a certificate.</summary>
+    public int? TlsPort { get; }
+
+    /// <summary>
+    /// Starts ngircd on loopback; with <paramref name="tls"/> (a PEM certificate and its PEM private key) it also
+    /// listens for TLS on <see cref="TlsPort"/>.
+    /// </summary>
+    public static async Task<NgircdServer> StartAsync(int pingTimeoutSeconds = 120, (string CertificatePem, string KeyPem)? tls = null)
     {
         if (!File.Exists(Binary))
         {
@@ -390,8 +426,30 @@ internal sealed class NgircdServer : IAsyncDisposable
             Ident = no
             PAM = no
             """);
+        int? tlsPort = null;
+        if (tls is { } pem)
+        {
+            tlsPort = FreePort();
+            // Readable by 'nobody' (see above): a throw-away key for a loopback-only test server.
+            var files = new[] { dir.Write("cert.pem", pem.CertificatePem), dir.Write("key.pem", pem.KeyPem), dir.Write("dh.pem", Ffdhe2048) };
+            foreach (var file in files)
+            {
+                File.SetUnixFileMode(file, (UnixFileMode)0b110_100_100);
+            }
+
+            File.AppendAllText(config, $"""
+
+                [SSL]
+                CertFile = {files[0]}
+                KeyFile = {files[1]}
+                DHFile = {files[2]}
+                Ports = {tlsPort}
+
+                """);
+        }
+
         File.SetUnixFileMode(config, (UnixFileMode)0b110_100_100);
-        var server = new NgircdServer(dir, config, port);
+        var server = new NgircdServer(dir, config, port, tlsPort);
         await server.StartAgainAsync();
         return server;
     }
@@ -412,6 +470,12 @@ internal sealed class NgircdServer : IAsyncDisposable
             {
                 using var probe = new TcpClient();
                 await probe.ConnectAsync(IPAddress.Loopback, Port);
+                if (TlsPort is { } tlsPort)
+                {
+                    using var tlsProbe = new TcpClient();
+                    await tlsProbe.ConnectAsync(IPAddress.Loopback, tlsPort);
+                }
+
                 return;
             }
             catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(10) && !_process.HasExited)
@@ -440,7 +504,7 @@ internal sealed class NgircdServer : IAsyncDisposable
         _dir.Dispose();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -275,7 +276,7 @@ public sealed partial class IrcAdapter : BackgroundService
                     {
                         var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
                         _stream = tls;
-                        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = _o.Host }, connectCts.Token).ConfigureAwait(false);
+                        await tls.AuthenticateAsClientAsync(TlsOptions(), connectCts.Token).ConfigureAwait(false);
                     }
                 }
                 catch (OperationCanceledException ex) when (!stoppingToken.IsCancellationRequested)
@@ -298,6 +299,23 @@ public sealed partial class IrcAdapter : BackgroundService
             stoppingToken.ThrowIfCancellationRequested();
             await first.ConfigureAwait(false); // the cause of the end, as an exception
             throw new IrcSessionException("The connection ended.");
+        }
+
+        /// <summary>
+        /// The system's roots, or only the configured certificates as roots; the name is checked either way and no
+        /// validation callback ever overrides the result.
+        /// </summary>
+        private SslClientAuthenticationOptions TlsOptions()
+        {
+            var options = new SslClientAuthenticationOptions { TargetHost = _o.Host };
+            if (_o.TlsTrustedCertificatesFile is not null)
+            {
+                var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+                policy.CustomTrustStore.AddRange(_o.LoadTrustedCertificates());
+                options.CertificateChainPolicy = policy;
+            }
+
+            return options;
         }
 
         private async Task RegisterAsync()
@@ -406,11 +424,12 @@ public sealed partial class IrcAdapter : BackgroundService
                     await SendSaslPlainAsync().ConfigureAwait(false);
                     break;
                 case "903":
-                    LogSasl(owner._logger, true, _o.SaslUser ?? string.Empty);
+                    LogSaslSucceeded(owner._logger, _o.SaslUser ?? string.Empty);
                     await WriteAsync("CAP END").ConfigureAwait(false);
                     break;
-                case "902" or "904" or "905" or "906" or "908":
-                    LogSasl(owner._logger, false, _o.SaslUser ?? string.Empty);
+                case "902" or "904" or "905" or "906":
+                    // 908 (the mechanisms the server knows) comes with a 904 and must not end CAP a second time.
+                    LogSaslFailed(owner._logger, _o.SaslUser ?? string.Empty, m.Command, m.Parameters[^1]);
                     await WriteAsync("CAP END").ConfigureAwait(false);
                     break;
                 case "403" or "405" or "471" or "473" or "474" or "475" or "477":
@@ -634,8 +653,11 @@ public sealed partial class IrcAdapter : BackgroundService
     [LoggerMessage(EventId = 3109, Level = LogLevel.Debug, Message = "IRC: refused a line longer than 512 bytes")]
     private static partial void LogOversized(ILogger logger);
 
-    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "IRC: SASL PLAIN for account {Account}: success {Success}")]
-    private static partial void LogSasl(ILogger logger, bool success, string account);
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "IRC: logged in with SASL PLAIN as {Account}")]
+    private static partial void LogSaslSucceeded(ILogger logger, string account);
+
+    [LoggerMessage(EventId = 3119, Level = LogLevel.Error, Message = "IRC: SASL PLAIN login as {Account} failed ({Numeric}: {Reason}); continuing without an account: check SaslUser and SaslPassword")]
+    private static partial void LogSaslFailed(ILogger logger, string account, string numeric, string reason);
 
     [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "IRC: the server does not offer SASL; continuing without it")]
     private static partial void LogSaslUnavailable(ILogger logger);

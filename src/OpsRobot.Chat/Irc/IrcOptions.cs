@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 
 namespace OpsRobot.Chat.Irc;
@@ -22,6 +24,13 @@ public sealed class IrcOptions
 
     /// <summary>TLS with certificate validation (usually port 6697). There is no switch to skip validation.</summary>
     public bool UseTls { get; set; }
+
+    /// <summary>
+    /// A PEM file of the certificate authorities (or the server's own self-signed certificate) to trust for this
+    /// server <em>instead of</em> the system's roots. The server's name (<see cref="Host"/>) is still checked against
+    /// its certificate. Unset: the system's trusted roots.
+    /// </summary>
+    public string? TlsTrustedCertificatesFile { get; set; }
 
     public string Nick { get; set; } = "opsrobot";
 
@@ -93,6 +102,7 @@ public sealed class IrcOptions
         o.Host = section[nameof(Host)] ?? o.Host;
         o.Port = Read(section, nameof(Port), o.Port, s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture));
         o.UseTls = Read(section, nameof(UseTls), o.UseTls, bool.Parse);
+        o.TlsTrustedCertificatesFile = string.IsNullOrWhiteSpace(section[nameof(TlsTrustedCertificatesFile)]) ? null : section[nameof(TlsTrustedCertificatesFile)]!.Trim();
         o.Nick = section[nameof(Nick)] ?? o.Nick;
         o.AlternativeNicks = ReadList(section, nameof(AlternativeNicks));
         o.UserName = section[nameof(UserName)];
@@ -146,10 +156,41 @@ public sealed class IrcOptions
         Check(ReconnectMinDelay > TimeSpan.Zero && ReconnectMaxDelay >= ReconnectMinDelay, "ReconnectMinDelay must be positive and at most ReconnectMaxDelay.");
         Check(ConnectTimeout > TimeSpan.Zero && RegistrationTimeout > TimeSpan.Zero && PingInterval > TimeSpan.Zero, "ConnectTimeout, RegistrationTimeout and PingInterval must be positive.");
         Check(string.IsNullOrEmpty(SaslUser) == string.IsNullOrEmpty(SaslPassword), "SaslUser and SaslPassword go together.");
+        if (TlsTrustedCertificatesFile is not null)
+        {
+            Check(UseTls, "TlsTrustedCertificatesFile is set but UseTls is false.");
+            LoadTrustedCertificates();
+        }
+
         foreach (var (name, value) in new[] { (nameof(Password), Password), (nameof(SaslUser), SaslUser), (nameof(SaslPassword), SaslPassword), (nameof(NickServPassword), NickServPassword), (nameof(UserName), UserName), (nameof(RealName), RealName) })
         {
             Check(value is null || value.IndexOfAny(['\r', '\n', '\0']) < 0, $"{name} must not contain line breaks or NUL.");
         }
+    }
+
+    /// <summary>
+    /// The certificates of <see cref="TlsTrustedCertificatesFile"/>; throws <see cref="InvalidOperationException"/>
+    /// when the file cannot be read or holds no certificate.
+    /// </summary>
+    internal X509Certificate2Collection LoadTrustedCertificates()
+    {
+        var path = TlsTrustedCertificatesFile ?? throw new InvalidOperationException($"{Section}: TlsTrustedCertificatesFile is not set.");
+        var certificates = new X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPemFile(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new InvalidOperationException($"{Section}: TlsTrustedCertificatesFile '{path}' cannot be read as PEM certificates: {ex.Message}", ex);
+        }
+
+        if (certificates.Count == 0)
+        {
+            throw new InvalidOperationException($"{Section}: TlsTrustedCertificatesFile '{path}' holds no certificate (expected '-----BEGIN CERTIFICATE-----' blocks).");
+        }
+
+        return certificates;
     }
 
     private static T Read<T>(IConfiguration section, string key, T fallback, Func<string, T> parse)
