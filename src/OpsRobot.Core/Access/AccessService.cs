@@ -225,6 +225,18 @@ public sealed partial class AccessService : IDisposable
     }
 
     /// <summary>
+    /// Whether <paramref name="principal"/> may see or act on an execution: its requester always may; anyone else
+    /// needs <paramref name="permission"/> on the execution's action.
+    /// </summary>
+    public static bool MayActOnExecution(Principal principal, Executions.ExecutionRecord execution, string permission)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        ArgumentNullException.ThrowIfNull(execution);
+        return string.Equals(principal.User?.Name, execution.Requester.UserName, StringComparison.OrdinalIgnoreCase)
+            || Check(principal, permission, execution.ActionRef).Allowed;
+    }
+
+    /// <summary>
     /// A check for a built-in or administrative command: the permission, and for administrative permissions the
     /// whitelist too. The refusal names whom to ask.
     /// </summary>

@@ -97,13 +97,9 @@ internal static class ExecutionAccess
 {
     public static string? Refusal(Access.Principal? principal, ExecutionRecord e, string permission)
     {
-        if (principal is null || (principal.User is { } u && string.Equals(u.Name, e.Requester.UserName, StringComparison.OrdinalIgnoreCase)))
-        {
-            return null;
-        }
-
-        var decision = Access.AccessService.Check(principal, permission, e.ActionRef);
-        return decision.Allowed ? null : $"You need `{permission}` on `{e.ActionRef}` for execution #{e.Id.ToString(CultureInfo.InvariantCulture)} (it is not yours).";
+        return principal is null || Access.AccessService.MayActOnExecution(principal, e, permission)
+            ? null
+            : $"You need `{permission}` on `{e.ActionRef}` for execution #{e.Id.ToString(CultureInfo.InvariantCulture)} (it is not yours).";
     }
 }
 

@@ -98,8 +98,7 @@ internal static class ExecutionEndpoints
 
     /// <summary>An execution is its requester's to see and cancel; others need the permission on its action.</summary>
     private static bool MayRead(ApiCaller caller, ExecutionRecord e, string permission) =>
-        string.Equals(caller.Principal.User?.Name, e.Requester.UserName, StringComparison.OrdinalIgnoreCase)
-        || AccessService.Check(caller.Principal, permission, e.ActionRef).Allowed;
+        AccessService.MayActOnExecution(caller.Principal, e, permission);
 
     private static async Task<IResult> ListAsync(
         string? action, string? status, string? user, long? before, int? limit, HttpContext http, IUserStore users, ExecutionService executions, TimeProvider time, CancellationToken ct)

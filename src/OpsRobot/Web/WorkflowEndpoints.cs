@@ -52,8 +52,7 @@ internal static class WorkflowEndpoints
     }
 
     private static bool MayAct(ApiCaller caller, ExecutionRecord e, string permission) =>
-        string.Equals(caller.Principal.User?.Name, e.Requester.UserName, StringComparison.OrdinalIgnoreCase)
-        || Core.Access.AccessService.Check(caller.Principal, permission, e.ActionRef).Allowed;
+        Core.Access.AccessService.MayActOnExecution(caller.Principal, e, permission);
 
     private static async Task<IResult> GetAsync(
         long id, HttpContext http, IUserStore users, ExecutionService executions, IWorkflowStore runs, WorkflowGraphCache graphs, CancellationToken ct)
