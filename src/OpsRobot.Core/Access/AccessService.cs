@@ -224,6 +224,15 @@ public sealed partial class AccessService : IDisposable
         return AccessDecision.Allow($"role {from!.Name}: {granting}");
     }
 
+    /// <summary>Whether <paramref name="principal"/> may see an action at all (<c>action.view</c> or <c>action.execute</c>).</summary>
+    public static bool MaySeeAction(Principal principal, ActionDefinition action)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        ArgumentNullException.ThrowIfNull(action);
+        return Check(principal, Permissions.ActionView, action.Ref, action.Guards.ReadOnly).Allowed
+            || Check(principal, Permissions.ActionExecute, action.Ref, action.Guards.ReadOnly).Allowed;
+    }
+
     /// <summary>
     /// Whether <paramref name="principal"/> may see or act on an execution: its requester always may; anyone else
     /// needs <paramref name="permission"/> on the execution's action.

@@ -314,9 +314,11 @@ internal static class AccessEndpoints
 
             if (dryRun != true)
             {
+                // The tree read once above says which nodes exist; a path listed twice is added once.
+                var added = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var node in nodes.OrderBy(n => n.Path!.Count(c => c == '/')))
                 {
-                    if (!(await access.TreeAsync(ct)).Contains(node.Path!))
+                    if (!tree.Contains(node.Path!) && added.Add(node.Path!))
                     {
                         await access.AddNodeAsync(p, node.Path!, node.Description ?? string.Empty, ct);
                     }

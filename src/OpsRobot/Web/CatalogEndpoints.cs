@@ -105,7 +105,5 @@ internal static class CatalogEndpoints
         return app;
     }
 
-    private static bool MaySee(ApiCaller caller, Core.Actions.ActionDefinition action) =>
-        AccessService.Check(caller.Principal, Permissions.ActionView, action.Ref, action.Guards.ReadOnly).Allowed
-        || AccessService.Check(caller.Principal, Permissions.ActionExecute, action.Ref, action.Guards.ReadOnly).Allowed;
+    private static bool MaySee(ApiCaller caller, Core.Actions.ActionDefinition action) => AccessService.MaySeeAction(caller.Principal, action);
 }

@@ -47,9 +47,7 @@ internal static class ExecutionEndpoints
             var principal = caller.Principal;
             var parameters = request.Parameters?.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal) ?? [];
             // Hidden only when the user could not see it at all; a key's narrower scope is reported as such.
-            var owner = principal with { KeyScope = null };
-            var decision = AccessService.Check(owner, Permissions.ActionView, definition.Ref, definition.Guards.ReadOnly).Allowed
-                || AccessService.Check(owner, Permissions.ActionExecute, definition.Ref, definition.Guards.ReadOnly).Allowed
+            var decision = AccessService.MaySeeAction(principal with { KeyScope = null }, definition)
                 ? await access.AuthorizeRunAsync(principal, new RunRequest(definition, null, parameters) { Sudo = request.Sudo }, ct)
                 : AccessDecision.Deny(DenialKind.Hidden, $"{principal.Name} may not see action {definition.Ref}", "hidden");
             await access.Audit.WriteAsync(new AuditEntry
