@@ -7,6 +7,7 @@ using OpsRobot.Core.Commands;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Status;
 using OpsRobot.Core.Storage;
+using OpsRobot.Integrations;
 using OpsRobot.Runners;
 using OpsRobot.Storage;
 using OpsRobot.Storage.Sqlite;
@@ -74,6 +75,7 @@ internal static partial class Composition
         services.Configure<Core.Commands.ChatNotifyOptions>(configuration.GetSection("OpsRobot:Chat"));
         services.Configure<Core.Access.AccessOptions>(configuration.GetSection("OpsRobot:Access"));
         services.AddOpsRobotRunners();
+        services.AddOpsRobotIntegrations();
         services.AddSingleton<IStatusSource, ExecutionStatusSource>();
         services.AddOpsRobotSqlite(o =>
         {
