@@ -63,6 +63,13 @@ internal static partial class Composition
     [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_-]{1,32}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial System.Text.RegularExpressions.Regex RobotNamePattern();
 
+    /// <summary>
+    /// The host's arguments, plus one: appsettings.json is read once at start, not watched. Watching it means a
+    /// recursive file watcher on the whole home folder, the database included, woken by every write to it (a
+    /// tenth of the processor under chat load, measured); settings take effect on restart, as docs/configuration.md says.
+    /// </summary>
+    public static string[] HostArgs(string[] args) => [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"];
+
     /// <summary>Registers the engine, the store and the built-in chat.</summary>
     public static IServiceCollection AddOpsRobot(this IServiceCollection services, IConfiguration configuration, OpsRobotPaths paths, RobotOptions robot, TimeProvider time)
     {

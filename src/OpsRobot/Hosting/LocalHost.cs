@@ -12,7 +12,7 @@ internal static class LocalHost
         HostApplicationBuilder builder;
         try
         {
-            builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = home });
+            builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = Composition.HostArgs(args), ContentRootPath = home });
             builder.Configuration.AddInMemoryCollection(settings);
         }
         catch (InvalidDataException ex)

@@ -60,7 +60,7 @@ public sealed class ServerHost : IAsyncDisposable
         {
             builder = WebApplication.CreateBuilder(new WebApplicationOptions
             {
-                Args = args,
+                Args = Composition.HostArgs(args),
                 ContentRootPath = home,
                 WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
             });
