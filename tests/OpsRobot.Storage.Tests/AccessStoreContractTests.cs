@@ -134,14 +134,12 @@ public abstract partial class StoreContractTests
         all.Count.ShouldBe(40);
         all.Select(r => r.Id).ShouldBe(Enumerable.Range(1, 40).Select(i => (long)i));
         AuditChain.FirstBroken(all, AuditChain.Genesis, 0).ShouldBeNull();
-        log1.Dispose();
-        log2.Dispose();
     }
 
     [Fact]
     public async Task Audit_Query_FiltersAndPagesNewestFirst()
     {
-        using var log = new AuditLog(Audit, Time);
+        var log = new AuditLog(Audit, Time);
         await log.WriteAsync(new AuditEntry { Kind = AuditKinds.Command, Actor = "bob", Door = Doors.Chat, Subject = "restart booking", Decision = "allow" });
         await log.WriteAsync(new AuditEntry { Kind = AuditKinds.ExecutionStarted, Actor = "bob", Door = Doors.Chat, Subject = "#1 ops.restart" });
         await log.WriteAsync(new AuditEntry { Kind = AuditKinds.Command, Actor = "carol", Door = Doors.Api, Subject = "restart search", Decision = "deny" });

@@ -50,6 +50,53 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Shell_PipedBurst_EveryLineAuditedInOrder_HistoryPairsEachLineWithItsAnswer()
+    {
+        using var home = new TestHome();
+        var lines = Enumerable.Range(0, 600).Select(i => i % 100 == 99 ? $"frobnicate {i}" : $"echo line-{i}").ToList();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["shell", "--user", "alice"], string.Join('\n', lines) + "\n");
+        var verify = await OpsRobotProcess.RunAsync(home.Path, ["audit", "verify"]);
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        var output = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        output.Length.ShouldBe(600);
+        output.Where((_, i) => i % 100 != 99).ShouldBe(Enumerable.Range(0, 600).Where(i => i % 100 != 99).Select(i => $"line-{i}"));
+        output.Where((_, i) => i % 100 == 99).ShouldAllBe(o => o.StartsWith("I don't know the command", StringComparison.Ordinal));
+        verify.ExitCode.ShouldBe(0, verify.StandardError);
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(home.Path, "data", "opsrobot.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using (var audit = connection.CreateCommand())
+        {
+            audit.CommandText = "SELECT subject || ' ' || decision FROM audit WHERE kind = 'command' AND actor = 'alice' ORDER BY id";
+            var records = new List<string>();
+            await using var reader = await audit.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                records.Add(reader.GetString(0));
+            }
+
+            records.ShouldBe(lines.Select(l => l + (l.StartsWith("frobnicate", StringComparison.Ordinal) ? " deny" : " allow")));
+        }
+
+        await using var history = connection.CreateCommand();
+        history.CommandText = "SELECT m.text FROM messages m JOIN rooms r ON r.id = m.room_id WHERE r.kind = 'direct' ORDER BY m.id";
+        var texts = new List<string>();
+        await using (var reader = await history.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                texts.Add(reader.GetString(0));
+            }
+        }
+
+        texts.Count.ShouldBe(1200);
+        texts.Where((_, i) => i % 2 == 0).ShouldBe(lines);
+        texts.Where((_, i) => i % 2 == 1).Select((t, k) => lines[k].StartsWith("frobnicate", StringComparison.Ordinal) ? t[..24] : t)
+            .ShouldBe(lines.Select(l => l.StartsWith("frobnicate", StringComparison.Ordinal) ? "I don't know the command" : l["echo ".Length..]));
+    }
+
+    [Fact]
     public async Task Shell_Piped_LastLineWithoutNewlineIsStillAnswered()
     {
         using var home = new TestHome();

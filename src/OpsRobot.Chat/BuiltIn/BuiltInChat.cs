@@ -17,6 +17,13 @@ public sealed class ChatRefusedException(ScreenVerdict verdict, string message) 
 public sealed record PostResult(StoredMessage Message, StoredMessage? Reply, Task FollowUp);
 
 /// <summary>
+/// A line posted in pipelined mode (<see cref="BuiltInChat.PostPipelinedAsync"/>): the robot has dispatched it;
+/// <see cref="Completion"/> finishes once the line and the answer are stored and delivered, <see cref="FollowUp"/>
+/// once its later messages (an execution's result) are posted too.
+/// </summary>
+public sealed record PipelinedPost(Task<PostResult> Completion, Task FollowUp);
+
+/// <summary>
 /// OpsRobot's own chat system, used by the web chat and the shell chat: lines are stored in the room's history,
 /// delivered live to the members connected, and handed to the robot, whose answer goes the same way.
 /// </summary>
@@ -77,6 +84,112 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
     }
 
 
+
+    /// <summary>
+    /// Posts a line the way a script's burst wants it: the robot dispatches this line now (after every line posted
+    /// before it, as ever), but the line's storage, its audit record and the answer's storage are queued to the
+    /// store's group commit instead of waited for one by one. The returned <see cref="PipelinedPost.Completion"/>
+    /// finishes once they are stored, and only then is the answer delivered to the room, after
+    /// <paramref name="previous"/>'s, so the room sees lines and answers in order and never an answer whose record
+    /// is not stored. Commands with effects still wait for their record before they act (the robot sees to that).
+    /// </summary>
+    /// <param name="user">Who posts; the caller has checked membership.</param>
+    /// <param name="room">Where.</param>
+    /// <param name="text">The line.</param>
+    /// <param name="platform">The adapter's name.</param>
+    /// <param name="previous">The completion of the line posted before this one in the same session.</param>
+    /// <param name="cancellationToken">Stops the post.</param>
+    /// <exception cref="ChatRefusedException">The line is empty, oversized or binary; nothing was stored.</exception>
+    public async Task<PipelinedPost> PostPipelinedAsync(UserRecord user, RoomRecord room, string text, string platform, Task previous, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(room);
+        ArgumentNullException.ThrowIfNull(previous);
+        text ??= string.Empty;
+        var max = robot.Options.MaxMessageLength;
+        var verdict = MessageScreen.Check(text, max);
+        if (verdict != ScreenVerdict.Accepted)
+        {
+            LogRefused(logger, platform, room.Name, user.Name, verdict, text.Length);
+            throw new ChatRefusedException(verdict, MessageScreen.Explain(verdict, text.Length, max));
+        }
+
+        var now = time.GetUtcNow();
+        var stored = rooms.AppendAsync(new NewMessage(room.Id, AuthorKind.User, user.Id, user.Name, text, now), cancellationToken);
+        var incoming = new IncomingMessage(
+            platform,
+            new ChatRoom(room.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), room.Name, room.Kind == RoomKind.Direct),
+            new ChatUser(user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), user.Name),
+            text,
+            now)
+        {
+            AuthenticatedUserId = user.Id,
+        };
+        var answer = await robot.HandleAsync(incoming, holdUntilRecorded: true, cancellationToken).ConfigureAwait(false);
+
+        // Queued now, so history keeps each answer right after its line. The store commits in the order writes are
+        // queued and the command's record was queued during the dispatch, so the answer is never stored without it.
+        var answerText = answer is null ? string.Empty : Rendering.MessageFallback.Markdown(answer);
+        var storedReply = answerText.Length == 0
+            ? null
+            : rooms.AppendAsync(new NewMessage(room.Id, AuthorKind.Robot, null, robot.Options.RobotName, answerText, time.GetUtcNow()), cancellationToken);
+        var members = await MembersAsync(room.Id, user.Id, cancellationToken).ConfigureAwait(false);
+        return new PipelinedPost(CompleteAsync(stored, answer, storedReply, members, previous), answer?.FollowUp ?? Task.CompletedTask);
+    }
+
+    private async Task<PostResult> CompleteAsync(Task<StoredMessage> storedLine, OutgoingMessage? answer, Task<StoredMessage>? storedReply, IReadOnlyList<long> members, Task previous)
+    {
+        var line = await storedLine.ConfigureAwait(false);
+        if (answer is not null)
+        {
+            await answer.Recorded.ConfigureAwait(false);
+        }
+
+        var reply = storedReply is null ? null : await storedReply.ConfigureAwait(false);
+
+        // Delivered in the order the lines were posted, whatever order the commits finished in.
+        try
+        {
+            await previous.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The line before failing is reported by its own completion; this one still delivers.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        feed.Publish(line, members);
+        if (reply is not null)
+        {
+            feed.Publish(reply, members);
+        }
+
+        answer?.Delivered?.Invoke();
+        return new PostResult(line, reply, answer?.FollowUp ?? Task.CompletedTask);
+    }
+
+    /// <summary>
+    /// A room's members for live delivery, read at most once a second in a burst (and again at once when the poster
+    /// is not among them). Someone who joins during a burst sees its lines live within a second, and in history always.
+    /// </summary>
+    private async Task<IReadOnlyList<long>> MembersAsync(long roomId, long posterId, CancellationToken cancellationToken)
+    {
+        var cached = _members;
+        var now = time.GetTimestamp();
+        if (cached is not null && cached.RoomId == roomId && time.GetElapsedTime(cached.ReadAt, now) < MembersFresh && cached.Members.Contains(posterId))
+        {
+            return cached.Members;
+        }
+
+        var members = await rooms.GetMemberIdsAsync(roomId, cancellationToken).ConfigureAwait(false);
+        _members = new MemberCache(roomId, members, now);
+        return members;
+    }
+
+    private static readonly TimeSpan MembersFresh = TimeSpan.FromSeconds(1);
+    private MemberCache? _members;
+
+    private sealed record MemberCache(long RoomId, IReadOnlyList<long> Members, long ReadAt);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information,
         Message = "Refused a line on {Platform} in {Room} from {User}: {Verdict} ({Length} chars)")]

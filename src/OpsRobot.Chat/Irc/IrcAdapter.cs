@@ -25,7 +25,7 @@ public enum IrcState
 
 /// <summary>
 /// The IRC chat adapter: one connection to one server, kept up with exponential backoff. Lines said to the robot
-/// (in a channel with the prefix or its name, or privately) go to <see cref="Robot.HandleAsync"/>; answers and
+/// (in a channel with the prefix or its name, or privately) go to <see cref="Robot.HandleAsync(OpsRobot.Core.Chat.IncomingMessage, CancellationToken)"/>; answers and
 /// later messages go out through a bounded queue with flood control that survives reconnects.
 /// </summary>
 public sealed partial class IrcAdapter : BackgroundService

@@ -57,19 +57,22 @@ public sealed class ShellChat(BuiltInChat chat, RoomFeed feed, IUserStore users,
         // The robot's messages in this room reach the terminal through the live feed: answers, and the results
         // of executions that arrive later.
         using var subscription = feed.Subscribe(user.Id);
+        if (!session.Interactive)
+        {
+            return await RunPipedAsync(user, room, subscription, input, output, error, cancellationToken).ConfigureAwait(false);
+        }
+
         using var printing = new CancellationTokenSource();
         var printer = new LivePrinter(subscription, room.Id, output, prompt);
-        var printerTask = session.Interactive ? printer.RunAsync(printing.Token) : Task.CompletedTask;
+        var printerTask = printer.RunAsync(printing.Token);
         var pending = new List<Task>();
+
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                if (session.Interactive)
-                {
-                    await output.WriteAsync(prompt).ConfigureAwait(false);
-                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-                }
+                await output.WriteAsync(prompt).ConfigureAwait(false);
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
 
                 var line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
                 if (line is null)
@@ -77,7 +80,7 @@ public sealed class ShellChat(BuiltInChat chat, RoomFeed feed, IUserStore users,
                     break;
                 }
 
-                if (session.Interactive && line.Trim() is "exit" or "quit")
+                if (line.Trim() is "exit" or "quit")
                 {
                     break;
                 }
@@ -95,7 +98,7 @@ public sealed class ShellChat(BuiltInChat chat, RoomFeed feed, IUserStore users,
                     try
                     {
                         result = await chat.PostAsync(user, room, line, Platform, cancellationToken).ConfigureAwait(false);
-                        if (session.Interactive && result.Reply is not null)
+                        if (result.Reply is not null)
                         {
                             // Show the immediate answer before the next prompt; later ones interrupt the prompt.
                             await printer.WaitPrintedAsync(result.Reply.Id, cancellationToken).ConfigureAwait(false);
@@ -106,16 +109,7 @@ public sealed class ShellChat(BuiltInChat chat, RoomFeed feed, IUserStore users,
                         printer.EndAnswer();
                     }
 
-                    if (session.Interactive)
-                    {
-                        pending.Add(result.FollowUp);
-                    }
-                    else
-                    {
-                        // A script's lines run one after another: each one's answers, result included, before the next.
-                        await result.FollowUp.ConfigureAwait(false);
-                        await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
-                    }
+                    pending.Add(result.FollowUp);
                 }
                 catch (ChatRefusedException ex)
                 {
@@ -124,19 +118,12 @@ public sealed class ShellChat(BuiltInChat chat, RoomFeed feed, IUserStore users,
                 catch (StoreUnavailableException ex)
                 {
                     await error.WriteLineAsync($"The store refused the message: {ex.Message}").ConfigureAwait(false);
-                    if (!session.Interactive)
-                    {
-                        return 1;
-                    }
                 }
             }
 
             // Leaving: wait for the results still on their way, so none is lost.
             await Task.WhenAll(pending).ConfigureAwait(false);
-            if (session.Interactive)
-            {
-                await printer.WaitIdleAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await printer.WaitIdleAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -145,11 +132,106 @@ public sealed class ShellChat(BuiltInChat chat, RoomFeed feed, IUserStore users,
         }
 
         await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
-        if (session.Interactive)
+        await output.WriteLineAsync().ConfigureAwait(false);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>The most lines of a piped script dispatched but not yet stored and printed.</summary>
+    internal const int PipedWindow = 128;
+
+    /// <summary>
+    /// A script on standard input: each line is dispatched after the one before, as typed, but the storing of a
+    /// line, its audit record and its answer are not waited for one by one: up to <see cref="PipedWindow"/> lines are
+    /// in flight and share the store's commits. Answers are printed in order, each only once it and its record are
+    /// stored. A line that starts an execution is waited for, result included, before the next line is read, so a
+    /// script still sees each action finish before the next one starts.
+    /// </summary>
+    private async Task<int> RunPipedAsync(UserRecord user, RoomRecord room, RoomFeed.Subscription subscription, TextReader input, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var inFlight = new Queue<Task<PostResult>>();
+        Task tail = Task.CompletedTask;
+
+        // Waits for the oldest lines until at most `keep` are in flight, printing what they delivered.
+        async Task<bool> SettleAsync(int keep)
         {
-            await output.WriteLineAsync().ConfigureAwait(false);
+            while (inFlight.Count > keep)
+            {
+                try
+                {
+                    await inFlight.Dequeue().ConfigureAwait(false);
+                }
+                catch (StoreUnavailableException ex)
+                {
+                    await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
+                    await error.WriteLineAsync($"The store refused the message: {ex.Message}").ConfigureAwait(false);
+                    return false;
+                }
+
+                await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
+            }
+
+            return true;
         }
 
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            if (line is null)
+            {
+                break;
+            }
+
+            if (line.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                var post = await chat.PostPipelinedAsync(user, room, line, Platform, tail, cancellationToken).ConfigureAwait(false);
+                tail = post.Completion;
+                inFlight.Enqueue(post.Completion);
+                if (!post.FollowUp.IsCompleted)
+                {
+                    // An execution started: everything before it printed, then its result, before the next line.
+                    if (!await SettleAsync(0).ConfigureAwait(false))
+                    {
+                        return 1;
+                    }
+
+                    await post.FollowUp.ConfigureAwait(false);
+                    await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
+                }
+                else if (!await SettleAsync(PipedWindow).ConfigureAwait(false))
+                {
+                    return 1;
+                }
+            }
+            catch (ChatRefusedException ex)
+            {
+                // Printed where the line was, after the answers to the lines before it.
+                if (!await SettleAsync(0).ConfigureAwait(false))
+                {
+                    return 1;
+                }
+
+                await output.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                await SettleAsync(0).ConfigureAwait(false);
+                await error.WriteLineAsync($"The store refused the message: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        }
+
+        if (!await SettleAsync(0).ConfigureAwait(false))
+        {
+            return 1;
+        }
+
+        await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return 0;
     }

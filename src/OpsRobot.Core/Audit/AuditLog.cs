@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -10,57 +9,21 @@ namespace OpsRobot.Core.Audit;
 
 /// <summary>
 /// Appends to the audit trail. A call returns once its record is stored: an action that needs auditing is only
-/// taken after its record exists. Records that arrive together are written in one transaction (group commit),
-/// each chained to the one before by <see cref="AuditChain"/>.
+/// taken after its record exists. The record is handed to the store at once, in the order of the calls, and the
+/// store writes records that arrive together in one transaction (group commit), each chained to the one before by
+/// <see cref="AuditChain"/>.
 /// </summary>
-public sealed partial class AuditLog(IAuditStore store, TimeProvider time) : IDisposable
+public sealed partial class AuditLog(IAuditStore store, TimeProvider time)
 {
-    private const int MaxBatch = 256;
-    private readonly ConcurrentQueue<Pending> _queue = new();
-    private readonly SemaphoreSlim _writer = new(1, 1);
-
-    public void Dispose() => _writer.Dispose();
-
-    /// <summary>Stores one record and returns it as stored.</summary>
+    /// <summary>
+    /// Stores one record and returns it as stored. The record is queued to the store before this returns (even
+    /// when the caller does not wait), so a later write queued to the same store is never stored before it.
+    /// </summary>
     public async Task<AuditRecord> WriteAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var pending = new Pending(time.GetUtcNow(), entry, Canonical(entry.Detail));
-        _queue.Enqueue(pending);
-        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!pending.Done.Task.IsCompleted)
-            {
-                var batch = new List<Pending>();
-                while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
-                {
-                    batch.Add(next);
-                }
-
-                try
-                {
-                    var stored = await store.AppendAsync([.. batch.Select(b => (b.At, b.Entry, b.Detail))], AuditChain.Hash, CancellationToken.None).ConfigureAwait(false);
-                    for (var i = 0; i < batch.Count; i++)
-                    {
-                        batch[i].Done.TrySetResult(stored[i]);
-                    }
-                }
-                catch (Exception ex)
-                {
-                    foreach (var b in batch)
-                    {
-                        b.Done.TrySetException(ex);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            _writer.Release();
-        }
-
-        return await pending.Done.Task.ConfigureAwait(false);
+        var stored = await store.AppendAsync([(time.GetUtcNow(), entry, Canonical(entry.Detail))], AuditChain.Hash, cancellationToken).ConfigureAwait(false);
+        return stored[0];
     }
 
     public Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken) => store.QueryAsync(query, cancellationToken);
@@ -135,17 +98,6 @@ public sealed partial class AuditLog(IAuditStore store, TimeProvider time) : IDi
 
     [GeneratedRegex(@"\bopsr_[A-Za-z0-9_-]{8,}", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
     private static partial Regex ApiKeyPattern();
-
-    private sealed class Pending(DateTimeOffset at, AuditEntry entry, string detail)
-    {
-        public DateTimeOffset At { get; } = at;
-
-        public AuditEntry Entry { get; } = entry;
-
-        public string Detail { get; } = detail;
-
-        public TaskCompletionSource<AuditRecord> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 }
 
 /// <summary>The hash chain: each record's hash covers the previous hash and every field of the record.</summary>

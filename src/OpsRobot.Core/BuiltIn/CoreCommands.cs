@@ -10,7 +10,7 @@ namespace OpsRobot.Core.BuiltIn;
 /// <summary><c>help</c> and <c>help COMMAND</c>: the commands grouped by pack, or one command's forms and parameters.</summary>
 public sealed class HelpCommand : IRobotCommand
 {
-    public CommandInfo Info { get; } = new("core", "help", "help [COMMAND]", "List the commands, or show how to use one.");
+    public CommandInfo Info { get; } = new("core", "help", "help [COMMAND]", "List the commands, or show how to use one.") { AnswerOnly = true };
 
     public ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
     {
@@ -122,7 +122,7 @@ public sealed class HelpCommand : IRobotCommand
 /// <summary><c>ping</c>: is the robot there?</summary>
 public sealed class PingCommand : IRobotCommand
 {
-    public CommandInfo Info { get; } = new("core", "ping", "ping", "Check that the robot is listening.");
+    public CommandInfo Info { get; } = new("core", "ping", "ping", "Check that the robot is listening.") { AnswerOnly = true };
 
     public ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new OutgoingMessage("pong"));
@@ -131,7 +131,7 @@ public sealed class PingCommand : IRobotCommand
 /// <summary><c>echo TEXT</c>: says the text back.</summary>
 public sealed class EchoCommand : IRobotCommand
 {
-    public CommandInfo Info { get; } = new("core", "echo", "echo TEXT", "Say TEXT back.");
+    public CommandInfo Info { get; } = new("core", "echo", "echo TEXT", "Say TEXT back.") { AnswerOnly = true };
 
     public ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
     {
@@ -145,7 +145,7 @@ public sealed class EchoCommand : IRobotCommand
 /// <summary><c>whoami</c>: who the robot thinks is asking, and from where.</summary>
 public sealed class WhoAmICommand : IRobotCommand
 {
-    public CommandInfo Info { get; } = new("core", "whoami", "whoami", "Show who the robot thinks you are.");
+    public CommandInfo Info { get; } = new("core", "whoami", "whoami", "Show who the robot thinks you are.") { AnswerOnly = true };
 
     public ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
     {
@@ -171,7 +171,7 @@ public sealed class WhoAmICommand : IRobotCommand
 /// <summary><c>version</c>: which OpsRobot is answering.</summary>
 public sealed class VersionCommand(RobotInfo info) : IRobotCommand
 {
-    public CommandInfo Info { get; } = new("core", "version", "version", "Show the version of OpsRobot that is answering.");
+    public CommandInfo Info { get; } = new("core", "version", "version", "Show the version of OpsRobot that is answering.") { AnswerOnly = true };
 
     public ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new OutgoingMessage(

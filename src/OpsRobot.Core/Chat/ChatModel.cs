@@ -44,6 +44,13 @@ public sealed record OutgoingMessage(string Text)
     public Action? Delivered { get; init; }
 
     /// <summary>
+    /// Completes when the records this answer rests on (the command's audit record) are stored. <see
+    /// cref="Commands.Robot.HandleAsync(IncomingMessage, CancellationToken)"/> waits for it before returning, so
+    /// adapters need not; a caller that asked for the answer early must not show it before this completes.
+    /// </summary>
+    public Task Recorded { get; init; } = Task.CompletedTask;
+
+    /// <summary>
     /// Buttons under the message, each standing for a chat command. Platforms with interactive buttons show
     /// them; the others show the command as a hint (<c>!approve 12</c>) that a person can type.
     /// </summary>

@@ -14,6 +14,14 @@ public sealed record CommandInfo(string Pack, string Name, string Usage, string 
     /// act on a particular resource check that too when they run.
     /// </summary>
     public string? Permission { get; init; }
+
+    /// <summary>
+    /// True when the command's only effect is its answer (echo, ping, help): the robot may then work out the
+    /// answer while the command's audit record is still being written, and the answer is held back until that
+    /// record is stored (<see cref="Chat.OutgoingMessage.Recorded"/>), which keeps "audited before it has any
+    /// effect" while letting a burst of such lines share one commit. Anything that changes state leaves it false.
+    /// </summary>
+    public bool AnswerOnly { get; init; }
 }
 
 /// <summary>The line being answered, who sent it, and the robot's view of its commands.</summary>

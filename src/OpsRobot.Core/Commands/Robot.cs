@@ -55,6 +55,26 @@ public sealed partial class Robot
     /// </summary>
     public async ValueTask<OutgoingMessage?> HandleAsync(IncomingMessage message, CancellationToken cancellationToken = default)
     {
+        var answer = await HandleAsync(message, holdUntilRecorded: false, cancellationToken).ConfigureAwait(false);
+        if (answer is not null)
+        {
+            await answer.Recorded.ConfigureAwait(false);
+        }
+
+        return answer;
+    }
+
+    /// <summary>
+    /// Answers one chat line, as <see cref="HandleAsync(IncomingMessage, CancellationToken)"/> does, except that
+    /// an answer-only command's answer may come back before its audit record is stored: the caller then shows it
+    /// only once <see cref="OutgoingMessage.Recorded"/> completes. This lets a script's burst of lines share commits
+    /// (the shell chat's piped mode); the line after is dispatched only after this one, as ever.
+    /// </summary>
+    /// <param name="message">The chat line.</param>
+    /// <param name="holdUntilRecorded">True: the caller holds the answer until <see cref="OutgoingMessage.Recorded"/>.</param>
+    /// <param name="cancellationToken">Stops the dispatch.</param>
+    public async ValueTask<OutgoingMessage?> HandleAsync(IncomingMessage message, bool holdUntilRecorded, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(message);
 
         var verdict = MessageScreen.Check(message.Text, _options.MaxMessageLength);
@@ -88,7 +108,7 @@ public sealed partial class Robot
         }
 
         var principal = _access is null ? null : await _access.ForChatAsync(message, cancellationToken).ConfigureAwait(false);
-        return await DispatchAsync(message, commandText, principal, sudo: false, cancellationToken).ConfigureAwait(false);
+        return await DispatchAsync(message, commandText, principal, sudo: false, holdUntilRecorded, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -101,6 +121,17 @@ public sealed partial class Robot
     /// <param name="sudo">True when the line came through <c>sudo</c>.</param>
     /// <param name="cancellationToken">Stops the dispatch.</param>
     public async ValueTask<OutgoingMessage?> DispatchAsync(IncomingMessage message, string commandText, Principal? principal, bool sudo, CancellationToken cancellationToken)
+    {
+        var answer = await DispatchAsync(message, commandText, principal, sudo, holdUntilRecorded: false, cancellationToken).ConfigureAwait(false);
+        if (answer is not null)
+        {
+            await answer.Recorded.ConfigureAwait(false);
+        }
+
+        return answer;
+    }
+
+    private async ValueTask<OutgoingMessage?> DispatchAsync(IncomingMessage message, string commandText, Principal? principal, bool sudo, bool holdUntilRecorded, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(commandText);
@@ -117,22 +148,31 @@ public sealed partial class Robot
                 }
             }
 
-            await AuditCommandAsync(principal, commandText, "deny", $"no command by that name that {principal?.Name ?? "they"} may see", cancellationToken).ConfigureAwait(false);
-            return Reply(message, UnknownCommand(name, commandText, principal));
+            // Refused: the answer is the only effect, so it may be worked out while the record is written.
+            var refused = AuditCommand(principal, commandText, "deny", $"no command by that name that {principal?.Name ?? "they"} may see", cancellationToken);
+            return await HoldAsync(Reply(message, UnknownCommand(name, commandText, principal)), refused, holdUntilRecorded).ConfigureAwait(false);
         }
 
+        var recorded = Task.CompletedTask;
         if (principal is not null && _access is not null)
         {
             var decision = command.Info.Permission is { } permission
                 ? await _access.AuthorizeAsync(principal, permission, "*", cancellationToken).ConfigureAwait(false)
                 : AccessDecision.Allow("open to everyone");
-            await AuditCommandAsync(principal, commandText, decision.Allowed ? "allow" : "deny", decision.Rule, cancellationToken).ConfigureAwait(false);
+            recorded = AuditCommand(principal, commandText, decision.Allowed ? "allow" : "deny", decision.Rule, cancellationToken);
             if (!decision.Allowed)
             {
-                return Reply(message, decision.Explanation!);
+                return await HoldAsync(Reply(message, decision.Explanation!), recorded, holdUntilRecorded).ConfigureAwait(false);
+            }
+
+            // A command with effects runs only once its record is stored.
+            if (!command.Info.AnswerOnly)
+            {
+                await recorded.ConfigureAwait(false);
             }
         }
 
+        OutgoingMessage reply;
         try
         {
             var context = new CommandContext(message, command.Info.Name, arguments, _registry, _options)
@@ -142,8 +182,8 @@ public sealed partial class Robot
                 Robot = this,
                 Sudo = sudo,
             };
-            var reply = await command.ExecuteAsync(context, cancellationToken).ConfigureAwait(false);
-            return reply with { ThreadId = reply.ThreadId ?? message.ThreadId };
+            reply = await command.ExecuteAsync(context, cancellationToken).ConfigureAwait(false);
+            reply = reply with { ThreadId = reply.ThreadId ?? message.ThreadId };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -154,8 +194,11 @@ public sealed partial class Robot
 #pragma warning restore CA1031
         {
             LogCommandFailed(_logger, ex, command.Info.Name, message.Platform, message.Room.Name);
-            return Reply(message, $"`{command.Info.Name}` failed: {ex.GetType().Name}. The details are in the server log.");
+            reply = Reply(message, $"`{command.Info.Name}` failed: {ex.GetType().Name}. The details are in the server log.");
         }
+
+        // Outside the try: a store that cannot take the record is the adapter's to report, not the command's failure.
+        return await HoldAsync(reply, recorded, holdUntilRecorded).ConfigureAwait(false);
     }
 
     /// <summary>Whether <paramref name="principal"/> may see a built-in command (help, suggestions).</summary>
@@ -165,14 +208,27 @@ public sealed partial class Robot
         return principal is null || info.Permission is null || AccessService.Check(principal, info.Permission, "*").Allowed;
     }
 
-    private async Task AuditCommandAsync(Principal? principal, string commandText, string decision, string rule, CancellationToken cancellationToken)
+    /// <summary>The answer, with the record it rests on: waited for here unless the caller holds the answer itself.</summary>
+    private static async ValueTask<OutgoingMessage> HoldAsync(OutgoingMessage answer, Task recorded, bool holdUntilRecorded)
+    {
+        if (!holdUntilRecorded)
+        {
+            await recorded.ConfigureAwait(false);
+            return answer;
+        }
+
+        return answer with { Recorded = recorded };
+    }
+
+    /// <summary>Starts writing the command's audit record; the task completes once it is stored.</summary>
+    private Task AuditCommand(Principal? principal, string commandText, string decision, string rule, CancellationToken cancellationToken)
     {
         if (principal is null || _access is null)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        await _access.Audit.WriteAsync(new AuditEntry
+        return _access.Audit.WriteAsync(new AuditEntry
         {
             Kind = AuditKinds.Command,
             Actor = principal.Name,
@@ -181,7 +237,7 @@ public sealed partial class Robot
             Subject = AuditLog.MaskSecrets(commandText),
             Decision = decision,
             Rule = rule,
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
     }
 
     private string UnknownCommand(string name, string commandText, Principal? principal)

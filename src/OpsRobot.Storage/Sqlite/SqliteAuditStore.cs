@@ -17,12 +17,22 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : SqliteStoreBase(
     {
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(hash);
-        return InTransactionAsync(async (c, tx) =>
+
+        // Through the group-committing writer, whose transaction takes the write lock first (IMMEDIATE): the last
+        // record read here is the last one in the file, whichever process wrote it.
+        return Database.Writer.WriteAsync<IReadOnlyList<AuditRecord>>(context =>
         {
-            var last = await c.QuerySingleOrDefaultAsync<(long Id, string Hash)?>(new CommandDefinition(
-                "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", transaction: tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            var previousId = last?.Id ?? 0;
-            var previousHash = last?.Hash ?? AuditChain.Genesis;
+            long previousId = 0;
+            var previousHash = AuditChain.Genesis;
+            using (var reader = context.Command("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").ExecuteReader())
+            {
+                if (reader.Read())
+                {
+                    previousId = reader.GetInt64(0);
+                    previousHash = reader.GetString(1);
+                }
+            }
+
             var stored = new List<AuditRecord>(entries.Count);
             foreach (var (at, entry, detail) in entries)
             {
@@ -42,17 +52,18 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : SqliteStoreBase(
                     Hash = string.Empty,
                 };
                 record = record with { Hash = hash(previousHash, record) };
-                await c.ExecuteAsync(new CommandDefinition(
+                context.Command(
                     "INSERT INTO audit (id, at, kind, actor, door, place, subject, decision, rule, detail, prev_hash, hash) " +
-                    "VALUES (@Id, @at, @Kind, @Actor, @Door, @Place, @Subject, @Decision, @Rule, @Detail, @PreviousHash, @Hash)",
-                    new { record.Id, at = ToUnixMs(record.At), record.Kind, record.Actor, record.Door, record.Place, record.Subject, record.Decision, record.Rule, record.Detail, record.PreviousHash, record.Hash },
-                    tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    "VALUES ($id, $at, $kind, $actor, $door, $place, $subject, $decision, $rule, $detail, $prev, $hash)",
+                    ("$id", record.Id), ("$at", ToUnixMs(record.At)), ("$kind", record.Kind), ("$actor", record.Actor), ("$door", record.Door),
+                    ("$place", record.Place), ("$subject", record.Subject), ("$decision", record.Decision), ("$rule", record.Rule),
+                    ("$detail", record.Detail), ("$prev", record.PreviousHash), ("$hash", record.Hash)).ExecuteNonQuery();
                 stored.Add(record);
                 previousId = record.Id;
                 previousHash = record.Hash;
             }
 
-            return (IReadOnlyList<AuditRecord>)stored;
+            return stored;
         }, cancellationToken);
     }
 

@@ -106,25 +106,32 @@ public sealed class SqliteRoomStore(SqliteDatabase database) : SqliteStoreBase(d
     public Task<StoredMessage> AppendAsync(NewMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return WithConnectionAsync(async c =>
+
+        // Through the group-committing writer: a burst of lines from many rooms shares one commit.
+        return Database.Writer.WriteAsync(context =>
         {
-            var row = await c.QuerySingleAsync<MessageRow>(new CommandDefinition(
-                $"""
+            var command = context.Command(
+                """
                 INSERT INTO messages (room_id, author_kind, user_id, author_name, text, created_at)
-                VALUES (@RoomId, @Kind, @UserId, @AuthorName, @Text, @CreatedAt)
-                RETURNING id AS Id, room_id AS RoomId, (SELECT name FROM rooms WHERE id = @RoomId) AS RoomName, author_kind AS AuthorKind,
-                          user_id AS UserId, author_name AS AuthorName, text AS Text, created_at AS CreatedAt
+                VALUES ($room, $kind, $user, $author, $text, $at)
+                RETURNING id, (SELECT name FROM rooms WHERE id = $room)
                 """,
-                new
-                {
-                    message.RoomId,
-                    Kind = message.AuthorKind == AuthorKind.Robot ? "robot" : "user",
-                    message.UserId,
-                    message.AuthorName,
-                    message.Text,
-                    CreatedAt = ToUnixMs(message.CreatedAt),
-                }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return Map(row);
+                ("$room", message.RoomId),
+                ("$kind", message.AuthorKind == AuthorKind.Robot ? "robot" : "user"),
+                ("$user", message.UserId),
+                ("$author", message.AuthorName),
+                ("$text", message.Text),
+                ("$at", ToUnixMs(message.CreatedAt)));
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                throw new InvalidOperationException("The message insert returned no row.");
+            }
+
+            var id = reader.GetInt64(0);
+            var roomName = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
+            return new StoredMessage(id, message.RoomId, roomName, message.AuthorKind, message.UserId, message.AuthorName, message.Text,
+                FromUnixMs(ToUnixMs(message.CreatedAt)));
         }, cancellationToken);
     }
 

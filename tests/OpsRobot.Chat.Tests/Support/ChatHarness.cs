@@ -83,6 +83,8 @@ internal sealed class ChatHarness : IAsyncDisposable
             await using var connection = await Database.OpenAsync(CancellationToken.None);
             SqliteConnection.ClearPool(connection);
         }
+
+        await Database.DisposeAsync();
     }
 
     /// <summary>Everything waiting in a subscription's channel right now.</summary>

@@ -60,7 +60,7 @@ public sealed class SqliteDatabaseTests : IAsyncLifetime
     {
         var database = Open("opsrobot.db");
         await database.MigrateAsync(_time, CancellationToken.None);
-        using var log = new OpsRobot.Core.Audit.AuditLog(new SqliteAuditStore(database), _time);
+        var log = new OpsRobot.Core.Audit.AuditLog(new SqliteAuditStore(database), _time);
         await log.WriteAsync(new OpsRobot.Core.Audit.AuditEntry { Kind = "command", Actor = "bob", Door = "chat", Subject = "restart booking" });
 
         var refused = await Should.ThrowAsync<Microsoft.Data.Sqlite.SqliteException>(() => SqliteTestDatabase.ScalarAsync(database, sql));

@@ -26,6 +26,7 @@ internal static class SqliteTestDatabase
     /// <summary>Closes the pooled connections of <paramref name="database"/>, as the process exiting would.</summary>
     public static async Task ClosePoolAsync(SqliteDatabase database)
     {
+        await database.DisposeAsync();
         await using var connection = await database.OpenAsync(CancellationToken.None);
         SqliteConnection.ClearPool(connection);
     }

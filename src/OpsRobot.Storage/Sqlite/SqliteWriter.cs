@@ -1,0 +1,300 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace OpsRobot.Storage.Sqlite;
+
+/// <summary>
+/// Group commit for the hot writes (chat lines and answers, audit records): callers queue a unit of work, one
+/// writer runs every unit waiting into one transaction on its own connection with its statements prepared once,
+/// commits, and only then tells each caller it is done. A caller alone pays one commit, as before; a hundred callers
+/// at once pay one commit between them instead of a hundred. Each unit runs inside its own savepoint, so a unit that
+/// fails (a constraint) fails alone and the others still commit. Order is the order of <see cref="WriteAsync{T}"/> calls.
+/// </summary>
+public sealed partial class SqliteWriter : IAsyncDisposable
+{
+    /// <summary>The most units in one transaction, so one commit never holds the write lock long.</summary>
+    public const int MaxBatch = 512;
+
+    private readonly SqliteDatabase _database;
+    private readonly ILogger _logger;
+    private readonly Channel<IUnit> _queue = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private Task? _loop;
+    private SqliteConnection? _connection;
+    private SqliteTransaction? _transaction;
+
+    public SqliteWriter(SqliteDatabase database, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _database = database;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in the next batch's transaction and completes once that transaction has
+    /// committed. The work is synchronous (SQLite is) and must only use <see cref="SqliteWriteContext"/>.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        var unit = new Unit<T>(work, cancellationToken);
+        if (!_queue.Writer.TryWrite(unit))
+        {
+            return Task.FromException<T>(new ObjectDisposedException(nameof(SqliteWriter), "The store is shutting down."));
+        }
+
+        EnsureRunning();
+        return unit.Done.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        Task? loop;
+        lock (_gate)
+        {
+            loop = _loop;
+        }
+
+        if (loop is not null)
+        {
+            await loop.ConfigureAwait(false);
+        }
+
+        CloseConnection();
+    }
+
+    private void EnsureRunning()
+    {
+        lock (_gate)
+        {
+            _loop ??= Task.Run(RunAsync);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<IUnit>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var unit))
+            {
+                if (unit.IsCanceled)
+                {
+                    unit.Cancel();
+                    continue;
+                }
+
+                batch.Add(unit);
+            }
+
+            if (batch.Count > 0)
+            {
+                await RunBatchAsync(batch).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RunBatchAsync(List<IUnit> batch)
+    {
+        try
+        {
+            var connection = await ConnectionAsync().ConfigureAwait(false);
+            _transaction = connection.BeginTransaction(deferred: false);
+            var context = new SqliteWriteContext(this);
+            foreach (var unit in batch)
+            {
+                Execute("SAVEPOINT unit");
+                if (unit.Run(context))
+                {
+                    Execute("RELEASE unit");
+                }
+                else
+                {
+                    Execute("ROLLBACK TO unit");
+                    Execute("RELEASE unit");
+                }
+            }
+
+            _transaction.Commit();
+            DisposeTransaction();
+            foreach (var unit in batch)
+            {
+                unit.Complete();
+            }
+        }
+#pragma warning disable CA1031 // Whatever stopped the batch is handed to every caller waiting on it; the writer itself goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            var error = ex is SqliteException sqlite ? SqliteDatabase.Translate(sqlite) : ex;
+            LogBatchFailed(_logger, ex, batch.Count);
+            try
+            {
+                _transaction?.Rollback();
+            }
+#pragma warning disable CA1031 // The connection may be broken; it is closed and opened again for the next batch.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            DisposeTransaction();
+            CloseConnection();
+            foreach (var unit in batch)
+            {
+                unit.Fail(error);
+            }
+        }
+    }
+
+    private async Task<SqliteConnection> ConnectionAsync()
+    {
+        if (_connection is not null && !File.Exists(_database.FilePath))
+        {
+            CloseConnection();
+        }
+
+        // OpenAsync refuses a database file that vanished, as every other store call does.
+        return _connection ??= await _database.OpenAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private void Execute(string sql)
+    {
+        var command = Command(sql);
+        command.ExecuteNonQuery();
+    }
+
+    internal SqliteCommand Command(string sql)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection!.CreateCommand();
+            command.CommandText = sql;
+            _commands[sql] = command;
+        }
+
+        command.Transaction = _transaction;
+        return command;
+    }
+
+    private void DisposeTransaction()
+    {
+        _transaction?.Dispose();
+        _transaction = null;
+    }
+
+    private void CloseConnection()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+
+        _commands.Clear();
+        _connection?.Dispose();
+        _connection = null;
+    }
+
+    [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "A batch of {Count} store writes failed; each caller is told")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+
+    private interface IUnit
+    {
+        bool IsCanceled { get; }
+
+        /// <summary>Runs the work; false when it threw (its savepoint is rolled back, the batch goes on).</summary>
+        bool Run(SqliteWriteContext context);
+
+        void Complete();
+
+        void Fail(Exception error);
+
+        void Cancel();
+    }
+
+    private sealed class Unit<T>(Func<SqliteWriteContext, T> work, CancellationToken cancellationToken) : IUnit
+    {
+        private T? _result;
+        private Exception? _error;
+
+        public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsCanceled => cancellationToken.IsCancellationRequested;
+
+        public bool Run(SqliteWriteContext context)
+        {
+            try
+            {
+                _result = work(context);
+                _error = null;
+                return true;
+            }
+#pragma warning disable CA1031 // The unit's own failure is its caller's answer.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                _error = ex is SqliteException sqlite ? SqliteDatabase.Translate(sqlite) : ex;
+                return false;
+            }
+        }
+
+        public void Complete()
+        {
+            if (_error is not null)
+            {
+                Done.TrySetException(_error);
+            }
+            else
+            {
+                Done.TrySetResult(_result!);
+            }
+        }
+
+        public void Fail(Exception error) => Done.TrySetException(error);
+
+        public void Cancel() => Done.TrySetCanceled(cancellationToken);
+    }
+}
+
+/// <summary>What a unit of work given to <see cref="SqliteWriter"/> may do: run statements, prepared once and reused.</summary>
+public sealed class SqliteWriteContext
+{
+    private readonly SqliteWriter _writer;
+
+    internal SqliteWriteContext(SqliteWriter writer) => _writer = writer;
+
+    /// <summary>
+    /// The statement <paramref name="sql"/>, prepared on first use and kept, with <paramref name="parameters"/> bound.
+    /// The command belongs to the writer: do not dispose it or keep it past the unit of work.
+    /// </summary>
+    public SqliteCommand Command(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        var command = _writer.Command(sql);
+        if (command.Parameters.Count != parameters.Length)
+        {
+            command.Parameters.Clear();
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            }
+        }
+        else
+        {
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters[name].Value = value ?? DBNull.Value;
+            }
+        }
+
+        return command;
+    }
+}
