@@ -45,8 +45,11 @@ try
 
     var port = FreePort();
     var server = StartServer(dll, home, port);
-    using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+    using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
     await WaitUntilUpAsync(http, server);
+
+    // The API needs a known caller: the administrator's session.
+    (await http.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = "bench-admin-password" })).EnsureSuccessStatusCode();
     (await http.PutAsJsonAsync("/api/v1/kv/system/load_secret", new { value = Secret, secret = true })).EnsureSuccessStatusCode();
 
     // The burst.
