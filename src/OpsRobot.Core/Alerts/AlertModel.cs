@@ -145,11 +145,18 @@ public sealed record AlertEvent
             Severity = Text(payload["severity"]),
             Host = Text(payload["host"]),
             Summary = Text(payload["summary"]),
-            Url = Text(payload["url"]) is { } url && Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps) ? url : null,
+            Url = SafeUrl(Text(payload["url"])),
             Labels = labels,
             At = receivedAt,
         };
     }
+
+    /// <summary>An http(s) link people may click, or null: nothing that could bend the Markdown it is put in.</summary>
+    private static string? SafeUrl(string? url) =>
+        url is not null && !url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or '"' or '`')
+        && Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)
+            ? u.AbsoluteUri
+            : null;
 
     private static string? Text(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue<string>(out var s) && !string.IsNullOrWhiteSpace(s) ? Clip(s.Trim(), MaxFieldChars) : null;
