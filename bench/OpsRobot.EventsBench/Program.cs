@@ -8,7 +8,9 @@ using System.Text;
 using System.Text.Json;
 
 // A burst of signed webhooks against a real OpsRobot server on loopback: every one must be stored (202), every one
-// evaluated by the rules, the matching ones enforced exactly once, with the server's memory bounded.
+// evaluated by the rules, the matching ones enforced exactly once, with the server's memory bounded. Then the alerts
+// path: the same number of alerts through Alertmanager's intake, every one applied to the alert board, the room
+// told a bounded number of times (grouping and the per-room rate limit hold).
 // Usage: dotnet run --project bench/OpsRobot.EventsBench -c Release -- [path/to/opsrobot.dll] [events] [senders]
 var dll = args.Length > 0 ? Path.GetFullPath(args[0]) : FindDll();
 var total = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
@@ -43,8 +45,11 @@ try
 
     var port = FreePort();
     var server = StartServer(dll, home, port);
-    using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+    using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
     await WaitUntilUpAsync(http, server);
+
+    // The API needs a known caller: the administrator's session.
+    (await http.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = "bench-admin-password" })).EnsureSuccessStatusCode();
     (await http.PutAsJsonAsync("/api/v1/kv/system/load_secret", new { value = Secret, secret = true })).EnsureSuccessStatusCode();
 
     // The burst.
@@ -96,6 +101,7 @@ try
     }
 
     var processSeconds = clock.Elapsed.TotalSeconds;
+    var alerts = await AlertsPhaseAsync(port, total, senders);
     var stored = await CountAsync(http, "/api/v1/events?trigger=core.webhook", "events");
     var enforced = await CountAsync(http, "/api/v1/enforcements?rule=loadtest.sample", "enforcements");
     var neverEnforced = await CountAsync(http, "/api/v1/enforcements?rule=loadtest.never", "enforcements");
@@ -104,7 +110,7 @@ try
     await server.WaitForExitAsync();
 
     var expectedSamples = ((total - 1) / SampleEvery) + 1;
-    var ok = failures == 0 && stored == total && enforced == expectedSamples && neverEnforced == 0;
+    var ok = failures == 0 && stored == total && enforced == expectedSamples && neverEnforced == 0 && alerts.Ok;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"webhooks sent\t{total}"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"refused or failed\t{failures}"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accepted (stored) per second\t{total / acceptSeconds:0}"));
@@ -113,12 +119,107 @@ try
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"enforcements (expected {expectedSamples})\t{enforced}"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"enforcements of the rule that never matches\t{neverEnforced}"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server peak memory (VmHWM, MiB)\t{peakKb / 1024.0:0}"));
-    Console.WriteLine(ok ? "result\tok: nothing lost, nothing enforced twice" : "result\tFAILED");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alert events sent (intake)\t{alerts.Sent}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alert deliveries refused or failed\t{alerts.Failures}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alert events per second, intake to board caught up\t{alerts.Sent / alerts.Seconds:0}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"distinct alerts on the board\t{alerts.Distinct}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alert messages posted to the room\t{alerts.Messages}"));
+    Console.WriteLine(ok ? "result\tok: nothing lost, nothing enforced twice, the room not flooded" : "result\tFAILED");
     return ok ? 0 : 1;
 }
 finally
 {
     Directory.Delete(home, recursive: true);
+}
+
+// The alerts path: `total` alert events in deliveries of 100 (Alertmanager's webhook shape), in five rounds over
+// total/5 distinct alerts (firing, firing again, resolved, firing, resolved), rounds one after the other and the
+// deliveries of a round from `senders` at once. The board has caught up when `!alerts` says nothing is firing: the
+// last round resolves every alert, and the board applies events in the order they were stored.
+static async Task<(bool Ok, int Sent, int Failures, double Seconds, int Distinct, int Messages)> AlertsPhaseAsync(int port, int total, int senders)
+{
+    const string Token = "bench-alert-token";
+    const int PerDelivery = 100;
+    var distinct = Math.Max(PerDelivery, total / 5 / PerDelivery * PerDelivery);
+    var cookies = new CookieContainer();
+    using var web = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+    (await web.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = "bench-admin-password" })).EnsureSuccessStatusCode();
+    (await web.PutAsJsonAsync("/api/v1/kv/system/alerts.alertmanager.token", new { value = Token, secret = true })).EnsureSuccessStatusCode();
+    (await web.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
+    using var intake = new HttpClient { BaseAddress = web.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    intake.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+
+    var failures = 0;
+    var sent = 0;
+    var clock = Stopwatch.StartNew();
+    foreach (var status in new[] { "firing", "firing", "resolved", "firing", "resolved" })
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, senders).Select(async _ =>
+        {
+            int d;
+            while ((d = Interlocked.Increment(ref next)) < distinct / PerDelivery)
+            {
+                var alerts = Enumerable.Range(d * PerDelivery, PerDelivery).Select(i => new
+                {
+                    status,
+                    labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = "BenchStorm", ["instance"] = $"host{i}:9100", ["severity"] = "warning" },
+                    annotations = new Dictionary<string, string>(StringComparer.Ordinal) { ["summary"] = "bench" },
+                    fingerprint = $"bench-{i}",
+                }).ToArray();
+                using var response = await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", new { version = "4", status, receiver = "opsrobot", alerts });
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    Interlocked.Add(ref sent, PerDelivery);
+                }
+                else if (Interlocked.Increment(ref failures) <= 5)
+                {
+                    Console.Error.WriteLine($"alert delivery {d}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }));
+    }
+
+    var asked = 0;
+    while (true)
+    {
+        asked++;
+        (await web.PostAsJsonAsync("/api/v1/rooms/ops/messages", new { text = "!alerts" })).EnsureSuccessStatusCode();
+        var last = await web.GetFromJsonAsync<JsonElement>("/api/v1/rooms/ops/messages?limit=1");
+        if (last.GetProperty("messages")[0].GetProperty("text").GetString() == "Nothing is firing.")
+        {
+            break;
+        }
+
+        if (clock.Elapsed > TimeSpan.FromMinutes(10))
+        {
+            throw new TimeoutException("the alert board did not catch up within 10 minutes");
+        }
+
+        await Task.Delay(250);
+    }
+
+    var seconds = clock.Elapsed.TotalSeconds;
+
+    // Let the last gathering window close, then count what the robot posted besides its answers to !alerts.
+    await Task.Delay(TimeSpan.FromSeconds(6));
+    var robot = 0;
+    long after = 0;
+    while (true)
+    {
+        var page = (await web.GetFromJsonAsync<JsonElement>($"/api/v1/rooms/ops/messages?after={after}&limit=200")).GetProperty("messages");
+        if (page.GetArrayLength() == 0)
+        {
+            break;
+        }
+
+        robot += page.EnumerateArray().Count(m => m.GetProperty("author").GetProperty("kind").GetString() == "robot");
+        after = page[page.GetArrayLength() - 1].GetProperty("id").GetInt64();
+    }
+
+    var messages = robot - asked;
+    var ok = failures == 0 && sent == distinct * 5 && messages <= 6 * (int)Math.Ceiling((seconds + 6) / 60) + 1;
+    return (ok, sent, failures, seconds, distinct, messages);
 }
 
 static string FindDll()
@@ -160,6 +261,7 @@ static Process StartServer(string dll, string home, int port)
     info.Environment["OPSROBOT_HOME"] = home;
     info.Environment["OPSROBOT__ADMIN__PASSWORD"] = "bench-admin-password";
     info.Environment["Logging__LogLevel__Default"] = "Warning";
+    info.Environment["OPSROBOT__ALERTS__DEFAULTROOM"] = "web:ops";
     var process = Process.Start(info)!;
     process.OutputDataReceived += (_, e) =>
     {

@@ -35,6 +35,9 @@ public static class Permissions
     public const string TreeView = "tree.view";
     public const string TreeManage = "tree.manage";
     public const string AuditView = "audit.view";
+    public const string AlertView = "alert.view";
+    public const string AlertAck = "alert.ack";
+    public const string AlertSilence = "alert.silence";
     public const string Sudo = "sudo";
 
     /// <summary>Every permission, with what its resource patterns are matched against.</summary>
@@ -67,6 +70,9 @@ public static class Permissions
         [TreeView] = "node path",
         [TreeManage] = "node path",
         [AuditView] = "*",
+        [AlertView] = "the alert's application node path, or (none)",
+        [AlertAck] = "the alert's application node path, or (none)",
+        [AlertSilence] = "the alert's application node path, or (none)",
         [Sudo] = "action ref (pack.name)",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 

@@ -83,6 +83,7 @@ internal static partial class Composition
         services.Configure<Core.Access.AccessOptions>(configuration.GetSection("OpsRobot:Access"));
         services.AddOpsRobotRunners();
         services.AddOpsRobotIntegrations();
+        services.AddOpsRobotAlertsHosting(configuration);
         services.AddSingleton<IStatusSource, ExecutionStatusSource>();
         services.AddOpsRobotSqlite(o =>
         {

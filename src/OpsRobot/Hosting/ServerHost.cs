@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging.Console;
+using OpsRobot.Core.Alerts;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Status;
 using OpsRobot.Core.Users;
@@ -100,6 +101,7 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton<Accounts>();
         builder.Services.AddSingleton<IStatusSource, WebChatStatus>();
         builder.Services.AddOpsRobotRulesHosting(builder.Configuration);
+        builder.Services.AddOpsRobotAlertPosting();
         var watch = new PackWatchSettings();
         builder.Configuration.GetSection("OpsRobot:Packs").Bind(watch);
         builder.Services.AddSingleton(watch);

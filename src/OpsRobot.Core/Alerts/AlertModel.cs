@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace OpsRobot.Core.Alerts;
+
+/// <summary>Whether an alert is firing now.</summary>
+public enum AlertStatus
+{
+    Firing,
+    Resolved,
+}
+
+/// <summary>
+/// One alert on the board: the latest word from its source, how it has behaved (since when, how often it flapped),
+/// and what people did about it. Keyed by source and fingerprint; <see cref="Id"/> is the short id people type
+/// (<c>A12</c>).
+/// </summary>
+public sealed record AlertState
+{
+    /// <summary>The board's id; 0 until stored.</summary>
+    public long Id { get; init; }
+
+    public required string Source { get; init; }
+
+    public required string Fingerprint { get; init; }
+
+    public required string Name { get; init; }
+
+    public string? Severity { get; init; }
+
+    public string? Host { get; init; }
+
+    public string? Summary { get; init; }
+
+    public string? Url { get; init; }
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The application-tree node it belongs to (by its <c>application</c> label or its host), when known.</summary>
+    public string? Node { get; init; }
+
+    public required AlertStatus Status { get; init; }
+
+    /// <summary>When the current status began.</summary>
+    public required DateTimeOffset Since { get; init; }
+
+    public required DateTimeOffset FirstSeen { get; init; }
+
+    public required DateTimeOffset LastSeen { get; init; }
+
+    /// <summary>How many events about it arrived (re-sent ones included).</summary>
+    public long Events { get; init; }
+
+    /// <summary>How many times it changed between firing and resolved.</summary>
+    public int Flaps { get; init; }
+
+    /// <summary>The recent status changes, for flap detection (only those inside the flapping window are kept).</summary>
+    public IReadOnlyList<DateTimeOffset> RecentChanges { get; init; } = [];
+
+    /// <summary>True while it flaps: the rooms were told once and hear nothing more until it settles.</summary>
+    public bool Flapping { get; init; }
+
+    public string? AckedBy { get; init; }
+
+    public DateTimeOffset? AckedAt { get; init; }
+
+    public string? AckComment { get; init; }
+
+    public string? SilencedBy { get; init; }
+
+    public DateTimeOffset? SilencedUntil { get; init; }
+
+    /// <summary>The source's id of the silence (Alertmanager's silence id), when it gave one.</summary>
+    public string? SilenceId { get; init; }
+
+    /// <summary>The short id people type in commands.</summary>
+    public string ShortId => "A" + Id.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The alert as its source's callbacks see it.</summary>
+    public AlertReference ToReference() => new(Fingerprint, Name, Host, Labels);
+
+    /// <summary>True when a silence made from OpsRobot is still running.</summary>
+    public bool IsSilenced(DateTimeOffset now) => SilencedUntil is { } until && until > now;
+}
+
+/// <summary>A <c>core.alert</c> event as the board reads it (see docs/alerts.md for the fields).</summary>
+public sealed record AlertEvent
+{
+    public required long EventId { get; init; }
+
+    public required string Source { get; init; }
+
+    public required string Fingerprint { get; init; }
+
+    public required AlertStatus Status { get; init; }
+
+    public required string Name { get; init; }
+
+    public string? Severity { get; init; }
+
+    public string? Host { get; init; }
+
+    public string? Summary { get; init; }
+
+    public string? Url { get; init; }
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>When the source says the alert started, else when the event was received.</summary>
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>Longest text kept from a field, so one oversized alert cannot bloat the board or a room.</summary>
+    public const int MaxFieldChars = 1000;
+
+    /// <summary>Reads a stored <c>core.alert</c> payload; null when it lacks what identifies an alert.</summary>
+    public static AlertEvent? FromPayload(long eventId, JsonObject payload, DateTimeOffset receivedAt)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var source = Text(payload["source"]);
+        var fingerprint = Text(payload["fingerprint"]);
+        if (source is null || fingerprint is null)
+        {
+            return null;
+        }
+
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (payload["labels"] is JsonObject l)
+        {
+            foreach (var (key, value) in l)
+            {
+                if (Text(value) is { } v && labels.Count < 64)
+                {
+                    labels[Clip(key, 200)] = v;
+                }
+            }
+        }
+
+        return new AlertEvent
+        {
+            EventId = eventId,
+            Source = Clip(source, 100),
+            Fingerprint = Clip(fingerprint, 200),
+            Status = Text(payload["status"]) == "resolved" ? AlertStatus.Resolved : AlertStatus.Firing,
+            Name = Text(payload["name"]) ?? "unnamed",
+            Severity = Text(payload["severity"]),
+            Host = Text(payload["host"]),
+            Summary = Text(payload["summary"]),
+            Url = SafeUrl(Text(payload["url"])),
+            Labels = labels,
+            At = receivedAt,
+        };
+    }
+
+    /// <summary>An http(s) link people may click, or null: nothing that could bend the Markdown it is put in.</summary>
+    private static string? SafeUrl(string? url) =>
+        url is not null && !url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or '"' or '`')
+        && Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)
+            ? u.AbsoluteUri
+            : null;
+
+    private static string? Text(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<string>(out var s) && !string.IsNullOrWhiteSpace(s) ? Clip(s.Trim(), MaxFieldChars) : null;
+
+    private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
+}
+
+/// <summary>What the board's reader last applied, and the board's rows changed by one batch of events.</summary>
+/// <param name="LastEventId">The id of the last <c>core.alert</c> event applied.</param>
+/// <param name="Changed">Rows to insert (Id 0) or update.</param>
+public sealed record AlertBatch(long LastEventId, IReadOnlyList<AlertState> Changed);
+
+/// <summary>A stored <c>core.alert</c> event, as the board reads it.</summary>
+public sealed record StoredAlertEvent(long Id, JsonObject Payload, DateTimeOffset ReceivedAt);
+
+/// <summary>The alert board's storage.</summary>
+public interface IAlertStore
+{
+    /// <summary>The id of the last <c>core.alert</c> event the board applied (0 at first).</summary>
+    Task<long> GetCursorAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stored <c>core.alert</c> events after <paramref name="afterId"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<StoredAlertEvent>> ReadEventsAsync(long afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a batch of changed rows and moves the cursor, in one transaction: an event is applied to the board
+    /// exactly once, even across a crash. Returns the rows as stored (new rows with their ids).
+    /// </summary>
+    Task<IReadOnlyList<AlertState>> SaveAsync(AlertBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Records an acknowledgement; only the ack columns change, so it never races the board's reader.</summary>
+    Task SetAckAsync(long id, string by, DateTimeOffset at, string? comment, CancellationToken cancellationToken);
+
+    /// <summary>Records a silence made from OpsRobot; only the silence columns change.</summary>
+    Task SetSilenceAsync(long id, string by, DateTimeOffset until, string? silenceId, CancellationToken cancellationToken);
+
+    /// <summary>Marks a flapping alert settled, unless it changed again since <paramref name="lastChange"/>; false then.</summary>
+    Task<bool> SettleAsync(long id, DateTimeOffset lastChange, CancellationToken cancellationToken);
+
+    Task<AlertState?> GetAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>The rows for these (source, fingerprint) keys that exist.</summary>
+    Task<IReadOnlyList<AlertState>> FindAsync(IReadOnlyCollection<(string Source, string Fingerprint)> keys, CancellationToken cancellationToken);
+
+    /// <summary>Alerts firing now, oldest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<AlertState>> ListFiringAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Alerts marked flapping.</summary>
+    Task<IReadOnlyList<AlertState>> ListFlappingAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many alerts the board holds, and how many fire now.</summary>
+    Task<(long Total, long Firing)> CountAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,221 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpsRobot.Core.Chat;
+using OpsRobot.Core.Commands;
+using OpsRobot.Core.Rooms;
+
+namespace OpsRobot.Core.Alerts;
+
+/// <summary>
+/// Posts alert notices to their rooms without flooding them: notices for one room are gathered for
+/// <see cref="AlertOptions.GroupWindow"/> and sent as one message; a message lists at most
+/// <see cref="AlertOptions.MaxAlertsPerMessage"/> alerts and counts the rest; a room gets at most
+/// <see cref="AlertOptions.RoomRateLimit"/> messages per <see cref="AlertOptions.RoomRatePeriod"/>, and what arrives
+/// meanwhile waits and is summarised. Memory is bounded: a room keeps at most that many notices and counts the rest.
+/// Not thread-safe: <see cref="AlertService"/> drives it from one loop.
+/// </summary>
+public sealed partial class AlertPoster(
+    AlertRouter router, IChatReplySender sender, IRoomStore rooms, TimeProvider time, IOptions<AlertOptions> options, IOptions<RobotOptions> robot, ILogger<AlertPoster> logger)
+{
+    private readonly AlertOptions _options = options.Value;
+    private readonly Dictionary<AlertRoom, RoomQueue> _rooms = [];
+    private long _posted;
+
+    /// <summary>Messages posted since start (for status and benchmarks).</summary>
+    public long Posted => Interlocked.Read(ref _posted);
+
+    /// <summary>Queues notices for their rooms.</summary>
+    public void Add(IEnumerable<AlertNotice> notices)
+    {
+        ArgumentNullException.ThrowIfNull(notices);
+        var now = time.GetUtcNow();
+        foreach (var notice in notices)
+        {
+            foreach (var room in router.RoomsFor(notice.Alert))
+            {
+                if (!_rooms.TryGetValue(room, out var queue))
+                {
+                    queue = new RoomQueue();
+                    _rooms[room] = queue;
+                }
+
+                queue.Add(notice, now, Math.Max(1, _options.MaxAlertsPerMessage));
+            }
+        }
+    }
+
+    /// <summary>True when some room has notices waiting.</summary>
+    public bool HasPending => _rooms.Values.Any(q => q.Count > 0);
+
+    /// <summary>Sends every room whose gathering window is over and whose rate allows it; returns how many messages were sent.</summary>
+    public async Task<int> FlushAsync(bool force, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var sent = 0;
+        foreach (var (room, queue) in _rooms)
+        {
+            if (queue.Count == 0 || (!force && now - queue.FirstAt < _options.GroupWindow))
+            {
+                continue;
+            }
+
+            while (queue.Sent.Count > 0 && now - queue.Sent.Peek() >= _options.RoomRatePeriod)
+            {
+                queue.Sent.Dequeue();
+            }
+
+            if (queue.Sent.Count >= Math.Max(1, _options.RoomRateLimit))
+            {
+                continue;
+            }
+
+            var text = queue.Render(now, robot.Value.CommandPrefix);
+            queue.Clear();
+            queue.Sent.Enqueue(now);
+            if (await SendAsync(room, text, cancellationToken).ConfigureAwait(false))
+            {
+                sent++;
+                Interlocked.Increment(ref _posted);
+            }
+        }
+
+        return sent;
+    }
+
+    private async Task<bool> SendAsync(AlertRoom room, string text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ChatRoom target;
+            if (room.Platform is "web" or "shell")
+            {
+                var found = await rooms.FindAsync(room.Room, cancellationToken).ConfigureAwait(false);
+                if (found is null)
+                {
+                    LogNoRoom(logger, room.ToString());
+                    return false;
+                }
+
+                target = new ChatRoom(found.Id.ToString(CultureInfo.InvariantCulture), found.Name, false);
+            }
+            else
+            {
+                target = new ChatRoom(room.Room, room.Room, false);
+            }
+
+            if (!await sender.SendAsync(room.Platform, target, new OutgoingMessage(text), cancellationToken).ConfigureAwait(false))
+            {
+                LogNoAdapter(logger, room.ToString());
+                return false;
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // One room's adapter failing must not stop the alerts of the others; the board keeps them all.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogSendFailed(logger, ex, room.ToString());
+            return false;
+        }
+    }
+
+    /// <summary>What waits for one room: the notices to list (one per alert, the latest), counts of the rest, and the recent sends.</summary>
+    private sealed class RoomQueue
+    {
+        private readonly List<AlertNotice> _listed = [];
+        private int _moreFiring;
+        private int _moreResolved;
+        private int _moreOther;
+
+        public DateTimeOffset FirstAt { get; private set; }
+
+        public Queue<DateTimeOffset> Sent { get; } = new();
+
+        public int Count => _listed.Count + _moreFiring + _moreResolved + _moreOther;
+
+        public void Add(AlertNotice notice, DateTimeOffset now, int max)
+        {
+            if (Count == 0)
+            {
+                FirstAt = now;
+            }
+
+            // Fired then resolved while waiting: the room hears the latest word about it once.
+            var same = _listed.FindIndex(n => n.Alert.Id == notice.Alert.Id);
+            if (same >= 0)
+            {
+                _listed[same] = notice;
+                return;
+            }
+
+            if (_listed.Count < max)
+            {
+                _listed.Add(notice);
+                return;
+            }
+
+            switch (notice.Kind)
+            {
+                case AlertNoticeKind.Firing:
+                    _moreFiring++;
+                    break;
+                case AlertNoticeKind.Resolved:
+                    _moreResolved++;
+                    break;
+                default:
+                    _moreOther++;
+                    break;
+            }
+        }
+
+        public string Render(DateTimeOffset now, string prefix)
+        {
+            var lines = _listed.Select(n => AlertText.Line(n, now)).ToList();
+            var more = new List<string>();
+            if (_moreFiring > 0)
+            {
+                more.Add($"{_moreFiring.ToString(CultureInfo.InvariantCulture)} more alert{(_moreFiring == 1 ? string.Empty : "s")} firing");
+            }
+
+            if (_moreResolved > 0)
+            {
+                more.Add($"{_moreResolved.ToString(CultureInfo.InvariantCulture)} more resolved");
+            }
+
+            if (_moreOther > 0)
+            {
+                more.Add($"{_moreOther.ToString(CultureInfo.InvariantCulture)} more flapping or settled");
+            }
+
+            if (more.Count > 0)
+            {
+                lines.Add($"{string.Join(", ", more)}, see `{prefix}alerts`");
+            }
+
+            return lines.Count == 1 ? lines[0] : $"{Count.ToString(CultureInfo.InvariantCulture)} alert updates:\n" + string.Join("\n", lines.Select(l => "- " + l));
+        }
+
+        public void Clear()
+        {
+            _listed.Clear();
+            _moreFiring = 0;
+            _moreResolved = 0;
+            _moreOther = 0;
+        }
+    }
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Alerts: the room {Room} does not exist; its alerts stay on the board")]
+    private static partial void LogNoRoom(ILogger logger, string room);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Alerts: no connected chat adapter posts to {Room}; its alerts stay on the board")]
+    private static partial void LogNoAdapter(ILogger logger, string room);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Alerts: posting to {Room} failed; its alerts stay on the board")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception, string room);
+}

@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpsRobot.Core.Storage;
+
+namespace OpsRobot.Core.Alerts;
+
+/// <summary>
+/// Keeps the board current and the rooms told: reads new <c>core.alert</c> events from the store (its own durable
+/// cursor, so none is missed or applied twice, whatever the rule engine does with them), applies them to the board,
+/// settles flapping alerts and posts the notices. One loop, so the board has one writer.
+/// </summary>
+public sealed partial class AlertService(AlertBoard board, AlertPoster poster, TimeProvider time, IOptions<AlertOptions> options, ILogger<AlertService> logger) : BackgroundService
+{
+    private readonly AlertOptions _options = options.Value;
+    private long _applied;
+    private DateTimeOffset _lastSettle = DateTimeOffset.MinValue;
+
+    /// <summary>Events applied to the board since start.</summary>
+    public long Applied => Interlocked.Read(ref _applied);
+
+    /// <summary>Messages posted to rooms since start.</summary>
+    public long Posted => poster.Posted;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        foreach (var problem in AlertRouter.Check(_options))
+        {
+            LogConfigProblem(logger, problem);
+        }
+
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (StoreUnavailableException ex)
+                {
+                    LogStoreUnavailable(logger, ex.Message);
+                }
+
+                await Task.Delay(_options.PollInterval, time, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: events not yet applied stay after the cursor and are applied at the next start.
+        }
+    }
+
+    /// <summary>One turn: drain the new events onto the board, settle, post what is due. Returns the events applied.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            var (read, notices) = await board.ApplyNextAsync(cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            total += read;
+            Interlocked.Add(ref _applied, read);
+            poster.Add(notices);
+        }
+
+        var now = time.GetUtcNow();
+        if (now - _lastSettle >= TimeSpan.FromSeconds(5))
+        {
+            _lastSettle = now;
+            poster.Add(await board.SettleAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        await poster.FlushAsync(force: false, cancellationToken).ConfigureAwait(false);
+        return total;
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Alerts configuration: {Problem}")]
+    private static partial void LogConfigProblem(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Alerts: the store is unavailable ({Reason}); retrying")]
+    private static partial void LogStoreUnavailable(ILogger logger, string reason);
+}
