@@ -76,6 +76,8 @@ internal static partial class Composition
         services.Configure<Core.Access.AccessOptions>(configuration.GetSection("OpsRobot:Access"));
         services.AddOpsRobotRunners();
         services.AddOpsRobotIntegrations();
+        services.Configure<Integrations.Ssh.SshOptions>(configuration.GetSection("OpsRobot:Ssh"));
+        services.PostConfigure<Integrations.Ssh.SshOptions>(o => o.KnownHostsFile = Path.Combine(paths.DataDir, o.KnownHostsFile));
         services.AddSingleton<IStatusSource, ExecutionStatusSource>();
         services.AddOpsRobotSqlite(o =>
         {

@@ -1,0 +1,58 @@
+using OpsRobot.Core.Access;
+using OpsRobot.Core.Cmdb;
+using OpsRobot.Core.Datastore;
+using OpsRobot.Core.Executions;
+
+namespace OpsRobot.Integrations.Ssh;
+
+/// <summary>Decides, host by host, whether the requester of a run may act on each selected host.</summary>
+public interface IHostAccessPolicy
+{
+    Task<IReadOnlyList<HostAccessDecision>> AuthorizeAsync(ExecutionRequester? requester, string actionRef, IReadOnlyList<HostRecord> hosts, CancellationToken cancellationToken);
+}
+
+/// <summary>The production policy: <see cref="AccessService.AuthorizeHostsAsync"/> (application-tree membership, audited).</summary>
+public sealed class AccessServiceHostPolicy(AccessService access) : IHostAccessPolicy
+{
+    public Task<IReadOnlyList<HostAccessDecision>> AuthorizeAsync(ExecutionRequester? requester, string actionRef, IReadOnlyList<HostRecord> hosts, CancellationToken cancellationToken) =>
+        access.AuthorizeHostsAsync(requester, actionRef, hosts, cancellationToken);
+}
+
+/// <summary>Where private keys come from: named secrets, never parameters.</summary>
+public interface ISshKeySource
+{
+    /// <summary>The key's text, or null and a sentence that names the problem (never the key).</summary>
+    Task<(string? Key, string? Error)> GetAsync(string name, CancellationToken cancellationToken);
+}
+
+/// <summary>Keys kept as system secrets in the datastore (<c>opsrobot kv set --secret system.ssh_key - &lt; KEYFILE</c>).</summary>
+public sealed class DatastoreSshKeySource(DatastoreService? datastore) : ISshKeySource
+{
+    public async Task<(string? Key, string? Error)> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        if (datastore is null)
+        {
+            return (null, "the datastore is not available in this process, so no key can be read");
+        }
+
+        if (!DatastoreService.IsValidName(name))
+        {
+            return (null, $"'{name}' is not a valid datastore key name");
+        }
+
+        var entry = await datastore.GetAsync(KeyValueScope.System, string.Empty, name, cancellationToken).ConfigureAwait(false);
+        if (entry is null)
+        {
+            return (null, $"there is no system datastore key '{name}' (store the private key with: opsrobot kv set --secret system.{name} - < KEYFILE)");
+        }
+
+        if (!entry.Secret)
+        {
+            // A key stored in clear would be shown by every kv list; refuse it rather than use it.
+            return (null, $"datastore key '{name}' is not a secret; store private keys as secrets only (kv set --secret)");
+        }
+
+        var text = await datastore.GetClearValueAsync(KeyValueScope.System, string.Empty, name, cancellationToken).ConfigureAwait(false);
+        return text is null ? (null, $"datastore key '{name}' disappeared while it was read") : (text, null);
+    }
+}
