@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using OpsRobot.Integrations.Deploy;
 using OpsRobot.Integrations.Ssh;
 
 namespace OpsRobot.Integrations;
@@ -10,6 +11,7 @@ public static class IntegrationsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddSsh();
+        services.AddDeploy();
         return services;
     }
 }

@@ -11,11 +11,19 @@ public interface IHostAccessPolicy
     Task<IReadOnlyList<HostAccessDecision>> AuthorizeAsync(ExecutionRequester? requester, string actionRef, IReadOnlyList<HostRecord> hosts, CancellationToken cancellationToken);
 }
 
-/// <summary>The production policy: <see cref="AccessService.AuthorizeHostsAsync"/> (application-tree membership, audited).</summary>
-public sealed class AccessServiceHostPolicy(AccessService access) : IHostAccessPolicy
+/// <summary>
+/// The production policy: <see cref="AccessService.AuthorizeHostsAsync"/> (application-tree membership, audited).
+/// In a process without access control (offline pack validation) every host is refused: it fails closed.
+/// </summary>
+public sealed class AccessServiceHostPolicy(AccessService? access) : IHostAccessPolicy
 {
-    public Task<IReadOnlyList<HostAccessDecision>> AuthorizeAsync(ExecutionRequester? requester, string actionRef, IReadOnlyList<HostRecord> hosts, CancellationToken cancellationToken) =>
-        access.AuthorizeHostsAsync(requester, actionRef, hosts, cancellationToken);
+    public Task<IReadOnlyList<HostAccessDecision>> AuthorizeAsync(ExecutionRequester? requester, string actionRef, IReadOnlyList<HostRecord> hosts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hosts);
+        return access is not null
+            ? access.AuthorizeHostsAsync(requester, actionRef, hosts, cancellationToken)
+            : Task.FromResult<IReadOnlyList<HostAccessDecision>>([.. hosts.Select(h => new HostAccessDecision(h.Hostname, false, "access control is not running in this process"))]);
+    }
 }
 
 /// <summary>Where private keys come from: named secrets, never parameters.</summary>

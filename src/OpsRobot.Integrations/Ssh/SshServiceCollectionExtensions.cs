@@ -19,7 +19,7 @@ public static class SshServiceCollectionExtensions
         services.AddOptions<SshOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ISshKeySource>(sp => new DatastoreSshKeySource(sp.GetService<DatastoreService>()));
-        services.TryAddSingleton<IHostAccessPolicy, AccessServiceHostPolicy>();
+        services.TryAddSingleton<IHostAccessPolicy>(sp => new AccessServiceHostPolicy(sp.GetService<Core.Access.AccessService>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, SshRunner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, SshTrustRunner>());
         return services;
