@@ -36,6 +36,9 @@ need_package() {
 install_test_dependencies() {
   need_package /usr/bin/chromium chromium
   need_package /usr/sbin/ngircd ngircd
+  need_package /usr/sbin/sshd openssh-server
+  need_package /usr/bin/ssh openssh-client
+  need_package /usr/bin/ansible-playbook ansible
 }
 
 build() {

@@ -41,14 +41,14 @@ public sealed class AnsibleDeployTests : IAsyncLifetime
         var key = _server.HostPublicKey.Split(' ');
         File.WriteAllText(_dir.Combine("known_hosts"), string.Join(string.Empty, new[] { "web01", "web02", "prod01", "search01" }.Select(h => $"{h} {key[0]} {key[1]}\n")));
         Directory.CreateDirectory(_dir.Combine("out"));
-        _dir.Write("pack/playbooks/booking.yml", $$"""
+        _dir.Write("pack/playbooks/booking.yml", $$$"""
             - name: Deploy {{ app }}
               hosts: all
               gather_facts: false
               tasks:
                 - name: Write the version
                   ansible.builtin.copy:
-                    dest: "{{_dir.Combine("out")}}/{{ inventory_hostname }}-{{ env }}.version"
+                    dest: "{{{_dir.Combine("out")}}}/{{ inventory_hostname }}-{{ env }}.version"
                     content: "{{ version }}"
                 - name: Fail when asked to
                   ansible.builtin.fail:
