@@ -61,7 +61,7 @@ public sealed class HostAccessTests : IAsyncLifetime
         var audit = await _audit.QueryAsync(new AuditQuery { Actor = "alice", Decision = "deny" }, CancellationToken.None);
         var record = audit.ShouldHaveSingleItem();
         record.Subject.ShouldBe("ssh.run on 3 of 4 hosts");
-        record.Rule.ShouldContain("db01");
+        record.Rule!.ShouldContain("db01");
     }
 
     [Fact]
