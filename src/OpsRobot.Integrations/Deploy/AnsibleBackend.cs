@@ -25,6 +25,8 @@ public sealed partial class AnsibleBackend(IOptions<DeployOptions> options, IOpt
 
     public string Name => "ansible";
 
+    public bool UsesSsh => true;
+
     public async Task<DeployOutcome> DeployAsync(DeployRequest request, IRunnerOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -38,6 +40,11 @@ public sealed partial class AnsibleBackend(IOptions<DeployOptions> options, IOpt
         if (OperatingSystem.IsWindows())
         {
             return Failed("The Ansible back-end needs a Unix system.");
+        }
+
+        if (request.KeyPath is null || request.Targets.Count == 0)
+        {
+            return Failed("The Ansible back-end was given no SSH targets or key.");
         }
 
         var work = Path.Combine(Path.GetTempPath(), $"opsrobot-ansible-{Guid.NewGuid():N}");

@@ -14,12 +14,39 @@ public sealed class DeployOptions
 
     /// <summary>Ansible's <c>ansible-playbook</c>.</summary>
     public string AnsiblePlaybookPath { get; set; } = "/usr/bin/ansible-playbook";
+
+    /// <summary>The salt-api server the <c>salt</c> back-end talks to.</summary>
+    public SaltApiOptions Salt { get; } = new();
+}
+
+/// <summary>
+/// salt-api's REST interface (<c>rest_cherrypy</c>): OpsRobot logs in with an external-auth user whose password is
+/// a datastore secret, starts <c>state.apply</c> with the <c>local_async</c> client and follows the job.
+/// </summary>
+public sealed class SaltApiOptions
+{
+    /// <summary>salt-api's base address (<c>https://salt.example.com:8000</c>).</summary>
+    public Uri? Url { get; set; }
+
+    public string? Username { get; set; }
+
+    /// <summary>The system datastore secret holding the password.</summary>
+    public string? PasswordKey { get; set; }
+
+    /// <summary>salt's external authentication back-end (<c>pam</c>, <c>ldap</c>, …).</summary>
+    public string Eauth { get; set; } = "pam";
+
+    /// <summary>How often the job is looked up while it runs.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The time limit of each request to salt-api.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>One application's deployment settings.</summary>
 public sealed class DeployAppOptions
 {
-    /// <summary><c>ansible</c> (the only back-end that ships today).</summary>
+    /// <summary><c>ansible</c> or <c>salt</c>.</summary>
     public string Backend { get; set; } = "ansible";
 
     /// <summary>
@@ -39,4 +66,7 @@ public sealed class DeployAppOptions
 
     /// <summary>Hosts Ansible works on at once (<c>--forks</c>).</summary>
     public int Forks { get; set; } = 10;
+
+    /// <summary>The Salt state the <c>salt</c> back-end applies (<c>state.apply STATE</c>); default the app's name. Minion ids are the CMDB host names.</summary>
+    public string? State { get; set; }
 }

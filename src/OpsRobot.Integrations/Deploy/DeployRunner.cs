@@ -26,13 +26,13 @@ public sealed partial class DeployRunner : IRunner
     private readonly IDeploymentStore? _store;
     private readonly IHostInventory? _inventory;
     private readonly IHostAccessPolicy _access;
-    private readonly ISshKeySource _keys;
+    private readonly ISecretSource _keys;
     private readonly IReadOnlyList<IDeployBackend> _backends;
     private readonly TimeProvider _time;
     private readonly ILogger<DeployRunner> _logger;
 
     public DeployRunner(
-        IOptions<DeployOptions> options, IOptions<SshOptions> ssh, IHostAccessPolicy access, ISshKeySource keys, IEnumerable<IDeployBackend> backends,
+        IOptions<DeployOptions> options, IOptions<SshOptions> ssh, IHostAccessPolicy access, ISecretSource keys, IEnumerable<IDeployBackend> backends,
         TimeProvider time, ILogger<DeployRunner> logger, IDeploymentStore? store = null, IHostInventory? inventory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -197,33 +197,37 @@ public sealed partial class DeployRunner : IRunner
         }
 
         var targets = new List<SshTarget>();
-        foreach (var host in hosts)
+        SshKeyFile? keyFile = null;
+        if (backend.UsesSsh)
         {
-            var (target, error) = SshTarget.For(host, settings.User, port: null, _ssh.DefaultUser);
-            if (target is null)
+            foreach (var host in hosts)
             {
-                return Failed($"Cannot deploy to {host.Hostname}: {error}. Nothing was deployed.");
+                var (target, error) = SshTarget.For(host, settings.User, port: null, _ssh.DefaultUser);
+                if (target is null)
+                {
+                    return Failed($"Cannot deploy to {host.Hostname}: {error}. Nothing was deployed.");
+                }
+
+                targets.Add(target);
             }
 
-            targets.Add(target);
-        }
+            var keyName = settings.Key ?? _ssh.DefaultKey;
+            if (keyName is null)
+            {
+                return Failed($"No SSH key for {app}: set OpsRobot:Deploy:Apps:{app}:Key or OpsRobot:Ssh:DefaultKey to a datastore secret's name.");
+            }
 
-        var keyName = settings.Key ?? _ssh.DefaultKey;
-        if (keyName is null)
-        {
-            return Failed($"No SSH key for {app}: set OpsRobot:Deploy:Apps:{app}:Key or OpsRobot:Ssh:DefaultKey to a datastore secret's name.");
-        }
+            var (keyText, keyError) = await _keys.GetAsync(keyName, cancellationToken).ConfigureAwait(false);
+            if (keyText is null)
+            {
+                return Failed($"Cannot use key '{keyName}': {keyError}.");
+            }
 
-        var (keyText, keyError) = await _keys.GetAsync(keyName, cancellationToken).ConfigureAwait(false);
-        if (keyText is null)
-        {
-            return Failed($"Cannot use key '{keyName}': {keyError}.");
-        }
-
-        var (keyFile, fileError) = SshKeyFile.Create(keyText, _ssh.KeyDirectory);
-        if (keyFile is null)
-        {
-            return Failed($"Cannot use key '{keyName}': it {fileError}.");
+            (keyFile, var fileError) = SshKeyFile.Create(keyText, _ssh.KeyDirectory);
+            if (keyFile is null)
+            {
+                return Failed($"Cannot use key '{keyName}': it {fileError}.");
+            }
         }
 
         using (keyFile)
@@ -244,7 +248,7 @@ public sealed partial class DeployRunner : IRunner
             }, cancellationToken).ConfigureAwait(false);
             var verb = operation == "deploy" ? "Deploying" : "Rolling back";
             context.Output.Write(OutputKind.Stdout, string.Create(CultureInfo.InvariantCulture,
-                $"{verb} {app} to {version} in {environment} on {targets.Count} hosts ({string.Join(", ", targets.Take(10).Select(t => t.Hostname))}{(targets.Count > 10 ? ", …" : string.Empty)}) with {backend.Name}; was {previous ?? "nothing"}.\n"));
+                $"{verb} {app} to {version} in {environment} on {hosts.Count} hosts ({string.Join(", ", hosts.Take(10).Select(h => h.Hostname))}{(hosts.Count > 10 ? ", …" : string.Empty)}) with {backend.Name}; was {previous ?? "nothing"}.\n"));
             LogDeploying(_logger, context.ExecutionId, app, version, environment, backend.Name);
 
             DeployOutcome outcome;
@@ -255,7 +259,7 @@ public sealed partial class DeployRunner : IRunner
                     ExecutionId = context.ExecutionId,
                     PackDirectory = context.Action.PackDirectory,
                     Targets = targets,
-                    KeyPath = keyFile.Path,
+                    KeyPath = keyFile?.Path,
                 }, context.Output, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -275,10 +279,10 @@ public sealed partial class DeployRunner : IRunner
                 ["previous_version"] = previous,
                 ["backend"] = backend.Name,
                 ["succeeded"] = outcome.Succeeded,
-                ["hosts"] = new JsonArray([.. targets.Select(t => new JsonObject
+                ["hosts"] = new JsonArray([.. hosts.Select(h => new JsonObject
                 {
-                    ["host"] = t.Hostname,
-                    ["status"] = outcome.Hosts.TryGetValue(t.Hostname, out var word) ? word : outcome.Succeeded ? "ok" : "unknown",
+                    ["host"] = h.Hostname,
+                    ["status"] = outcome.Hosts.TryGetValue(h.Hostname, out var word) ? word : outcome.Succeeded ? "ok" : "unknown",
                 })]),
             };
             if (outcome.Error is not null)

@@ -9,7 +9,7 @@ namespace OpsRobot.Integrations.Deploy;
 public static class DeployServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="DeployRunner"/>, the Ansible back-end and <see cref="DeployOptions"/> (bound by the host from
+    /// Adds <see cref="DeployRunner"/>, the Ansible and Salt back-ends and <see cref="DeployOptions"/> (bound by the host from
     /// <c>OpsRobot:Deploy</c>). Deployments are recorded in the store's <c>IDeploymentStore</c>; SSH keys, host
     /// checks and known hosts are the <c>ssh</c> runner's (<see cref="SshServiceCollectionExtensions.AddSsh"/>).
     /// </summary>
@@ -19,6 +19,11 @@ public static class DeployServiceCollectionExtensions
         services.AddSsh();
         services.AddOptions<DeployOptions>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeployBackend, AnsibleBackend>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeployBackend, SaltBackend>());
+
+        // The default client logging writes request URLs; salt-api's requests carry the token in a header, and the
+        // login carries the password: keep them out of logs altogether.
+        services.AddHttpClient(SaltBackend.ClientName).RemoveAllLoggers();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, DeployRunner>());
         return services;
     }

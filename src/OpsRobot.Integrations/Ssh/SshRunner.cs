@@ -30,12 +30,12 @@ public sealed partial class SshRunner : IRunner
     private readonly SshOptions _options;
     private readonly IHostInventory? _inventory;
     private readonly IHostAccessPolicy _access;
-    private readonly ISshKeySource _keys;
+    private readonly ISecretSource _keys;
     private readonly ITemplateRenderer _renderer;
     private readonly TimeProvider _time;
     private readonly ILogger<SshRunner> _logger;
 
-    public SshRunner(IOptions<SshOptions> options, IHostAccessPolicy access, ISshKeySource keys, ITemplateRenderer renderer, TimeProvider time, ILogger<SshRunner> logger, IHostInventory? inventory = null)
+    public SshRunner(IOptions<SshOptions> options, IHostAccessPolicy access, ISecretSource keys, ITemplateRenderer renderer, TimeProvider time, ILogger<SshRunner> logger, IHostInventory? inventory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;

@@ -26,15 +26,15 @@ public sealed class AccessServiceHostPolicy(AccessService? access) : IHostAccess
     }
 }
 
-/// <summary>Where private keys come from: named secrets, never parameters.</summary>
-public interface ISshKeySource
+/// <summary>Where private keys and passwords come from: named secrets, never parameters.</summary>
+public interface ISecretSource
 {
-    /// <summary>The key's text, or null and a sentence that names the problem (never the key).</summary>
+    /// <summary>The secret's text, or null and a sentence that names the problem (never the secret).</summary>
     Task<(string? Key, string? Error)> GetAsync(string name, CancellationToken cancellationToken);
 }
 
-/// <summary>Keys kept as system secrets in the datastore (<c>opsrobot kv set --secret system.ssh_key - &lt; KEYFILE</c>).</summary>
-public sealed class DatastoreSshKeySource(DatastoreService? datastore) : ISshKeySource
+/// <summary>System secrets of the datastore (<c>opsrobot kv set --secret system.ssh_key - &lt; KEYFILE</c>); a key stored in clear is refused.</summary>
+public sealed class DatastoreSecretSource(DatastoreService? datastore) : ISecretSource
 {
     public async Task<(string? Key, string? Error)> GetAsync(string name, CancellationToken cancellationToken)
     {
@@ -51,13 +51,13 @@ public sealed class DatastoreSshKeySource(DatastoreService? datastore) : ISshKey
         var entry = await datastore.GetAsync(KeyValueScope.System, string.Empty, name, cancellationToken).ConfigureAwait(false);
         if (entry is null)
         {
-            return (null, $"there is no system datastore key '{name}' (store the private key with: opsrobot kv set --secret system.{name} - < KEYFILE)");
+            return (null, $"there is no system datastore key '{name}' (store it with: opsrobot kv set --secret system.{name} -)");
         }
 
         if (!entry.Secret)
         {
             // A key stored in clear would be shown by every kv list; refuse it rather than use it.
-            return (null, $"datastore key '{name}' is not a secret; store private keys as secrets only (kv set --secret)");
+            return (null, $"datastore key '{name}' is not a secret; store keys and passwords as secrets only (kv set --secret)");
         }
 
         var text = await datastore.GetClearValueAsync(KeyValueScope.System, string.Empty, name, cancellationToken).ConfigureAwait(false);

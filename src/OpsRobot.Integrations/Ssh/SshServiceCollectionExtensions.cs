@@ -18,7 +18,7 @@ public static class SshServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<SshOptions>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ISshKeySource>(sp => new DatastoreSshKeySource(sp.GetService<DatastoreService>()));
+        services.TryAddSingleton<ISecretSource>(sp => new DatastoreSecretSource(sp.GetService<DatastoreService>()));
         services.TryAddSingleton<IHostAccessPolicy>(sp => new AccessServiceHostPolicy(sp.GetService<Core.Access.AccessService>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, SshRunner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, SshTrustRunner>());

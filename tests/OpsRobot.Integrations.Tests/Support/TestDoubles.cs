@@ -41,7 +41,7 @@ public sealed class NodeHostPolicy(params string[] allowedNodes) : IHostAccessPo
 }
 
 /// <summary>Secrets by name, as the datastore would hand them over.</summary>
-public sealed class DictionaryKeySource(IReadOnlyDictionary<string, string> keys) : ISshKeySource
+public sealed class DictionaryKeySource(IReadOnlyDictionary<string, string> keys) : ISecretSource
 {
     public Task<(string? Key, string? Error)> GetAsync(string name, CancellationToken cancellationToken) =>
         Task.FromResult(keys.TryGetValue(name, out var key) ? (key, (string?)null) : ((string?)null, $"there is no system datastore key '{name}'"));
