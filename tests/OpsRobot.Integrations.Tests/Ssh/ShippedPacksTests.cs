@@ -45,7 +45,12 @@ public sealed class ShippedPacksTests
             ["query"] = "booking",
             ["deployments"] = new JsonArray(new JsonObject
             {
-                ["app"] = "booking", ["env"] = "prod", ["version"] = "1.4.2", ["previous_version"] = "1.4.1", ["by"] = "alice", ["at"] = "2026-11-21 16:02 UTC",
+                ["app"] = "booking",
+                ["env"] = "prod",
+                ["version"] = "1.4.2",
+                ["previous_version"] = "1.4.1",
+                ["by"] = "alice",
+                ["at"] = "2026-11-21 16:02 UTC",
             }),
         };
 
