@@ -37,6 +37,9 @@ install_test_dependencies() {
   need_package /usr/bin/chromium chromium
   need_package /usr/sbin/ngircd ngircd
   need_package /usr/bin/prometheus-alertmanager prometheus-alertmanager
+  need_package /usr/sbin/sshd openssh-server
+  need_package /usr/bin/ssh openssh-client
+  need_package /usr/bin/ansible-playbook ansible
 }
 
 build() {

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using OpsRobot.Integrations.Alertmanager;
+using OpsRobot.Integrations.Deploy;
+using OpsRobot.Integrations.Ssh;
 
 namespace OpsRobot.Integrations;
 
@@ -10,6 +12,8 @@ public static class IntegrationsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddAlertmanager();
+        services.AddSsh();
+        services.AddDeploy();
         return services;
     }
 }

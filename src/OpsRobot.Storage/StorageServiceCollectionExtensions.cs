@@ -27,6 +27,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<Core.Audit.IAuditStore, SqliteAuditStore>();
         services.TryAddSingleton<Core.Workflows.Runtime.IWorkflowStore, SqliteWorkflowStore>();
         services.TryAddSingleton<Core.Alerts.IAlertStore, SqliteAlertStore>();
+        services.TryAddSingleton<Core.Deployments.IDeploymentStore, SqliteDeploymentStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());
         return services;
     }

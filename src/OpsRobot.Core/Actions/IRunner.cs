@@ -40,7 +40,15 @@ public sealed record RunnerResult(RunnerOutcome Outcome, JsonNode? Result, int? 
 /// <param name="Action">The action definition as it was when the execution started.</param>
 /// <param name="Parameters">Validated, typed parameters, defaults applied. Secret values are in clear here and nowhere else.</param>
 /// <param name="Output">Where to stream output.</param>
-public sealed record RunnerContext(string ExecutionId, ActionDefinition Action, IReadOnlyDictionary<string, JsonNode?> Parameters, IRunnerOutput Output);
+public sealed record RunnerContext(string ExecutionId, ActionDefinition Action, IReadOnlyDictionary<string, JsonNode?> Parameters, IRunnerOutput Output)
+{
+    /// <summary>
+    /// Who asked for the execution, for runners that decide per target at run time (the <c>ssh</c> runner checks
+    /// each host a CMDB selection resolves to). Null when the caller is not the execution service; such runners
+    /// then refuse every target (access control fails closed).
+    /// </summary>
+    public Executions.ExecutionRequester? Requester { get; init; }
+}
 
 /// <summary>
 /// Runs actions of one kind. Adding a runner is one folder: implement this and register it with

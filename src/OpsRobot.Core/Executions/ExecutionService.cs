@@ -332,7 +332,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
         try
         {
             result = await s.Runner.RunAsync(
-                new RunnerContext(id.ToString(CultureInfo.InvariantCulture), s.Action, s.Bound.Values, sink), linked.Token).ConfigureAwait(false);
+                new RunnerContext(id.ToString(CultureInfo.InvariantCulture), s.Action, s.Bound.Values, sink) { Requester = s.Execution.Requester }, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {

@@ -84,6 +84,9 @@ internal static partial class Composition
         services.AddOpsRobotRunners();
         services.AddOpsRobotIntegrations();
         services.AddOpsRobotAlertsHosting(configuration);
+        services.Configure<Integrations.Ssh.SshOptions>(configuration.GetSection("OpsRobot:Ssh"));
+        services.PostConfigure<Integrations.Ssh.SshOptions>(o => o.KnownHostsFile = Path.Combine(paths.DataDir, o.KnownHostsFile));
+        services.Configure<Integrations.Deploy.DeployOptions>(configuration.GetSection("OpsRobot:Deploy"));
         services.AddSingleton<IStatusSource, ExecutionStatusSource>();
         services.AddOpsRobotSqlite(o =>
         {

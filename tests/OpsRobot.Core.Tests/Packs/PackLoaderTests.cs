@@ -8,7 +8,8 @@ public sealed class PackLoaderTests : IDisposable
 {
     /// <summary>A loader that knows the shipped runners' names; the runners themselves are tested in their own project.</summary>
     private static readonly PackLoader Loader = new(
-        new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("script"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo")]),
+        new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("script"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo"),
+            new Support.NamedRunner("ssh"), new Support.NamedRunner("ssh-trust"), new Support.NamedRunner("deploy")]),
         new OpsRobot.Core.Templates.TemplateRenderer());
 
     private readonly TempDirectory _packs = new("opsrobot-packs");
@@ -23,10 +24,10 @@ public sealed class PackLoaderTests : IDisposable
         var result = Loader.LoadAll(RepoPaths.Packs);
 
         result.Errors.ShouldBeEmpty();
-        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "core", "examples"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "core", "deploy", "examples", "ssh"]);
         result.Actions.Keys.ShouldContain("core.local");
         result.Aliases.Select(a => a.Ref).ShouldContain("examples.dns");
-        var core = result.Packs[1];
+        var core = result.Packs.Single(p => p.Name == "core");
         core.Name.ShouldBe("core");
         core.Version.ShouldBe("0.1.0");
         core.Description.ShouldContain("ping");

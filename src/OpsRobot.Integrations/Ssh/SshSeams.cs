@@ -1,0 +1,66 @@
+using OpsRobot.Core.Access;
+using OpsRobot.Core.Cmdb;
+using OpsRobot.Core.Datastore;
+using OpsRobot.Core.Executions;
+
+namespace OpsRobot.Integrations.Ssh;
+
+/// <summary>Decides, host by host, whether the requester of a run may act on each selected host.</summary>
+public interface IHostAccessPolicy
+{
+    Task<IReadOnlyList<HostAccessDecision>> AuthorizeAsync(ExecutionRequester? requester, string actionRef, IReadOnlyList<HostRecord> hosts, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The production policy: <see cref="AccessService.AuthorizeHostsAsync"/> (application-tree membership, audited).
+/// In a process without access control (offline pack validation) every host is refused: it fails closed.
+/// </summary>
+public sealed class AccessServiceHostPolicy(AccessService? access) : IHostAccessPolicy
+{
+    public Task<IReadOnlyList<HostAccessDecision>> AuthorizeAsync(ExecutionRequester? requester, string actionRef, IReadOnlyList<HostRecord> hosts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hosts);
+        return access is not null
+            ? access.AuthorizeHostsAsync(requester, actionRef, hosts, cancellationToken)
+            : Task.FromResult<IReadOnlyList<HostAccessDecision>>([.. hosts.Select(h => new HostAccessDecision(h.Hostname, false, "access control is not running in this process"))]);
+    }
+}
+
+/// <summary>Where private keys and passwords come from: named secrets, never parameters.</summary>
+public interface ISecretSource
+{
+    /// <summary>The secret's text, or null and a sentence that names the problem (never the secret).</summary>
+    Task<(string? Key, string? Error)> GetAsync(string name, CancellationToken cancellationToken);
+}
+
+/// <summary>System secrets of the datastore (<c>opsrobot kv set --secret system.ssh_key - &lt; KEYFILE</c>); a key stored in clear is refused.</summary>
+public sealed class DatastoreSecretSource(DatastoreService? datastore) : ISecretSource
+{
+    public async Task<(string? Key, string? Error)> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        if (datastore is null)
+        {
+            return (null, "the datastore is not available in this process, so no key can be read");
+        }
+
+        if (!DatastoreService.IsValidName(name))
+        {
+            return (null, $"'{name}' is not a valid datastore key name");
+        }
+
+        var entry = await datastore.GetAsync(KeyValueScope.System, string.Empty, name, cancellationToken).ConfigureAwait(false);
+        if (entry is null)
+        {
+            return (null, $"there is no system datastore key '{name}' (store it with: opsrobot kv set --secret system.{name} -)");
+        }
+
+        if (!entry.Secret)
+        {
+            // A key stored in clear would be shown by every kv list; refuse it rather than use it.
+            return (null, $"datastore key '{name}' is not a secret; store keys and passwords as secrets only (kv set --secret)");
+        }
+
+        var text = await datastore.GetClearValueAsync(KeyValueScope.System, string.Empty, name, cancellationToken).ConfigureAwait(false);
+        return text is null ? (null, $"datastore key '{name}' disappeared while it was read") : (text, null);
+    }
+}
