@@ -137,7 +137,6 @@ internal sealed class AlertWorld : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Access.Dispose();
-        Audit.Dispose();
         await SqliteTestDatabase.ClosePoolAsync(Database);
         _dir.Dispose();
     }

@@ -42,7 +42,6 @@ public sealed class HostAccessTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _access.Dispose();
-        _audit.Dispose();
         await SqliteTestDatabase.ClosePoolAsync(_database);
         _dir.Dispose();
     }
