@@ -8,6 +8,7 @@ public static class IntegrationsServiceCollectionExtensions
     public static IServiceCollection AddOpsRobotIntegrations(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddNagios();
         return services;
     }
 }
