@@ -127,7 +127,7 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
 
     private async Task<JsonObject> AcknowledgeAsync(RunnerContext context, Parameters p, CancellationToken cancellationToken)
     {
-        var (target, comment) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
+        var (target, comment) = await TargetAndRestAsync(p, cancellationToken, restIsComment: true).ConfigureAwait(false);
         var author = await AuthorAsync(context, cancellationToken).ConfigureAwait(false);
         comment ??= p.OptionalString("comment") ?? "Acknowledged from OpsRobot";
         await nagios.AcknowledgeAsync(target, author, comment, cancellationToken).ConfigureAwait(false);
@@ -224,7 +224,7 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
     /// comment. So <c>!nagios ack web01 Disk Space looking</c> acknowledges "Disk Space", and
     /// <c>!nagios ack web01 looking into it</c> the host.
     /// </summary>
-    private async Task<(NagiosTarget Target, string? Remainder)> TargetAndRestAsync(Parameters p, CancellationToken cancellationToken)
+    private async Task<(NagiosTarget Target, string? Remainder)> TargetAndRestAsync(Parameters p, CancellationToken cancellationToken, bool restIsComment = false)
     {
         if (p.OptionalString("text") is not { } text)
         {
@@ -235,6 +235,13 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
         var status = await nagios.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
         var known = status.ServicesOf(host).Select(s => s.Description).ToHashSet(StringComparer.Ordinal);
         var (service, rest) = SplitService(text, known);
+        if (!restIsComment && rest is not null)
+        {
+            throw service is null
+                ? new NagiosException($"Host '{host}' has no service '{NagiosInput.Shown(Unquote(rest))}' in Nagios{(known.Count == 0 ? string.Empty : $" (it has: {string.Join(", ", known.Order(StringComparer.Ordinal).Take(10))})")}.")
+                : new NagiosException($"Unexpected words after the service '{service}': '{NagiosInput.Shown(rest)}'.");
+        }
+
         return (NagiosTarget.Of(host, service), rest);
     }
 

@@ -9,6 +9,7 @@ using OpsRobot.Core.Packs;
 using OpsRobot.Core.Templates;
 using OpsRobot.Core.Workflows;
 using OpsRobot.Hosting;
+using OpsRobot.Integrations;
 using OpsRobot.Runners;
 
 namespace OpsRobot.Cli;
@@ -193,6 +194,7 @@ internal static class PackVerbs
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddOpsRobotRunners();
+        services.AddOpsRobotIntegrations();
         services.AddOpsRobotWorkflows();
         // The provider lives as long as the verb (the process): runners keep what they resolved from it.
         var provider = services.BuildServiceProvider();

@@ -24,7 +24,7 @@ public sealed class StatusCommandTests
     public async Task Status_WithSources_ShowsEachSourceLineAndTheWorstState()
     {
         var catalog = new PackCatalog(new PackLoader(
-            new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo")]),
+            new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo"), new Support.NamedRunner("nagios")]),
             new OpsRobot.Core.Templates.TemplateRenderer()));
         catalog.Load(RepoPaths.Packs);
         IStatusSource[] sources =
@@ -41,7 +41,7 @@ public sealed class StatusCommandTests
         reply.ShouldStartWith("OpsRobot 1.2.3-test: **degraded**, up 0m 0s");
         reply.ShouldContain("| component | state | detail |");
         reply.Split('\n').Single(l => l.StartsWith("| packs |", StringComparison.Ordinal))
-            .ShouldBe("| packs | healthy | 2 loaded (core 0.1.0, examples 0.1.0), 7 action(s), 3 alias(es) |");
+            .ShouldBe("| packs | healthy | 3 loaded (core 0.1.0, examples 0.1.0, nagios 0.1.0), 15 action(s), 11 alias(es) |");
         reply.ShouldContain("| store | degraded | sqlite, slow disk |");
         reply.ShouldContain("| chat:web | healthy | 3 connected |");
     }

@@ -8,7 +8,7 @@ public sealed class PackLoaderTests : IDisposable
 {
     /// <summary>A loader that knows the shipped runners' names; the runners themselves are tested in their own project.</summary>
     private static readonly PackLoader Loader = new(
-        new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("script"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo")]),
+        new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("script"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo"), new Support.NamedRunner("nagios")]),
         new OpsRobot.Core.Templates.TemplateRenderer());
 
     private readonly TempDirectory _packs = new("opsrobot-packs");
@@ -23,7 +23,7 @@ public sealed class PackLoaderTests : IDisposable
         var result = Loader.LoadAll(RepoPaths.Packs);
 
         result.Errors.ShouldBeEmpty();
-        result.Packs.Select(p => p.Name).ShouldBe(["core", "examples"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["core", "examples", "nagios"]);
         result.Actions.Keys.ShouldContain("core.local");
         result.Aliases.Select(a => a.Ref).ShouldContain("examples.dns");
         var core = result.Packs[0];
