@@ -36,6 +36,9 @@ need_package() {
 install_test_dependencies() {
   need_package /usr/bin/chromium chromium
   need_package /usr/sbin/ngircd ngircd
+  need_package /usr/sbin/nagios4 nagios4-core
+  need_package /usr/lib/nagios/plugins/check_dummy monitoring-plugins-basic
+  need_package /usr/bin/curl curl
 }
 
 build() {

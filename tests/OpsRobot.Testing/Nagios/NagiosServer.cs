@@ -44,13 +44,12 @@ public sealed class NagiosServer : IAsyncDisposable
     public const string Curl = "/usr/bin/curl";
 
     private readonly TempDirectory _dir;
-    private readonly Process _process;
     private readonly StringBuilder _console = new();
+    private Process? _process;
 
-    private NagiosServer(TempDirectory dir, Process process, NagiosServerOptions options)
+    private NagiosServer(TempDirectory dir, NagiosServerOptions options)
     {
         _dir = dir;
-        _process = process;
         Options = options;
     }
 
@@ -68,9 +67,29 @@ public sealed class NagiosServer : IAsyncDisposable
     /// <summary>One line per notification Nagios sent: <c>TYPE;HOST;SERVICE;STATE;AUTHOR;COMMENT</c>.</summary>
     public string NotificationsFile => _dir.Combine("notifications.log");
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _process?.HasExited != false;
 
+    /// <summary>Writes the configuration and starts Nagios; returns once the failing service has been checked.</summary>
     public static async Task<NagiosServer> StartAsync(NagiosServerOptions? options = null)
+    {
+        var server = Create(options);
+        try
+        {
+            await server.StartAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes the configuration without starting Nagios, so a test can hand the paths (command file, status file)
+    /// to OpsRobot before Nagios sends its first notification.
+    /// </summary>
+    public static NagiosServer Create(NagiosServerOptions? options = null)
     {
         options ??= new NagiosServerOptions();
         foreach (var needed in new[] { Binary, CheckDummy, Curl })
@@ -82,39 +101,37 @@ public sealed class NagiosServer : IAsyncDisposable
         }
 
         var dir = new TempDirectory("opsrobot-nagios");
-        try
+        System.IO.Directory.CreateDirectory(dir.Combine("rw"));
+        System.IO.Directory.CreateDirectory(dir.Combine("checkresults"));
+        if (options.NotifyToken is not null)
         {
-            System.IO.Directory.CreateDirectory(dir.Combine("rw"));
-            System.IO.Directory.CreateDirectory(dir.Combine("checkresults"));
-            if (options.NotifyToken is not null)
-            {
-                dir.Write("opsrobot.token", options.NotifyToken);
-            }
-
-            dir.Write("resource.cfg", string.Empty);
-            dir.Write("objects.cfg", Objects(dir, options));
-            var config = dir.Write("nagios.cfg", MainConfig(dir));
-
-            var start = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add(config);
-            var process = Process.Start(start) ?? throw new InvalidOperationException("nagios4 did not start.");
-            var server = new NagiosServer(dir, process, options);
-            process.OutputDataReceived += (_, e) => server.Capture(e.Data);
-            process.ErrorDataReceived += (_, e) => server.Capture(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
-            // Ready when the failing service has been checked and the pipe exists.
-            await server.WaitForStatusAsync(
-                text => text.Contains($"service_description={options.FailingService}\n", StringComparison.Ordinal) && File.Exists(server.CommandFile) && ServiceBlock(text, options.Host, options.FailingService)?.Contains("has_been_checked=1", StringComparison.Ordinal) == true,
-                TimeSpan.FromSeconds(60));
-            return server;
+            dir.Write("opsrobot.token", options.NotifyToken);
         }
-        catch
+
+        dir.Write("resource.cfg", string.Empty);
+        dir.Write("objects.cfg", Objects(dir, options));
+        dir.Write("nagios.cfg", MainConfig(dir));
+        return new NagiosServer(dir, options);
+    }
+
+    /// <summary>Starts nagios4; returns once the failing service has been checked and the command pipe exists.</summary>
+    public async Task StartAsync()
+    {
+        if (_process is not null)
         {
-            dir.Dispose();
-            throw;
+            throw new InvalidOperationException("This Nagios has been started already.");
         }
+
+        var start = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(_dir.Combine("nagios.cfg"));
+        _process = Process.Start(start) ?? throw new InvalidOperationException("nagios4 did not start.");
+        _process.OutputDataReceived += (_, e) => Capture(e.Data);
+        _process.ErrorDataReceived += (_, e) => Capture(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitForStatusAsync(
+            text => File.Exists(CommandFile) && ServiceBlock(text, Options.Host, Options.FailingService)?.Contains("has_been_checked=1", StringComparison.Ordinal) == true,
+            TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Waits until status.dat satisfies <paramref name="condition"/>; fails with Nagios's log after <paramref name="timeout"/>.</summary>
@@ -124,9 +141,9 @@ public sealed class NagiosServer : IAsyncDisposable
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            if (_process.HasExited)
+            if (_process is null || _process.HasExited)
             {
-                throw new InvalidOperationException($"nagios4 exited with {_process.ExitCode}:\n{Diagnostics()}");
+                throw new InvalidOperationException($"nagios4 is not running (exit code {_process?.ExitCode}):\n{Diagnostics()}");
             }
 
             var text = ReadStatus();
@@ -204,7 +221,7 @@ public sealed class NagiosServer : IAsyncDisposable
     {
         try
         {
-            if (!_process.HasExited)
+            if (_process is { HasExited: false })
             {
                 _process.Kill(entireProcessTree: true);
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -216,7 +233,7 @@ public sealed class NagiosServer : IAsyncDisposable
         }
         finally
         {
-            _process.Dispose();
+            _process?.Dispose();
             _dir.Dispose();
         }
     }
