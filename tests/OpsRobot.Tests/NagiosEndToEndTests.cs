@@ -64,6 +64,7 @@ public sealed class NagiosEndToEndTests
         var carolsView = (await RobotRepliesAsync(admin, 2))[1];
         carolsView.ShouldStartWith("**web01/disk** is CRITICAL");
         carolsView.ShouldContain("not acknowledged");
+        (await File.ReadAllTextAsync(nagios.LogFile)).ShouldNotContain("ACKNOWLEDGE_SVC_PROBLEM");
 
         await SayAsync(alice, "!nagios ack web01 disk looking");
 
