@@ -118,6 +118,21 @@ public sealed class NagiosEndToEndTests
         (await RobotRepliesAsync(admin, 3))[2].ShouldBe($"Cancelled downtime #{id} of web01/Disk Space (admin: swapping the disk).");
         await nagios.WaitForStatusAsync(s => !NagiosServer.Blocks(s, "servicedowntime").Any(), Wait);
 
+        // The API takes named parameters instead of chat's free text.
+        var created = await admin.PostAsJsonAsync("/api/v1/executions", new { action = "nagios.downtime", parameters = new { host = "web01", duration = "30m", comment = "from the API" } });
+        created.StatusCode.ShouldBe(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var executionId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        var execution = await WaitForAsync(async () =>
+        {
+            var e = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{executionId}");
+            return e.GetProperty("status").GetString() is "requested" or "scheduled" or "running" ? null : e;
+        });
+        execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
+        execution.GetProperty("result").GetProperty("text").GetString()!.ShouldStartWith("Scheduled a 30m downtime for web01 in Nagios");
+        var hostDowntime = NagiosServer.Blocks(await nagios.WaitForStatusAsync(s => NagiosServer.Blocks(s, "hostdowntime").Any(), Wait), "hostdowntime").ShouldHaveSingleItem();
+        hostDowntime.ShouldContain("duration=1800");
+        hostDowntime.ShouldContain("comment=from the API");
+
         await SayAsync(admin, "!nagios notifications off web01 load");
         (await RobotRepliesAsync(admin, 4))[3].ShouldBe("Turned notifications off for web01/load in Nagios.");
         await nagios.WaitForStatusAsync(s => NagiosServer.ServiceBlock(s, "web01", "load")!.Contains("\tnotifications_enabled=0", StringComparison.Ordinal), Wait);
