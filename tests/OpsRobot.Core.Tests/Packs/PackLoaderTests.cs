@@ -252,7 +252,7 @@ public sealed class PackLoaderTests : IDisposable
 
         var result = Loader.LoadAll(home.PacksDir);
 
-        result.Packs.Select(p => p.Name).ShouldBe(["core", "examples", "zzz_good"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["core", "examples", "nagios", "zzz_good"]);
         result.Errors.Select(e => Path.GetFileName(Path.GetDirectoryName(e.File))).ShouldBe(["aaa_broken", "no_manifest"]);
     }
 
