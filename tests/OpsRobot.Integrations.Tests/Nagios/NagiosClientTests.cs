@@ -108,6 +108,7 @@ public sealed class NagiosClientTests
         var lastCheck = before.FindService("web01", "load").ShouldNotBeNull().LastCheck.ShouldNotBeNull();
 
         // Checks run every 300 s in the fixture, so only the forced check moves last_check within the wait.
+        // last_check has a resolution of one second: let a second pass so the forced check's time is later.
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         await client.RecheckAsync(NagiosTarget.Of("web01", "load"), CancellationToken.None);
 

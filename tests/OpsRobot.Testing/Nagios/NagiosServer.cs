@@ -223,9 +223,23 @@ public sealed class NagiosServer : IAsyncDisposable
         {
             if (_process is { HasExited: false })
             {
-                _process.Kill(entireProcessTree: true);
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await _process.WaitForExitAsync(cts.Token);
+                // SIGTERM first: Nagios then stops and reaps its worker processes itself; SIGKILL only if it hangs.
+                using (var term = Process.Start("/bin/kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+                {
+                    await term.WaitForExitAsync();
+                }
+
+                using var graceful = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+                try
+                {
+                    await _process.WaitForExitAsync(graceful.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    _process.Kill(entireProcessTree: true);
+                    using var killed = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                    await _process.WaitForExitAsync(killed.Token);
+                }
             }
         }
         catch (InvalidOperationException)
