@@ -148,6 +148,8 @@ public sealed class NagiosEndToEndTests
         (await AskAsync(admin, "!nagios ack web01 disk looking; DISABLE_NOTIFICATIONS", 7)).ShouldContain("may not contain ';'");
         (await AskAsync(admin, "!nagios recheck web01 nosuch", 8)).ShouldContain("Host 'web01' has no service 'nosuch' in Nagios");
         (await AskAsync(admin, "!nagios downtime web01 disk forever", 9)).ShouldContain("Say how long the downtime lasts");
+        (await AskAsync(admin, "!nagios ack web01 dsik looking", 10)).ShouldBe("web01 is UP, so there is nothing to acknowledge on the host, and 'dsik' is not one of its services (it has: Disk Space, disk, load).");
+        (await AskAsync(admin, "!nagios recheck web01 \"Dsk Space\"", 11)).ShouldContain("Host 'web01' has no service 'Dsk Space' in Nagios");
         CommandsIn(nagios).ShouldBe(before);
     }
 

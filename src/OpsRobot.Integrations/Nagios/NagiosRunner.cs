@@ -235,10 +235,22 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
         var status = await nagios.ReadStatusAsync(cancellationToken).ConfigureAwait(false);
         var known = status.ServicesOf(host).Select(s => s.Description).ToHashSet(StringComparer.Ordinal);
         var (service, rest) = SplitService(text, known);
+        var listed = known.Count == 0 ? string.Empty : $" (it has: {string.Join(", ", known.Order(StringComparer.Ordinal).Take(10))})";
+        if (service is null && text.TrimStart().StartsWith('"'))
+        {
+            throw new NagiosException($"Host '{host}' has no service '{NagiosInput.Shown(Unquote(text.Split('"', StringSplitOptions.RemoveEmptyEntries)[0]))}' in Nagios{listed}.");
+        }
+
+        if (service is null && restIsComment && status.FindHost(host) is { IsProblem: false } upHost)
+        {
+            // "!nagios ack web01 dsik looking": the host is fine, so the first word was most likely a mistyped service.
+            throw new NagiosException($"{host} is {upHost.StateName}, so there is nothing to acknowledge on the host, and '{NagiosInput.Shown(text.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0])}' is not one of its services{listed}.");
+        }
+
         if (!restIsComment && rest is not null)
         {
             throw service is null
-                ? new NagiosException($"Host '{host}' has no service '{NagiosInput.Shown(Unquote(rest))}' in Nagios{(known.Count == 0 ? string.Empty : $" (it has: {string.Join(", ", known.Order(StringComparer.Ordinal).Take(10))})")}.")
+                ? new NagiosException($"Host '{host}' has no service '{NagiosInput.Shown(Unquote(rest))}' in Nagios{listed}.")
                 : new NagiosException($"Unexpected words after the service '{service}': '{NagiosInput.Shown(rest)}'.");
         }
 
