@@ -40,6 +40,9 @@ install_test_dependencies() {
   need_package /usr/sbin/sshd openssh-server
   need_package /usr/bin/ssh openssh-client
   need_package /usr/bin/ansible-playbook ansible
+  need_package /usr/sbin/nagios4 nagios4-core
+  need_package /usr/lib/nagios/plugins/check_dummy monitoring-plugins-basic
+  need_package /usr/bin/curl curl
 }
 
 build() {

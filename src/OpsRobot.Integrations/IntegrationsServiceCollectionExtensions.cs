@@ -14,6 +14,7 @@ public static class IntegrationsServiceCollectionExtensions
         services.AddAlertmanager();
         services.AddSsh();
         services.AddDeploy();
+        services.AddNagios();
         return services;
     }
 }

@@ -9,7 +9,7 @@ public sealed class PackLoaderTests : IDisposable
     /// <summary>A loader that knows the shipped runners' names; the runners themselves are tested in their own project.</summary>
     private static readonly PackLoader Loader = new(
         new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("script"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo"),
-            new Support.NamedRunner("ssh"), new Support.NamedRunner("ssh-trust"), new Support.NamedRunner("deploy")]),
+            new Support.NamedRunner("ssh"), new Support.NamedRunner("ssh-trust"), new Support.NamedRunner("deploy"), new Support.NamedRunner("nagios")]),
         new OpsRobot.Core.Templates.TemplateRenderer());
 
     private readonly TempDirectory _packs = new("opsrobot-packs");
@@ -24,7 +24,7 @@ public sealed class PackLoaderTests : IDisposable
         var result = Loader.LoadAll(RepoPaths.Packs);
 
         result.Errors.ShouldBeEmpty();
-        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "core", "deploy", "examples", "ssh"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "core", "deploy", "examples", "nagios", "ssh"]);
         result.Actions.Keys.ShouldContain("core.local");
         result.Aliases.Select(a => a.Ref).ShouldContain("examples.dns");
         var core = result.Packs.Single(p => p.Name == "core");
@@ -253,7 +253,7 @@ public sealed class PackLoaderTests : IDisposable
 
         var result = Loader.LoadAll(home.PacksDir);
 
-        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "core", "examples", "zzz_good"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "core", "examples", "nagios", "zzz_good"]);
         result.Errors.Select(e => Path.GetFileName(Path.GetDirectoryName(e.File))).ShouldBe(["aaa_broken", "no_manifest"]);
     }
 

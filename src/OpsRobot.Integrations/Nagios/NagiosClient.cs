@@ -1,0 +1,201 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace OpsRobot.Integrations.Nagios;
+
+/// <summary>
+/// Nagios as OpsRobot uses it: status read from status.dat, changes written to the external command file. Every
+/// change is checked against the status data first, because Nagios silently ignores a command for a host it does
+/// not know (it only logs a warning): a typo answers "no such host" here, not a false "done".
+/// </summary>
+public interface INagiosClient
+{
+    /// <summary>Reads the current status data.</summary>
+    Task<NagiosStatus> ReadStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>Acknowledges a host or service problem (sticky, with a notification, persistent comment).</summary>
+    Task AcknowledgeAsync(NagiosTarget target, string author, string comment, CancellationToken cancellationToken);
+
+    /// <summary>Removes an acknowledgement.</summary>
+    Task RemoveAcknowledgementAsync(NagiosTarget target, CancellationToken cancellationToken);
+
+    /// <summary>Schedules a fixed downtime from now for <paramref name="duration"/>.</summary>
+    Task<NagiosDowntimeRequest> ScheduleDowntimeAsync(NagiosTarget target, TimeSpan duration, string author, string comment, CancellationToken cancellationToken);
+
+    /// <summary>Cancels a downtime by its id (host or service downtime, as the status data says); returns what it was.</summary>
+    Task<NagiosDowntime> CancelDowntimeAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Asks Nagios to check a host or service now.</summary>
+    Task RecheckAsync(NagiosTarget target, CancellationToken cancellationToken);
+
+    /// <summary>Turns notifications of a host or service on or off.</summary>
+    Task SetNotificationsAsync(NagiosTarget target, bool enabled, CancellationToken cancellationToken);
+}
+
+/// <summary>A downtime as it was asked for; Nagios gives it an id when it takes the command.</summary>
+public sealed record NagiosDowntimeRequest(NagiosTarget Target, DateTimeOffset Start, DateTimeOffset End, string Author, string Comment);
+
+/// <inheritdoc cref="INagiosClient"/>
+public sealed partial class NagiosClient(IOptionsMonitor<NagiosOptions> options, NagiosCommandPipe pipe, TimeProvider time, ILogger<NagiosClient> logger) : INagiosClient
+{
+    private NagiosOptions Options => options.CurrentValue;
+
+    public async Task<NagiosStatus> ReadStatusAsync(CancellationToken cancellationToken)
+    {
+        var path = Options.StatusFile;
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new NagiosException("OpsRobot:Nagios:StatusFile is not set: point it at status_file from nagios.cfg.");
+        }
+
+        try
+        {
+            return await StatusDataParser.ReadFileAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new NagiosException($"Nagios's status file {path} does not exist. Is Nagios running, and does OpsRobot:Nagios:StatusFile match status_file in nagios.cfg?", ex);
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            throw new NagiosException($"Nagios's status file {path} does not exist (nor its folder). Set OpsRobot:Nagios:StatusFile to status_file from nagios.cfg.", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new NagiosException($"OpsRobot may not read Nagios's status file {path}. Give OpsRobot's user read access (Debian: the nagios group).", ex);
+        }
+    }
+
+    public async Task AcknowledgeAsync(NagiosTarget target, string author, string comment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var line = NagiosCommands.Acknowledge(target, sticky: true, notify: true, persistent: true, author, comment);
+        var (state, problem) = await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        if (!problem)
+        {
+            throw new NagiosException($"{target} is {state}: there is no problem to acknowledge.");
+        }
+
+        await SendAsync(line, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RemoveAcknowledgementAsync(NagiosTarget target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        await SendAsync(NagiosCommands.RemoveAcknowledgement(target), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<NagiosDowntimeRequest> ScheduleDowntimeAsync(NagiosTarget target, TimeSpan duration, string author, string comment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (duration < TimeSpan.FromMinutes(1))
+        {
+            throw new NagiosException("A downtime lasts at least one minute.");
+        }
+
+        if (duration > Options.MaxDowntime)
+        {
+            throw new NagiosException($"A downtime may last at most {NagiosDuration.Format(Options.MaxDowntime)} (OpsRobot:Nagios:MaxDowntime).");
+        }
+
+        var start = time.GetUtcNow();
+        var end = start + duration;
+        var line = NagiosCommands.ScheduleFixedDowntime(target, start, end, author, comment);
+        await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        await SendAsync(line, cancellationToken).ConfigureAwait(false);
+        return new NagiosDowntimeRequest(target, start, end, author, comment);
+    }
+
+    public async Task<NagiosDowntime> CancelDowntimeAsync(long id, CancellationToken cancellationToken)
+    {
+        var status = await ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+        var downtime = status.FindDowntime(id)
+            ?? throw new NagiosException($"Nagios has no downtime #{id} (it may have ended already). `!nagios status HOST` lists a host's downtimes.");
+        await SendAsync(NagiosCommands.DeleteDowntime(downtime), cancellationToken).ConfigureAwait(false);
+        return downtime;
+    }
+
+    public async Task RecheckAsync(NagiosTarget target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        await SendAsync(NagiosCommands.ForcedCheck(target, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task SetNotificationsAsync(NagiosTarget target, bool enabled, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        await SendAsync(NagiosCommands.Notifications(target, enabled), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The target's state from the status data; refuses a host or service Nagios does not know.</summary>
+    private async Task<(string State, bool Problem)> StateOfAsync(NagiosTarget target, CancellationToken cancellationToken)
+    {
+        var status = await ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+        var host = status.FindHost(target.Host)
+            ?? throw new NagiosException($"Nagios has no host '{target.Host}'{Suggest(status.Hosts.Select(h => h.Name), target.Host)}.");
+        if (target.Service is null)
+        {
+            return (host.StateName, host.IsProblem);
+        }
+
+        var service = status.FindService(target.Host, target.Service)
+            ?? throw new NagiosException($"Host '{target.Host}' has no service '{target.Service}' in Nagios{Suggest(status.ServicesOf(target.Host).Select(s => s.Description), target.Service)}.");
+        return (service.StateName, service.IsProblem);
+    }
+
+    private async Task SendAsync(string command, CancellationToken cancellationToken)
+    {
+        var line = NagiosCommands.Line(command, time.GetUtcNow());
+        var path = Options.CommandFile;
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new NagiosException("OpsRobot:Nagios:CommandFile is not set: point it at command_file from nagios.cfg.");
+        }
+
+        await pipe.WriteAsync(path, line, Options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        LogSent(logger, command.Split(';', 2)[0], path);
+    }
+
+    private static string Suggest(IEnumerable<string> names, string wanted)
+    {
+        var close = names.Where(n => n.Contains(wanted, StringComparison.OrdinalIgnoreCase) || wanted.Contains(n, StringComparison.OrdinalIgnoreCase) || Distance(n, wanted) <= 2)
+            .Order(StringComparer.Ordinal).Take(5).ToList();
+        return close.Count == 0 ? string.Empty : $" (did you mean {string.Join(", ", close)}?)";
+    }
+
+    /// <summary>Levenshtein distance, case-insensitive: how many typos apart two names are.</summary>
+    private static int Distance(string a, string b)
+    {
+        if (Math.Abs(a.Length - b.Length) > 2)
+        {
+            return int.MaxValue;
+        }
+
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "Sent {Command} to Nagios's command file {Path}")]
+    private static partial void LogSent(ILogger logger, string command, string path);
+}
