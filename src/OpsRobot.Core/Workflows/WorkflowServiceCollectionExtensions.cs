@@ -26,6 +26,8 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<WorkflowRecovery>();
         services.TryAddSingleton<WorkflowControl>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, WorkflowRunner>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, PauseCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, ResumeCommand>());
         return services;
     }
 }

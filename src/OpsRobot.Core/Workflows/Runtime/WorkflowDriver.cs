@@ -37,6 +37,9 @@ internal sealed partial class WorkflowDriver
 
     private long _version;
 
+    /// <summary>The status the execution record shows, as far as this driver last told it.</summary>
+    private ExecutionStatus _reported = ExecutionStatus.Running;
+
     private WorkflowDriver(
         IWorkflowStore store, ExecutionService executions, TimeProvider time, ILogger logger, WorkflowConductor conductor,
         WorkflowDispatchLog log, long version, long executionId, string actionRef, string workflowFile, ExecutionRequester requester)
@@ -91,6 +94,7 @@ internal sealed partial class WorkflowDriver
     public async Task<string?> RunAsync(Func<Task<bool>> canceledByUser, CancellationToken cancellationToken)
     {
         await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+        await ReportStatusAsync().ConfigureAwait(false);
         while (true)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -110,6 +114,7 @@ internal sealed partial class WorkflowDriver
             var replies = ApplyCommands();
             var planned = Plan();
             await SaveAsync(CancellationToken.None).ConfigureAwait(false);
+            await ReportStatusAsync().ConfigureAwait(false);
             foreach (var (reply, status) in replies)
             {
                 reply.TrySetResult(status);
@@ -162,6 +167,30 @@ internal sealed partial class WorkflowDriver
         return _commands.Writer.TryWrite((status, reply))
             ? reply.Task
             : Task.FromException<string?>(new InvalidOperationException($"The workflow is {_conductor.Status}."));
+    }
+
+    /// <summary>
+    /// Shows a pause on the execution record (<c>pausing</c>, <c>paused</c>, <c>resuming</c>, <c>running</c> again),
+    /// after the state that caused it is stored. The record's end is the execution service's, not the driver's.
+    /// </summary>
+    private async Task ReportStatusAsync()
+    {
+        var status = _conductor.Status switch
+        {
+            Running => ExecutionStatus.Running,
+            Pausing => ExecutionStatus.Pausing,
+            Paused => ExecutionStatus.Paused,
+            Resuming => ExecutionStatus.Resuming,
+            _ => (ExecutionStatus?)null,
+        };
+        if (status is not { } next || next == _reported)
+        {
+            return;
+        }
+
+        // Refused only when the record left the running states (a cancel came in): the cancel path ends it.
+        await _executions.ReportWorkflowStatusAsync(ExecutionId, next, CancellationToken.None).ConfigureAwait(false);
+        _reported = next;
     }
 
     private List<(TaskCompletionSource<string?> Reply, string? Status)> ApplyCommands()

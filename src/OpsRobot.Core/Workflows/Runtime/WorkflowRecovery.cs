@@ -16,6 +16,10 @@ public sealed partial class WorkflowRecovery(
     IServiceProvider services, IWorkflowStore store, IExecutionStore executionStore, ExecutionEvents events, WorkflowGraphCache graphs,
     WorkflowExpressions expressions, TimeProvider time, ILogger<WorkflowRecovery> logger)
 {
+    /// <summary>The statuses of a workflow this process drives, from which it ends.</summary>
+    private static readonly ExecutionStatus[] Owned =
+        [ExecutionStatus.Running, ExecutionStatus.Canceling, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
+
     /// <summary>
     /// Finds the stored runs whose execution was abandoned and resumes each in the background. Returns the tasks of
     /// the resumed runs (they end when the workflow does, or when <paramref name="stopping"/> fires).
@@ -83,7 +87,7 @@ public sealed partial class WorkflowRecovery(
                 _ when status is null => ExecutionStatus.Abandoned,
                 _ => ExecutionStatus.Canceled,
             };
-            await executionStore.TransitionAsync(id, [ExecutionStatus.Running, ExecutionStatus.Canceling], final, new ExecutionUpdate
+            await executionStore.TransitionAsync(id, Owned, final, new ExecutionUpdate
             {
                 EndedAt = time.GetUtcNow(),
                 Result = outcome.Result,
@@ -97,7 +101,7 @@ public sealed partial class WorkflowRecovery(
             LogResumeFailed(logger, ex, id);
             try
             {
-                await executionStore.TransitionAsync(id, [ExecutionStatus.Running, ExecutionStatus.Canceling], ExecutionStatus.Failed, new ExecutionUpdate
+                await executionStore.TransitionAsync(id, Owned, ExecutionStatus.Failed, new ExecutionUpdate
                 {
                     EndedAt = time.GetUtcNow(),
                     Error = $"OpsRobot could not resume the workflow: {ex.Message}",
