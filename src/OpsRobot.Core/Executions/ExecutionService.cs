@@ -111,6 +111,19 @@ public sealed partial class ExecutionService : IAsyncDisposable
         LogRequested(_logger, record.Id, action.Ref, request.Requester.Door, request.Requester.UserName);
         _events.Publish(new ExecutionStatusEvent(record));
 
+        if (request.BeforeStart is { } beforeStart)
+        {
+            try
+            {
+                await beforeStart(record, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                await FinishAsync(record.Id, Waiting, ExecutionStatus.Failed, new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = ex.Message }).ConfigureAwait(false);
+                throw new ExecutionRequestException($"Execution #{record.Id.ToString(CultureInfo.InvariantCulture)} could not be prepared: {ex.Message}", ex);
+            }
+        }
+
         var outcome = new TaskCompletionSource<ExecutionRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
         Start(record, action, runner, bound, outcome);
         return new ExecutionHandle(record, outcome.Task);

@@ -25,9 +25,11 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<WorkflowRehearsal>();
         services.TryAddSingleton<WorkflowRecovery>();
         services.TryAddSingleton<WorkflowControl>();
+        services.TryAddSingleton<WorkflowRerun>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, WorkflowRunner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, PauseCommand>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, ResumeCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, RerunCommand>());
         return services;
     }
 }

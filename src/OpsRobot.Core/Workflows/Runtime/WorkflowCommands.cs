@@ -26,6 +26,95 @@ public sealed class ResumeCommand(ExecutionService executions, WorkflowControl c
 }
 
 /// <summary>
+/// <c>rerun ID [from TASK[,TASK…]]</c>: run a failed workflow again from its failed tasks (or the ones named), keeping
+/// what succeeded. The re-run is a new execution, requested by whoever asks, reported to this room.
+/// </summary>
+public sealed partial class RerunCommand(ExecutionService executions, WorkflowRerun rerun) : IRobotCommand
+{
+    public CommandInfo Info { get; } = new("core", "rerun", "rerun ID [from TASK[,TASK…]]",
+        "Run a failed workflow again from its failed tasks (or the ones named), keeping what succeeded.");
+
+    public async ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!TryParse(context.Arguments, out var id, out var tasks))
+        {
+            return new OutgoingMessage($"Usage: {Markdown.Code(context.Options.CommandPrefix + Info.Usage)}, e.g. {Markdown.Code(context.Options.CommandPrefix + "rerun 42 from deploy")} (task names are letters, digits, _ and -).");
+        }
+
+        var number = id.ToString(CultureInfo.InvariantCulture);
+        var execution = await executions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (execution is null)
+        {
+            return new OutgoingMessage($"There is no execution #{number}.");
+        }
+
+        if (ExecutionAccess.Refusal(context.Principal, execution, Access.Permissions.WorkflowManage) is { } refused)
+        {
+            return new OutgoingMessage(refused);
+        }
+
+        var message = context.Message;
+        var requester = new ExecutionRequester
+        {
+            Door = ExecutionDoor.Chat,
+            UserName = context.Principal?.User?.Name ?? message.Sender.Name,
+            Platform = message.Platform,
+            RoomId = message.Room.Id,
+            RoomName = message.Room.Name,
+            ThreadId = message.ThreadId,
+        };
+        try
+        {
+            var started = await rerun.RerunAsync(id, tasks, requester, cancellationToken).ConfigureAwait(false);
+            var from = string.Join(", ", started.Tasks.Select(t => Markdown.Code(t.EndsWith("__r0", StringComparison.Ordinal) ? t[..^4] : t)));
+            return new OutgoingMessage(
+                $"Re-running {Markdown.Code(execution.ActionRef)} #{number} from {from} as execution #{started.Execution.Id.ToString(CultureInfo.InvariantCulture)}; what succeeded is kept.");
+        }
+        catch (WorkflowRerunException ex)
+        {
+            return new OutgoingMessage(ex.Message);
+        }
+    }
+
+    internal static bool TryParse(string arguments, out long id, out IReadOnlyList<string> tasks)
+    {
+        tasks = [];
+        var words = arguments.Split([' ', '\t'], 3, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (words.Length == 0 || !ExecutionIds.TryParse(words[0], out id))
+        {
+            id = 0;
+            return false;
+        }
+
+        if (words.Length == 1)
+        {
+            return true;
+        }
+
+        if (words.Length != 3 || !string.Equals(words[1], "from", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var names = words[2].Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length is 0 or > 100 || !names.All(IsTaskName))
+        {
+            return false;
+        }
+
+        tasks = names;
+        return true;
+    }
+
+    /// <summary>Whether a name can be a task's, as re-run requests from chat and the API may give it.</summary>
+    public static bool IsTaskName(string? name) => name is not null && TaskName().IsMatch(name);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_-]{1,100}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial System.Text.RegularExpressions.Regex TaskName();
+}
+
+/// <summary>
 /// What pause and resume share: the same checks as the API's (the requester, or <c>workflow.manage</c> on the
 /// workflow's action), and an answer that says where the workflow stands now. The robot audits the command line and
 /// the decision, as for every command.
