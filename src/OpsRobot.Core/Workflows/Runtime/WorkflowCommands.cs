@@ -67,7 +67,7 @@ public sealed partial class RerunCommand(ExecutionService executions, WorkflowRe
         try
         {
             var started = await rerun.RerunAsync(id, tasks, requester, cancellationToken).ConfigureAwait(false);
-            var from = string.Join(", ", started.Tasks.Select(t => Markdown.Code(t.EndsWith("__r0", StringComparison.Ordinal) ? t[..^4] : t)));
+            var from = string.Join(", ", started.Tasks.Select(Markdown.Code));
             return new OutgoingMessage(
                 $"Re-running {Markdown.Code(execution.ActionRef)} #{number} from {from} as execution #{started.Execution.Id.ToString(CultureInfo.InvariantCulture)}; what succeeded is kept.");
         }

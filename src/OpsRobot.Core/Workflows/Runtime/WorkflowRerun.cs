@@ -26,7 +26,10 @@ public sealed class WorkflowRerunException : Exception
     }
 }
 
-/// <summary>A re-run that started: the new execution, and the task runs it starts from (<c>task__rROUTE</c>).</summary>
+/// <summary>
+/// A re-run that started: the new execution, and the tasks it starts from (<c>task</c> on the main route,
+/// <c>task__rROUTE</c> on another, as rehearsal specs name them).
+/// </summary>
 public sealed record WorkflowRerunStarted(ExecutionRecord Execution, IReadOnlyList<string> Tasks);
 
 /// <summary>
@@ -126,7 +129,7 @@ public sealed class WorkflowRerun(
         try
         {
             var handle = await executions.RequestAsync(request, cancellationToken).ConfigureAwait(false);
-            return new WorkflowRerunStarted(handle.Execution, staged);
+            return new WorkflowRerunStarted(handle.Execution, [.. staged.Select(t => t.EndsWith("__r0", StringComparison.Ordinal) ? t[..^4] : t)]);
         }
         catch (ExecutionRequestException ex)
         {

@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace OpsRobot.Cli.Client;
 
-/// <summary><c>opsrobot execution list|get|cancel|pause|resume|tail</c>.</summary>
+/// <summary><c>opsrobot execution list|get|cancel|pause|resume|rerun|tail</c>.</summary>
 internal static class ExecutionVerbs
 {
     /// <summary>The statuses of docs/api.md, for <c>--status</c>.</summary>
@@ -101,6 +101,24 @@ internal static class ExecutionVerbs
             _ => $"workflow {id} is {OpsRobotClient.OneLine(status)}.",
         };
         await Console.Out.WriteLineAsync(line);
+        return ExitCodes.Succeeded;
+    }
+
+    /// <summary>Re-runs a workflow from its failed tasks (or <paramref name="tasks"/>); prints the new execution's number.</summary>
+    public static async Task<int> RerunAsync(OpsRobotClient client, long id, IReadOnlyList<string> tasks, CancellationToken cancellationToken)
+    {
+        var body = new System.Text.Json.Nodes.JsonObject { ["tasks"] = new System.Text.Json.Nodes.JsonArray([.. tasks.Select(t => (System.Text.Json.Nodes.JsonNode?)t)]) };
+        var answer = await client.PostAsync(ExecutionPath(id) + "/rerun", body, cancellationToken);
+        if (answer.ValueKind != JsonValueKind.Object || !answer.TryGetProperty("execution", out var created))
+        {
+            throw new UnexpectedAnswerException($"The answer to re-running execution {id} has no 'execution'.");
+        }
+
+        var execution = ExecutionView.From(created, $"The answer to re-running execution {id}");
+        var from = answer.TryGetProperty("tasks", out var staged) && staged.ValueKind == JsonValueKind.Array
+            ? string.Join(", ", staged.EnumerateArray().Select(t => OpsRobotClient.OneLine(t.GetString() ?? "?")))
+            : "?";
+        await Console.Out.WriteLineAsync($"execution {execution.Id} re-runs workflow {id} from {from}. Follow it with: opsrobot execution tail {execution.Id}");
         return ExitCodes.Succeeded;
     }
 
