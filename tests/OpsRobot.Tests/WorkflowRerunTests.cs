@@ -125,7 +125,9 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
         marks.Count(m => Parent(m) == firstId).ShouldBe(1);
         marks.Count(m => Parent(m) == rerunId).ShouldBe(1);
         (await ExecutionsOfAsync("wf.check")).Select(Parent).Order().ShouldBe([firstId, rerunId]);
-        var graph = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{rerunId}/workflow");
+        rerun.GetProperty("workflow").GetString().ShouldBe($"/api/v1/executions/{rerunId}/workflow");
+        marks[0].GetProperty("workflow").ValueKind.ShouldBe(JsonValueKind.Null);
+        var graph = await _admin.GetFromJsonAsync<JsonElement>(rerun.GetProperty("workflow").GetString());
         graph.GetProperty("status").GetString().ShouldBe("succeeded");
     }
 
