@@ -71,6 +71,37 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
             output:
               - after: <% ctx(after) %>
             """);
+        home.Write("packs/wf/actions/secretive.yaml", """
+            name: secretive
+            runner_type: workflow
+            entry_point: workflows/secretive.yaml
+            parameters:
+              token:
+                type: string
+                secret: true
+                required: true
+              log:
+                type: string
+                required: true
+              flag:
+                type: string
+                required: true
+            """);
+        home.Write("packs/wf/actions/workflows/secretive.yaml", """
+            version: 1.0
+            input:
+              - token
+              - log
+              - flag
+            tasks:
+              step1:
+                action: wf.mark name=<% ctx(token) %> log=<% ctx(log) %>
+                next:
+                  - when: <% succeeded() %>
+                    do: check
+              check:
+                action: wf.check log=<% ctx(log) %> flag=<% ctx(flag) %>
+            """);
         _log = Path.Combine(home.Path, "steps.log");
         _flag = Path.Combine(home.Path, "check.ok");
         _server = await RunningServer.StartAsync(home: home);
@@ -183,6 +214,48 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
         notBobs.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         (await notBobs.Content.ReadAsStringAsync()).ShouldContain($"You need `workflow.manage` on `wf.checked` to re-run execution #{id}.");
         (await ExecutionsOfAsync("wf.checked")).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Workflow_WithASecretInput_IsStoredEncrypted_AndStillRerunsWithIt()
+    {
+        const string token = "s3cret-token-7f1c";
+        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "wf.secretive", parameters = new { token, log = _log, flag = _flag } });
+        created.EnsureSuccessStatusCode();
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        (await WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("failed");
+        await File.WriteAllTextAsync(_flag, "ok");
+
+        var response = await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/rerun", new { });
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var rerunId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("execution").GetProperty("id").GetInt64();
+        (await WaitFinishedAsync(rerunId)).GetProperty("status").GetString().ShouldBe("succeeded");
+        var graph = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{rerunId}/workflow");
+
+        // The step ran with the clear token once; the stored runs (the first and the re-run) never hold it in clear.
+        (await File.ReadAllLinesAsync(_log)).ShouldBe([token, "check", "check"]);
+        graph.GetProperty("status").GetString().ShouldBe("succeeded");
+        var database = Path.Combine(_server.Home.Path, "data", "opsrobot.db");
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT execution_id, state, dispatches FROM workflow_runs ORDER BY execution_id";
+        var rows = new List<(long Id, string State, string Dispatches)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        rows.Select(r => r.Id).ShouldBe([id, rerunId]);
+        foreach (var (_, state, dispatches) in rows)
+        {
+            state.ShouldStartWith("v1:");
+            dispatches.ShouldStartWith("v1:");
+            state.ShouldNotContain(token);
+        }
     }
 
     [Fact]

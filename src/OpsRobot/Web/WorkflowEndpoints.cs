@@ -133,7 +133,8 @@ internal static class WorkflowEndpoints
             return Results.Conflict(new ErrorDto($"The workflow file of execution #{number} no longer loads: {(ex.Errors.Count > 0 ? ex.Errors[0].ToString() : ex.Message)}"));
         }
 
-        var state = JsonSerializer.Deserialize<WorkflowState>(run.State) ?? new WorkflowState();
+        var seal = http.RequestServices.GetRequiredService<WorkflowStateSeal>();
+        var state = JsonSerializer.Deserialize<WorkflowState>(seal.Open(run.State, id)) ?? new WorkflowState();
         return Results.Ok(WorkflowView.Build(graph, state));
     }
 }

@@ -37,6 +37,9 @@ internal sealed partial class WorkflowDriver
 
     private long _version;
 
+    /// <summary>Encrypts what is stored when the run carries secrets (null: stored in clear).</summary>
+    private WorkflowStateSeal? _seal;
+
     /// <summary>The status the execution record shows, as far as this driver last told it.</summary>
     private ExecutionStatus _reported = ExecutionStatus.Running;
 
@@ -66,23 +69,32 @@ internal sealed partial class WorkflowDriver
 
     public WorkflowConductor Conductor => _conductor;
 
-    /// <summary>Opens the stored run of this execution, or starts and stores a new one.</summary>
+    /// <summary>
+    /// Opens the stored run of this execution, or starts and stores a new one. When <c>hasSecrets</c> (the action has
+    /// secret parameters) the state is stored encrypted with <c>seal</c>; a run stored encrypted stays encrypted.
+    /// </summary>
     public static async Task<WorkflowDriver> OpenAsync(
-        IWorkflowStore store, ExecutionService executions, WorkflowExpressions expressions, TimeProvider time, ILogger logger,
+        IWorkflowStore store, ExecutionService executions, WorkflowExpressions expressions, TimeProvider time, ILogger logger, WorkflowStateSeal seal, bool hasSecrets,
         WorkflowGraph graph, long executionId, string actionRef, string workflowFile, JsonObject inputs, ExecutionRequester requester, CancellationToken cancellationToken)
     {
         var stored = await store.GetAsync(executionId, cancellationToken).ConfigureAwait(false);
         if (stored is not null)
         {
-            var state = JsonSerializer.Deserialize<WorkflowState>(stored.State, Json)
+            var state = JsonSerializer.Deserialize<WorkflowState>(seal.Open(stored.State, executionId), Json)
                 ?? throw new InvalidOperationException($"The stored state of workflow execution {executionId} is empty.");
-            var log = JsonSerializer.Deserialize<WorkflowDispatchLog>(stored.Dispatches, Json) ?? new WorkflowDispatchLog();
+            var log = JsonSerializer.Deserialize<WorkflowDispatchLog>(seal.Open(stored.Dispatches, executionId), Json) ?? new WorkflowDispatchLog();
             return new WorkflowDriver(store, executions, time, logger, new WorkflowConductor(graph, expressions, state), log,
-                stored.Version, executionId, actionRef, workflowFile, requester);
+                stored.Version, executionId, actionRef, workflowFile, requester)
+            {
+                _seal = hasSecrets || WorkflowStateSeal.IsSealed(stored.State) ? seal : null,
+            };
         }
 
         var conductor = WorkflowConductor.Start(graph, expressions, inputs);
-        var driver = new WorkflowDriver(store, executions, time, logger, conductor, new WorkflowDispatchLog(), 0, executionId, actionRef, workflowFile, requester);
+        var driver = new WorkflowDriver(store, executions, time, logger, conductor, new WorkflowDispatchLog(), 0, executionId, actionRef, workflowFile, requester)
+        {
+            _seal = hasSecrets ? seal : null,
+        };
         await driver.SaveAsync(cancellationToken).ConfigureAwait(false);
         return driver;
     }
@@ -517,8 +529,8 @@ internal sealed partial class WorkflowDriver
             ExecutionId = ExecutionId,
             ActionRef = ActionRef,
             WorkflowFile = WorkflowFile,
-            State = JsonSerializer.Serialize(_conductor.State, Json),
-            Dispatches = JsonSerializer.Serialize(_log, Json),
+            State = Sealed(JsonSerializer.Serialize(_conductor.State, Json)),
+            Dispatches = Sealed(JsonSerializer.Serialize(_log, Json)),
             Finished = finished,
         };
         if (!await _store.SaveAsync(record, _version, cancellationToken).ConfigureAwait(false))
@@ -528,6 +540,8 @@ internal sealed partial class WorkflowDriver
 
         _version++;
     }
+
+    private string Sealed(string json) => _seal is null ? json : _seal.Seal(json, ExecutionId);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Workflow {ExecutionId}: task {TaskId} started execution {ChildId}")]
     private static partial void LogStarted(ILogger logger, long executionId, string taskId, long childId);

@@ -39,9 +39,10 @@ public sealed record WorkflowRerunStarted(ExecutionRecord Execution, IReadOnlyLi
 /// they published carry over. Chat (<c>!rerun</c>), the API and the CLI all come here; they check access first.
 /// </summary>
 public sealed class WorkflowRerun(
-    ExecutionService executions, IWorkflowStore store, WorkflowGraphCache graphs, WorkflowExpressions expressions, PackCatalog packs)
+    ExecutionService executions, IWorkflowStore store, WorkflowGraphCache graphs, WorkflowExpressions expressions, PackCatalog packs, WorkflowStateSeal seal)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    private static readonly string EmptyLog = JsonSerializer.Serialize(new WorkflowDispatchLog(), Json);
 
     /// <summary>Starts the re-run of workflow execution <paramref name="executionId"/>.</summary>
     /// <param name="executionId">The workflow execution that ended.</param>
@@ -86,7 +87,7 @@ public sealed class WorkflowRerun(
             throw new WorkflowRerunException($"The workflow file of #{number} no longer loads: {(ex.Errors.Count > 0 ? ex.Errors[0].ToString() : ex.Message)}", ex);
         }
 
-        var state = JsonSerializer.Deserialize<WorkflowState>(run.State, Json)
+        var state = JsonSerializer.Deserialize<WorkflowState>(seal.Open(run.State, executionId), Json)
             ?? throw new WorkflowRerunException($"The stored state of workflow #{number} is empty.");
         var conductor = new WorkflowConductor(graph, expressions, state);
         IReadOnlyList<string> staged;
@@ -107,6 +108,7 @@ public sealed class WorkflowRerun(
         }
 
         var seeded = JsonSerializer.Serialize(conductor.State, Json);
+        var secret = WorkflowStateSeal.IsSealed(run.State) || action.Parameters.Any(p => p.Secret);
         var request = new ExecutionRequest(run.ActionRef, parameters, requester)
         {
             ParentId = execution.ParentId,
@@ -117,8 +119,9 @@ public sealed class WorkflowRerun(
                     ExecutionId = record.Id,
                     ActionRef = run.ActionRef,
                     WorkflowFile = run.WorkflowFile,
-                    State = seeded,
-                    Dispatches = JsonSerializer.Serialize(new WorkflowDispatchLog(), Json),
+                    // Sealed again for the new execution: a sealed text is bound to its own run.
+                    State = secret ? seal.Seal(seeded, record.Id) : seeded,
+                    Dispatches = secret ? seal.Seal(EmptyLog, record.Id) : EmptyLog,
                 }, 0, ct).ConfigureAwait(false);
                 if (!saved)
                 {
