@@ -128,4 +128,20 @@ public abstract partial class StoreContractTests
 
         unfinished.Select(e => e.Id).ShouldBe([running.Id, waiting.Id]);
     }
+
+    [Fact]
+    public async Task ListUnfinished_IncludesWorkflowsHeldByAPause_SoAfterACrashTheyAreFound()
+    {
+        var pausing = await Executions.CreateAsync(NewExecution(status: ExecutionStatus.Running), CancellationToken.None);
+        var paused = await Executions.CreateAsync(NewExecution(status: ExecutionStatus.Running), CancellationToken.None);
+        var resuming = await Executions.CreateAsync(NewExecution(status: ExecutionStatus.Running), CancellationToken.None);
+        (await Executions.TransitionAsync(pausing.Id, [ExecutionStatus.Running], ExecutionStatus.Pausing, new ExecutionUpdate(), CancellationToken.None)).ShouldBeTrue();
+        (await Executions.TransitionAsync(paused.Id, [ExecutionStatus.Running], ExecutionStatus.Paused, new ExecutionUpdate(), CancellationToken.None)).ShouldBeTrue();
+        (await Executions.TransitionAsync(resuming.Id, [ExecutionStatus.Running], ExecutionStatus.Resuming, new ExecutionUpdate(), CancellationToken.None)).ShouldBeTrue();
+
+        var restarted = await RestartAsync();
+        var unfinished = await restarted.Executions.ListUnfinishedAsync(CancellationToken.None);
+
+        unfinished.Select(e => (e.Id, e.Status)).ShouldBe([(pausing.Id, ExecutionStatus.Pausing), (paused.Id, ExecutionStatus.Paused), (resuming.Id, ExecutionStatus.Resuming)]);
+    }
 }

@@ -152,6 +152,74 @@ public sealed class WorkflowCrashRecoveryTests
         }
     }
 
+    [Fact]
+    public async Task KillNine_WhileAWorkflowIsPaused_RestartKeepsItPaused_AndResumeFinishesIt()
+    {
+        using var home = new TestHome();
+        WritePack(home);
+        var log = Path.Combine(home.Path, "steps.log");
+        var flag = Path.Combine(home.Path, "gate.open");
+        var port = CliTests.FreePort();
+        var env = new Dictionary<string, string> { ["OPSROBOT__ADMIN__PASSWORD"] = RunningServer.AdminPassword };
+        var args = new[] { "serve", "--listen", $"http://127.0.0.1:{port}" };
+        using var client = new ApiClient(new System.Net.CookieContainer()) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        async Task<string?> StatusAsync(long execution) =>
+            (await client.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{execution}")).GetProperty("status").GetString();
+
+        long id;
+        using (var first = Process.Start(OpsRobotProcess.StartInfo(home.Path, args, env))!)
+        {
+            try
+            {
+                await WaitHealthyAsync(client);
+                (await client.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = RunningServer.AdminPassword })).EnsureSuccessStatusCode();
+                var created = await client.PostAsJsonAsync("/api/v1/executions", new { action = "wf.flow", parameters = new { log, flag } });
+                created.EnsureSuccessStatusCode();
+                id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+                await ExecutionFlowTests.WaitUntilAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("gate-start", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+                (await client.PostAsJsonAsync($"/api/v1/executions/{id}/pause", new { })).EnsureSuccessStatusCode();
+                await File.WriteAllTextAsync(flag, "open");
+                await ExecutionFlowTests.WaitUntilAsync(async () => await StatusAsync(id) == "paused", TimeSpan.FromSeconds(60));
+                first.Kill(); // SIGKILL while paused
+                await first.WaitForExitAsync();
+            }
+            finally
+            {
+                if (!first.HasExited)
+                {
+                    first.Kill(entireProcessTree: true);
+                }
+            }
+        }
+
+        using var second = Process.Start(OpsRobotProcess.StartInfo(home.Path, args, env))!;
+        try
+        {
+            await WaitHealthyAsync(client);
+            (await client.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = RunningServer.AdminPassword })).EnsureSuccessStatusCode();
+            await ExecutionFlowTests.WaitUntilAsync(async () => await StatusAsync(id) == "paused", TimeSpan.FromSeconds(60));
+            (await File.ReadAllTextAsync(log)).ShouldNotContain("step3");
+
+            var resumed = await client.PostAsJsonAsync($"/api/v1/executions/{id}/resume", new { });
+            resumed.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, await resumed.Content.ReadAsStringAsync());
+            JsonElement execution = default;
+            await ExecutionFlowTests.WaitUntilAsync(async () =>
+            {
+                execution = await client.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}");
+                return execution.GetProperty("status").GetString() is "succeeded" or "failed" or "canceled" or "abandoned";
+            }, TimeSpan.FromSeconds(90));
+
+            execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
+            (await File.ReadAllLinesAsync(log)).ShouldBe(["step1", "gate-start", "gate-end", "step3"]);
+        }
+        finally
+        {
+            second.Kill(entireProcessTree: true);
+            await second.WaitForExitAsync();
+            KillProcessesMentioning(flag);
+        }
+    }
+
     private static async Task WaitHealthyAsync(HttpClient client)
     {
         await ExecutionFlowTests.WaitUntilAsync(async () =>

@@ -143,6 +143,7 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
             (await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}/workflow")).GetProperty("status").GetString() == "paused", TimeSpan.FromSeconds(30));
 
         (await File.ReadAllTextAsync(_log)).ShouldNotContain("step3");
+        await WaitForStatusAsync(id, "paused");
         (await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/pause", new { })).StatusCode.ShouldBe(System.Net.HttpStatusCode.Conflict);
         (await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/resume", new { })).EnsureSuccessStatusCode();
         var execution = await WaitFinishedAsync(id);
@@ -150,6 +151,117 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
         execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
         (await File.ReadAllLinesAsync(_log)).ShouldBe(["step1", "gate-start", "gate-end", "step3"]);
         (await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/resume", new { })).StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
+    }
+
+    private async Task WaitForStatusAsync(long id, string status) =>
+        await ExecutionFlowTests.WaitUntilAsync(async () =>
+            (await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}")).GetProperty("status").GetString() == status, TimeSpan.FromSeconds(30));
+
+    private async Task WaitForGateAsync() =>
+        await ExecutionFlowTests.WaitUntilAsync(() => Task.FromResult(File.Exists(_log) && File.ReadAllText(_log).Contains("gate-start", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+
+    private static async Task SayAsync(ApiClient who, string text) =>
+        (await who.PostAsJsonAsync("/api/v1/rooms/ops/messages", new { text })).StatusCode.ShouldBe(System.Net.HttpStatusCode.Accepted);
+
+    private async Task<List<string>> RobotSaidAsync(int count)
+    {
+        List<string> robot = [];
+        await ExecutionFlowTests.WaitUntilAsync(async () =>
+        {
+            var history = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/rooms/ops/messages?limit=200");
+            robot = [.. history.GetProperty("messages").EnumerateArray()
+                .Where(m => m.GetProperty("author").GetProperty("kind").GetString() == "robot")
+                .Select(m => m.GetProperty("text").GetString()!)];
+            return robot.Count >= count;
+        }, TimeSpan.FromSeconds(30));
+        return robot;
+    }
+
+    [Fact]
+    public async Task PauseAndResume_FromChat_MoveTheExecutionRecord_AndAreRefusedToOthers()
+    {
+        (await _admin.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
+        using var bob = await _server.CreateUserAsync("bob");
+        (await bob.PostAsJsonAsync("/api/v1/rooms/ops/join", new { })).EnsureSuccessStatusCode();
+        var id = await StartAsync();
+        await WaitForGateAsync();
+
+        await SayAsync(bob, $"!pause {id}");
+        (await RobotSaidAsync(1))[0].ShouldBe($"You need `workflow.manage` on `wf.flow` for execution #{id} (it is not yours).");
+        await SayAsync(_admin, $"!pause #{id}");
+        (await RobotSaidAsync(2))[1].ShouldBe($"`wf.flow` #{id}: pausing.");
+        (await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}")).GetProperty("status").GetString().ShouldBeOneOf("pausing", "paused");
+        await File.WriteAllTextAsync(_flag, "open");
+        await WaitForStatusAsync(id, "paused");
+        (await File.ReadAllTextAsync(_log)).ShouldNotContain("step3");
+
+        await SayAsync(bob, $"!resume {id}");
+        (await RobotSaidAsync(3))[2].ShouldBe($"You need `workflow.manage` on `wf.flow` for execution #{id} (it is not yours).");
+        (await File.ReadAllTextAsync(_log)).ShouldNotContain("step3");
+        await SayAsync(_admin, $"!resume {id}");
+        (await RobotSaidAsync(4))[3].ShouldBe($"`wf.flow` #{id}: resuming.");
+        var execution = await WaitFinishedAsync(id);
+
+        execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
+        (await File.ReadAllLinesAsync(_log)).ShouldBe(["step1", "gate-start", "gate-end", "step3"]);
+        await SayAsync(_admin, $"!resume {id}");
+        (await RobotSaidAsync(5))[4].ShouldBe($"`wf.flow` #{id} already ended: succeeded; there is nothing to resume.");
+    }
+
+    [Theory]
+    [InlineData("not a number", "!pause soon", "Usage: `!pause ID`")]
+    [InlineData("no such execution", "!resume 99999", "There is no execution #99999.")]
+    public async Task PauseCommand_BadId_SaysWhat(string row, string line, string expected)
+    {
+        (await _admin.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
+
+        await SayAsync(_admin, line);
+
+        (await RobotSaidAsync(1))[0].ShouldContain(expected, Case.Sensitive, row);
+    }
+
+    [Fact]
+    public async Task PauseCommand_OnAnExecutionThatIsNoWorkflow_SaysOnlyWorkflowsPause()
+    {
+        (await _admin.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
+        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "wf.gate", parameters = new { log = _log, flag = _flag } });
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        await WaitForGateAsync();
+
+        await SayAsync(_admin, $"!pause {id}");
+
+        (await RobotSaidAsync(1))[0].ShouldBe($"`wf.gate` #{id} is not a workflow; only workflows pause and resume. Use `!cancel {id}` to stop it.");
+        await File.WriteAllTextAsync(_flag, "open");
+        (await WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
+    }
+
+    [Fact]
+    public async Task PauseAndResume_FromTheCli_PrintWhereTheWorkflowStands_AndRefuseWhatCannotBeDone()
+    {
+        var env = new Dictionary<string, string> { ["OPSROBOT_URL"] = _server.BaseAddress.ToString().TrimEnd('/'), ["OPSROBOT_API_KEY"] = await _server.AdminKeyAsync() };
+        Task<ProcessResult> Cli(params string[] args) => OpsRobotProcess.RunAsync(_server.Home.Path, args, environment: env);
+        var id = await StartAsync();
+        var number = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await WaitForGateAsync();
+
+        var pause = await Cli("execution", "pause", number);
+        pause.ExitCode.ShouldBe(0, pause.StandardError);
+        pause.StandardOutput.ShouldContain($"workflow {number} is pausing");
+        await File.WriteAllTextAsync(_flag, "open");
+        await WaitForStatusAsync(id, "paused");
+        var again = await Cli("execution", "pause", number);
+        var resume = await Cli("execution", "resume", number);
+        var execution = await WaitFinishedAsync(id);
+        var step1 = (await ChildrenAsync(id, "wf.mark")).OrderBy(c => c.GetProperty("id").GetInt64()).First().GetProperty("id").GetInt64();
+        var notWorkflow = await Cli("execution", "pause", step1.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        again.ExitCode.ShouldBe(2, again.StandardOutput);
+        again.StandardError.ShouldNotBeEmpty();
+        resume.ExitCode.ShouldBe(0, resume.StandardError);
+        resume.StandardOutput.ShouldContain($"workflow {number} is resuming");
+        execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
+        notWorkflow.ExitCode.ShouldBe(2, notWorkflow.StandardOutput);
+        notWorkflow.StandardError.ShouldContain("is not a workflow running on this server");
     }
 
     [Fact]

@@ -25,11 +25,24 @@ public enum ExecutionStatus
 
     /// <summary>OpsRobot stopped (a crash, a restart) while the execution was not finished; it will not go on.</summary>
     Abandoned,
+
+    /// <summary>A workflow asked to pause: its running tasks finish, nothing new starts.</summary>
+    Pausing,
+
+    /// <summary>A workflow that is paused: nothing runs until it is resumed or canceled (its timeout keeps counting).</summary>
+    Paused,
+
+    /// <summary>A paused workflow asked to go on; it is <see cref="Running"/> again once it has.</summary>
+    Resuming,
 }
 
 /// <summary>Helpers on <see cref="ExecutionStatus"/>.</summary>
 public static class ExecutionStatuses
 {
+    /// <summary>The statuses of a workflow that runs or is held by a pause: a runner owns it, and it can be canceled.</summary>
+    public static bool IsPauseState(this ExecutionStatus status) =>
+        status is ExecutionStatus.Pausing or ExecutionStatus.Paused or ExecutionStatus.Resuming;
+
     public static bool IsFinished(this ExecutionStatus status) =>
         status is ExecutionStatus.Succeeded or ExecutionStatus.Failed or ExecutionStatus.Timeout or ExecutionStatus.Canceled or ExecutionStatus.Abandoned;
 

@@ -9,6 +9,12 @@ namespace OpsRobot.Core.Executions;
 public sealed record ExecutionRequest(string ActionRef, JsonObject? Parameters, ExecutionRequester Requester)
 {
     public long? ParentId { get; init; }
+
+    /// <summary>
+    /// Runs once the execution is stored and before it can start, with its record: a workflow re-run stores the
+    /// state it carries on from under the new execution's id here. When it throws, the execution fails with the reason.
+    /// </summary>
+    public Func<ExecutionRecord, CancellationToken, Task>? BeforeStart { get; init; }
 }
 
 /// <summary>An accepted execution: its record as stored, and the outcome once it (and any retry) has finished.</summary>

@@ -17,9 +17,14 @@ namespace OpsRobot.Core.Executions;
 public sealed partial class ExecutionService : IAsyncDisposable
 {
     private static readonly ExecutionStatus[] Waiting = [ExecutionStatus.Requested, ExecutionStatus.Scheduled];
-    private static readonly ExecutionStatus[] Active = [ExecutionStatus.Running, ExecutionStatus.Canceling];
+    // A workflow's pause states belong with running: a runner owns the execution, it can be canceled, and it ends.
+    private static readonly ExecutionStatus[] Active =
+        [ExecutionStatus.Running, ExecutionStatus.Canceling, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
+    private static readonly ExecutionStatus[] Running =
+        [ExecutionStatus.Running, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
     private static readonly ExecutionStatus[] Unfinished =
-        [ExecutionStatus.Requested, ExecutionStatus.Scheduled, ExecutionStatus.Running, ExecutionStatus.Canceling];
+        [ExecutionStatus.Requested, ExecutionStatus.Scheduled, ExecutionStatus.Running, ExecutionStatus.Canceling,
+         ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
 
     private readonly IExecutionStore _store;
     private readonly PackCatalog _packs;
@@ -106,6 +111,19 @@ public sealed partial class ExecutionService : IAsyncDisposable
         LogRequested(_logger, record.Id, action.Ref, request.Requester.Door, request.Requester.UserName);
         _events.Publish(new ExecutionStatusEvent(record));
 
+        if (request.BeforeStart is { } beforeStart)
+        {
+            try
+            {
+                await beforeStart(record, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                await FinishAsync(record.Id, Waiting, ExecutionStatus.Failed, new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = ex.Message }).ConfigureAwait(false);
+                throw new ExecutionRequestException($"Execution #{record.Id.ToString(CultureInfo.InvariantCulture)} could not be prepared: {ex.Message}", ex);
+            }
+        }
+
         var outcome = new TaskCompletionSource<ExecutionRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
         Start(record, action, runner, bound, outcome);
         return new ExecutionHandle(record, outcome.Task);
@@ -134,7 +152,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
         if (_active.TryGetValue(id, out var state))
         {
             state.CancelReason = reason;
-            if (await _store.TransitionAsync(id, [ExecutionStatus.Running], ExecutionStatus.Canceling, new ExecutionUpdate { Error = reason }, cancellationToken).ConfigureAwait(false))
+            if (await _store.TransitionAsync(id, Running, ExecutionStatus.Canceling, new ExecutionUpdate { Error = reason }, cancellationToken).ConfigureAwait(false))
             {
                 await PublishAsync(id, cancellationToken).ConfigureAwait(false);
             }
@@ -150,6 +168,27 @@ public sealed partial class ExecutionService : IAsyncDisposable
 
         LogCanceled(_logger, id, by);
         return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records where a workflow execution stands while it runs: <c>pausing</c>, <c>paused</c>, <c>resuming</c>, or
+    /// <c>running</c> again, and tells whoever follows it. Only an execution that runs or is held by a pause moves; a
+    /// canceling or finished one is left as it is. Returns whether the record changed.
+    /// </summary>
+    public async Task<bool> ReportWorkflowStatusAsync(long id, ExecutionStatus status, CancellationToken cancellationToken)
+    {
+        if (status is not ExecutionStatus.Running && !status.IsPauseState())
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "Only running, pausing, paused and resuming are a workflow's to report.");
+        }
+
+        if (!await _store.TransitionAsync(id, Running, status, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        await PublishAsync(id, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>

@@ -25,7 +25,12 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<WorkflowRehearsal>();
         services.TryAddSingleton<WorkflowRecovery>();
         services.TryAddSingleton<WorkflowControl>();
+        services.TryAddSingleton<WorkflowRerun>();
+        services.TryAddSingleton(sp => new WorkflowStateSeal(sp.GetService<Datastore.ISecretProtector>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, WorkflowRunner>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, PauseCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, ResumeCommand>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, RerunCommand>());
         return services;
     }
 }

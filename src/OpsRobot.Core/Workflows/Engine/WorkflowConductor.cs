@@ -860,6 +860,116 @@ public sealed class WorkflowConductor
         }
     }
 
+    /// <summary>
+    /// Prepares a workflow that ended without succeeding to run again from its failed tasks, keeping everything that
+    /// succeeded: their results and what they published stay, and they do not run again (Orquesta's workflow rerun,
+    /// StackStorm's <c>st2 execution re-run --tasks</c>). Each task re-run starts from the context it started with the
+    /// first time; a with-items task re-runs only the items that did not succeed. Tasks reached but never started
+    /// because the workflow had failed start too. Returns the runs staged again, as <c>task__rROUTE</c>.
+    /// </summary>
+    /// <param name="taskIds">The tasks to re-run; none means every task whose failure ended the workflow.</param>
+    /// <exception cref="InvalidOperationException">The workflow has not ended, or a task cannot be re-run (the message says why).</exception>
+    public IReadOnlyList<string> RequestRerun(IReadOnlyCollection<string>? taskIds)
+    {
+        if (!IsCompleted(Status) || Status == Succeeded && taskIds is not { Count: > 0 })
+        {
+            throw new InvalidOperationException(Status == Succeeded
+                ? "The workflow succeeded; there is no failed task to re-run."
+                : $"The workflow is {Status ?? "not started"}; only a workflow that has ended can be re-run.");
+        }
+
+        static bool Rerunnable(TaskRun r) => IsAbended(r.Status) || r.Status == Canceled;
+        var latest = LatestRuns().Where(r => !WorkflowGraph.IsEngineCommand(r.Id)).ToList();
+        List<TaskRun> targets;
+        if (taskIds is { Count: > 0 })
+        {
+            targets = [];
+            foreach (var id in taskIds.Distinct(StringComparer.Ordinal))
+            {
+                if (Graph.Task(id) is null || WorkflowGraph.IsEngineCommand(id))
+                {
+                    throw new InvalidOperationException($"The workflow has no task '{id}'.");
+                }
+
+                var runs = latest.Where(r => r.Id == id).ToList();
+                if (runs.Count == 0)
+                {
+                    throw new InvalidOperationException($"Task '{id}' never ran in this workflow, so it cannot be re-run.");
+                }
+
+                var failed = runs.Where(Rerunnable).ToList();
+                if (failed.Count == 0)
+                {
+                    throw new InvalidOperationException($"Task '{id}' {runs[^1].Status}; only a task that failed, timed out, was canceled or was abandoned is re-run.");
+                }
+
+                targets.AddRange(failed);
+            }
+        }
+        else
+        {
+            // A failure that a transition handled (remediated) did not end the workflow: it is not re-run by default.
+            targets = [.. latest.Where(r => Rerunnable(r) && !HasNextTasks(r.Id, r.Route) && !HasJoinNext(r.Id, r.Route))];
+            if (targets.Count == 0)
+            {
+                throw new InvalidOperationException("No task failed in this workflow (it ended for another reason); name the tasks to re-run.");
+            }
+        }
+
+        var rerun = new List<string>();
+        foreach (var run in targets.OrderBy(r => State.Tasks[WorkflowState.RunKey(r.Id, r.Route)]))
+        {
+            run.Term = false;
+            if (Staged(run.Id, run.Route) is { } staged)
+            {
+                // A with-items task that ended badly stayed staged: its items that did not succeed run again.
+                staged.Completed = false;
+                staged.Ready = true;
+                staged.RunOnFail = false;
+                if (staged.Items is not null)
+                {
+                    for (var i = 0; i < staged.Items.Count; i++)
+                    {
+                        if (staged.Items[i] != Succeeded)
+                        {
+                            staged.Items[i] = null;
+                            staged.ItemResults![i] = null;
+                        }
+                    }
+
+                    staged.ItemCounts = null;
+                    staged.FirstUnstarted = 0;
+                }
+            }
+            else
+            {
+                State.Staged.Add(new StagedTask
+                {
+                    Id = run.Id,
+                    Route = run.Route,
+                    In = [.. run.In],
+                    Prev = new Dictionary<string, int>(run.Prev, StringComparer.Ordinal),
+                    Ready = true,
+                });
+            }
+
+            rerun.Add(WorkflowState.RunKey(run.Id, run.Route));
+        }
+
+        // The errors of the tasks re-run, and those of the workflow's end (output, unreachable joins), no longer hold;
+        // they are logged again if they happen again.
+        var names = targets.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+        State.Errors.RemoveAll(e => e.TaskId is null || names.Contains(e.TaskId) || e.Message.StartsWith("UnreachableJoinError", StringComparison.Ordinal));
+        foreach (var run in State.Sequence.Where(r => r.Term && IsAbended(r.Status)))
+        {
+            run.Term = false;
+        }
+
+        State.Output = null;
+        State.Status = Running;
+        return rerun;
+    }
+
     /// <summary>Fails the workflow with an error (something outside the engine went wrong with it).</summary>
     public void Fail(string message, string? taskId = null)
     {

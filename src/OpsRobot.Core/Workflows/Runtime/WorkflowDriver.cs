@@ -37,6 +37,12 @@ internal sealed partial class WorkflowDriver
 
     private long _version;
 
+    /// <summary>Encrypts what is stored when the run carries secrets (null: stored in clear).</summary>
+    private WorkflowStateSeal? _seal;
+
+    /// <summary>The status the execution record shows, as far as this driver last told it.</summary>
+    private ExecutionStatus _reported = ExecutionStatus.Running;
+
     private WorkflowDriver(
         IWorkflowStore store, ExecutionService executions, TimeProvider time, ILogger logger, WorkflowConductor conductor,
         WorkflowDispatchLog log, long version, long executionId, string actionRef, string workflowFile, ExecutionRequester requester)
@@ -63,23 +69,32 @@ internal sealed partial class WorkflowDriver
 
     public WorkflowConductor Conductor => _conductor;
 
-    /// <summary>Opens the stored run of this execution, or starts and stores a new one.</summary>
+    /// <summary>
+    /// Opens the stored run of this execution, or starts and stores a new one. When <c>hasSecrets</c> (the action has
+    /// secret parameters) the state is stored encrypted with <c>seal</c>; a run stored encrypted stays encrypted.
+    /// </summary>
     public static async Task<WorkflowDriver> OpenAsync(
-        IWorkflowStore store, ExecutionService executions, WorkflowExpressions expressions, TimeProvider time, ILogger logger,
+        IWorkflowStore store, ExecutionService executions, WorkflowExpressions expressions, TimeProvider time, ILogger logger, WorkflowStateSeal seal, bool hasSecrets,
         WorkflowGraph graph, long executionId, string actionRef, string workflowFile, JsonObject inputs, ExecutionRequester requester, CancellationToken cancellationToken)
     {
         var stored = await store.GetAsync(executionId, cancellationToken).ConfigureAwait(false);
         if (stored is not null)
         {
-            var state = JsonSerializer.Deserialize<WorkflowState>(stored.State, Json)
+            var state = JsonSerializer.Deserialize<WorkflowState>(seal.Open(stored.State, executionId), Json)
                 ?? throw new InvalidOperationException($"The stored state of workflow execution {executionId} is empty.");
-            var log = JsonSerializer.Deserialize<WorkflowDispatchLog>(stored.Dispatches, Json) ?? new WorkflowDispatchLog();
+            var log = JsonSerializer.Deserialize<WorkflowDispatchLog>(seal.Open(stored.Dispatches, executionId), Json) ?? new WorkflowDispatchLog();
             return new WorkflowDriver(store, executions, time, logger, new WorkflowConductor(graph, expressions, state), log,
-                stored.Version, executionId, actionRef, workflowFile, requester);
+                stored.Version, executionId, actionRef, workflowFile, requester)
+            {
+                _seal = hasSecrets || WorkflowStateSeal.IsSealed(stored.State) ? seal : null,
+            };
         }
 
         var conductor = WorkflowConductor.Start(graph, expressions, inputs);
-        var driver = new WorkflowDriver(store, executions, time, logger, conductor, new WorkflowDispatchLog(), 0, executionId, actionRef, workflowFile, requester);
+        var driver = new WorkflowDriver(store, executions, time, logger, conductor, new WorkflowDispatchLog(), 0, executionId, actionRef, workflowFile, requester)
+        {
+            _seal = hasSecrets ? seal : null,
+        };
         await driver.SaveAsync(cancellationToken).ConfigureAwait(false);
         return driver;
     }
@@ -91,6 +106,7 @@ internal sealed partial class WorkflowDriver
     public async Task<string?> RunAsync(Func<Task<bool>> canceledByUser, CancellationToken cancellationToken)
     {
         await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+        await ReportStatusAsync().ConfigureAwait(false);
         while (true)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -110,6 +126,7 @@ internal sealed partial class WorkflowDriver
             var replies = ApplyCommands();
             var planned = Plan();
             await SaveAsync(CancellationToken.None).ConfigureAwait(false);
+            await ReportStatusAsync().ConfigureAwait(false);
             foreach (var (reply, status) in replies)
             {
                 reply.TrySetResult(status);
@@ -162,6 +179,30 @@ internal sealed partial class WorkflowDriver
         return _commands.Writer.TryWrite((status, reply))
             ? reply.Task
             : Task.FromException<string?>(new InvalidOperationException($"The workflow is {_conductor.Status}."));
+    }
+
+    /// <summary>
+    /// Shows a pause on the execution record (<c>pausing</c>, <c>paused</c>, <c>resuming</c>, <c>running</c> again),
+    /// after the state that caused it is stored. The record's end is the execution service's, not the driver's.
+    /// </summary>
+    private async Task ReportStatusAsync()
+    {
+        var status = _conductor.Status switch
+        {
+            Running => ExecutionStatus.Running,
+            Pausing => ExecutionStatus.Pausing,
+            Paused => ExecutionStatus.Paused,
+            Resuming => ExecutionStatus.Resuming,
+            _ => (ExecutionStatus?)null,
+        };
+        if (status is not { } next || next == _reported)
+        {
+            return;
+        }
+
+        // Refused only when the record left the running states (a cancel came in): the cancel path ends it.
+        await _executions.ReportWorkflowStatusAsync(ExecutionId, next, CancellationToken.None).ConfigureAwait(false);
+        _reported = next;
     }
 
     private List<(TaskCompletionSource<string?> Reply, string? Status)> ApplyCommands()
@@ -488,8 +529,8 @@ internal sealed partial class WorkflowDriver
             ExecutionId = ExecutionId,
             ActionRef = ActionRef,
             WorkflowFile = WorkflowFile,
-            State = JsonSerializer.Serialize(_conductor.State, Json),
-            Dispatches = JsonSerializer.Serialize(_log, Json),
+            State = Sealed(JsonSerializer.Serialize(_conductor.State, Json)),
+            Dispatches = Sealed(JsonSerializer.Serialize(_log, Json)),
             Finished = finished,
         };
         if (!await _store.SaveAsync(record, _version, cancellationToken).ConfigureAwait(false))
@@ -499,6 +540,8 @@ internal sealed partial class WorkflowDriver
 
         _version++;
     }
+
+    private string Sealed(string json) => _seal is null ? json : _seal.Seal(json, ExecutionId);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Workflow {ExecutionId}: task {TaskId} started execution {ChildId}")]
     private static partial void LogStarted(ILogger logger, long executionId, string taskId, long childId);

@@ -16,6 +16,10 @@ public sealed partial class WorkflowRecovery(
     IServiceProvider services, IWorkflowStore store, IExecutionStore executionStore, ExecutionEvents events, WorkflowGraphCache graphs,
     WorkflowExpressions expressions, TimeProvider time, ILogger<WorkflowRecovery> logger)
 {
+    /// <summary>The statuses of a workflow this process drives, from which it ends.</summary>
+    private static readonly ExecutionStatus[] Owned =
+        [ExecutionStatus.Running, ExecutionStatus.Canceling, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
+
     /// <summary>
     /// Finds the stored runs whose execution was abandoned and resumes each in the background. Returns the tasks of
     /// the resumed runs (they end when the workflow does, or when <paramref name="stopping"/> fires).
@@ -52,7 +56,10 @@ public sealed partial class WorkflowRecovery(
         {
             var graph = graphs.Load(run.WorkflowFile);
             var executions = services.GetRequiredService<ExecutionService>();
-            var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, graph, id, run.ActionRef, run.WorkflowFile,
+            // A run stored encrypted stays so; the action's secrets are checked again in case it was stored before they were.
+            var hasSecrets = services.GetService<Packs.PackCatalog>()?.Current.FindAction(run.ActionRef)?.Parameters.Any(p => p.Secret) ?? false;
+            var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, services.GetRequiredService<WorkflowStateSeal>(), hasSecrets,
+                graph, id, run.ActionRef, run.WorkflowFile,
                 [], WorkflowRunner.ChildRequester(execution.Requester), stopping).ConfigureAwait(false);
 
             // This process does not run the execution through the execution service, so a cancel arrives as a status
@@ -83,7 +90,7 @@ public sealed partial class WorkflowRecovery(
                 _ when status is null => ExecutionStatus.Abandoned,
                 _ => ExecutionStatus.Canceled,
             };
-            await executionStore.TransitionAsync(id, [ExecutionStatus.Running, ExecutionStatus.Canceling], final, new ExecutionUpdate
+            await executionStore.TransitionAsync(id, Owned, final, new ExecutionUpdate
             {
                 EndedAt = time.GetUtcNow(),
                 Result = outcome.Result,
@@ -97,7 +104,7 @@ public sealed partial class WorkflowRecovery(
             LogResumeFailed(logger, ex, id);
             try
             {
-                await executionStore.TransitionAsync(id, [ExecutionStatus.Running, ExecutionStatus.Canceling], ExecutionStatus.Failed, new ExecutionUpdate
+                await executionStore.TransitionAsync(id, Owned, ExecutionStatus.Failed, new ExecutionUpdate
                 {
                     EndedAt = time.GetUtcNow(),
                     Error = $"OpsRobot could not resume the workflow: {ex.Message}",

@@ -4,7 +4,7 @@ namespace OpsRobot.Cli.Client;
 
 /// <summary>
 /// The verbs that talk to a running server over the REST API (docs/api.md): <c>run</c>, <c>execution
-/// list|get|cancel|tail</c> and <c>packs reload</c>. Unlike <c>shell</c> and <c>user</c> they never open the store
+/// list|get|cancel|pause|resume|rerun|tail</c> and <c>packs reload</c>. Unlike <c>shell</c> and <c>user</c> they never open the store
 /// themselves, so they work against a server on another machine and never race it for the database.
 /// </summary>
 internal static class ClientVerbs
@@ -117,6 +117,46 @@ internal static class ClientVerbs
         };
         cancel.SetAction((r, ct) => InvokeAsync(r, url, (client, token) => ExecutionVerbs.CancelAsync(client, r.GetValue(cancelId), token), ct));
 
+        var pauseId = IdArgument();
+        var pause = new Command("pause",
+            "Pause a running workflow: its running tasks finish, nothing new starts (status pausing, then paused) until "
+            + "it is resumed or canceled. Its own timeout keeps counting. Only workflows pause.\n\n"
+            + "Example:\n"
+            + "  opsrobot execution pause 42")
+        {
+            pauseId, url,
+        };
+        pause.SetAction((r, ct) => InvokeAsync(r, url, (client, token) => ExecutionVerbs.ControlAsync(client, r.GetValue(pauseId), pause: true, token), ct));
+
+        var resumeId = IdArgument();
+        var resume = new Command("resume",
+            "Resume a paused (or pausing) workflow: it goes on from where it stopped.\n\n"
+            + "Example:\n"
+            + "  opsrobot execution resume 42")
+        {
+            resumeId, url,
+        };
+        resume.SetAction((r, ct) => InvokeAsync(r, url, (client, token) => ExecutionVerbs.ControlAsync(client, r.GetValue(resumeId), pause: false, token), ct));
+
+        var rerunId = IdArgument();
+        var rerunTasks = new Option<string[]>("--tasks")
+        {
+            Description = "The tasks to re-run (default: every task whose failure ended the workflow)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var rerun = new Command("rerun",
+            "Re-run a workflow that ended without succeeding from its failed tasks (or the ones named), keeping what "
+            + "succeeded: their results and what they published carry over and they do not run again. The re-run is a "
+            + "new execution; its number is printed.\n\n"
+            + "Examples:\n"
+            + "  opsrobot execution rerun 42\n"
+            + "  opsrobot execution rerun 42 --tasks deploy notify")
+        {
+            rerunId, rerunTasks, url,
+        };
+        rerun.SetAction((r, ct) => InvokeAsync(r, url, (client, token) =>
+            ExecutionVerbs.RerunAsync(client, r.GetValue(rerunId), [.. (r.GetValue(rerunTasks) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))], token), ct));
+
         var tailId = IdArgument();
         var tail = new Command("tail",
             "Follow an execution's output like 'run' does: everything so far, then live output until it finishes "
@@ -130,9 +170,9 @@ internal static class ClientVerbs
         };
         tail.SetAction((r, ct) => InvokeAsync(r, url, (client, token) => ExecutionVerbs.TailAsync(client, r.GetValue(tailId), token), ct));
 
-        return new Command("execution", "Look at, follow and cancel executions on the server (see 'opsrobot execution list --help').")
+        return new Command("execution", "Look at, follow, cancel, pause, resume and re-run executions on the server (see 'opsrobot execution list --help').")
         {
-            list, get, cancel, tail,
+            list, get, cancel, pause, resume, rerun, tail,
         };
     }
 

@@ -5,12 +5,12 @@ using System.Text.Json;
 
 namespace OpsRobot.Cli.Client;
 
-/// <summary><c>opsrobot execution list|get|cancel|tail</c>.</summary>
+/// <summary><c>opsrobot execution list|get|cancel|pause|resume|rerun|tail</c>.</summary>
 internal static class ExecutionVerbs
 {
     /// <summary>The statuses of docs/api.md, for <c>--status</c>.</summary>
     public static readonly string[] Statuses =
-        ["requested", "scheduled", "running", "succeeded", "failed", "timeout", "canceling", "canceled", "abandoned"];
+        ["requested", "scheduled", "running", "pausing", "paused", "resuming", "succeeded", "failed", "timeout", "canceling", "canceled", "abandoned"];
 
     public static async Task<int> ListAsync(
         OpsRobotClient client, string? action, string? status, string? user, int? limit, bool json, CancellationToken cancellationToken)
@@ -80,6 +80,45 @@ internal static class ExecutionVerbs
             _ => $"execution {id} is {execution.Status}.",
         };
         await Console.Out.WriteLineAsync(line);
+        return ExitCodes.Succeeded;
+    }
+
+    /// <summary>
+    /// Pauses or resumes a workflow execution. The server's refusals (not a workflow running there, a status that does
+    /// not allow it, no permission) come back as its own sentences, so a 404 here is not mapped to "no such execution".
+    /// </summary>
+    public static async Task<int> ControlAsync(OpsRobotClient client, long id, bool pause, CancellationToken cancellationToken)
+    {
+        var answer = await client.PostAsync(ExecutionPath(id) + (pause ? "/pause" : "/resume"), null, cancellationToken);
+        var status = answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("workflowStatus", out var s) && s.ValueKind == JsonValueKind.String
+            ? s.GetString()!
+            : throw new UnexpectedAnswerException($"The answer to {(pause ? "pausing" : "resuming")} execution {id} has no 'workflowStatus'.");
+        var line = status switch
+        {
+            "pausing" => $"workflow {id} is pausing: its running tasks finish, nothing new starts. Resume it with: opsrobot execution resume {id}",
+            "paused" => $"workflow {id} is paused. Resume it with: opsrobot execution resume {id}",
+            "resuming" or "running" => $"workflow {id} is {status}. Follow it with: opsrobot execution tail {id}",
+            _ => $"workflow {id} is {OpsRobotClient.OneLine(status)}.",
+        };
+        await Console.Out.WriteLineAsync(line);
+        return ExitCodes.Succeeded;
+    }
+
+    /// <summary>Re-runs a workflow from its failed tasks (or <paramref name="tasks"/>); prints the new execution's number.</summary>
+    public static async Task<int> RerunAsync(OpsRobotClient client, long id, IReadOnlyList<string> tasks, CancellationToken cancellationToken)
+    {
+        var body = new System.Text.Json.Nodes.JsonObject { ["tasks"] = new System.Text.Json.Nodes.JsonArray([.. tasks.Select(t => (System.Text.Json.Nodes.JsonNode?)t)]) };
+        var answer = await client.PostAsync(ExecutionPath(id) + "/rerun", body, cancellationToken);
+        if (answer.ValueKind != JsonValueKind.Object || !answer.TryGetProperty("execution", out var created))
+        {
+            throw new UnexpectedAnswerException($"The answer to re-running execution {id} has no 'execution'.");
+        }
+
+        var execution = ExecutionView.From(created, $"The answer to re-running execution {id}");
+        var from = answer.TryGetProperty("tasks", out var staged) && staged.ValueKind == JsonValueKind.Array
+            ? string.Join(", ", staged.EnumerateArray().Select(t => OpsRobotClient.OneLine(t.GetString() ?? "?")))
+            : "?";
+        await Console.Out.WriteLineAsync($"execution {execution.Id} re-runs workflow {id} from {from}. Follow it with: opsrobot execution tail {execution.Id}");
         return ExitCodes.Succeeded;
     }
 

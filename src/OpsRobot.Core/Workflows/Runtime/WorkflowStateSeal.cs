@@ -1,0 +1,45 @@
+using System.Globalization;
+using OpsRobot.Core.Datastore;
+
+namespace OpsRobot.Core.Workflows.Runtime;
+
+/// <summary>
+/// Keeps the stored state of a workflow whose action has secret parameters encrypted at rest, with the datastore's
+/// key (<see cref="ISecretProtector"/>, AES-256-GCM). A secret input flows into the context, into the inputs of the
+/// tasks that use it and possibly into their results, so the whole stored state and the actions in flight are
+/// sealed, not single values. Each sealed text is bound to its execution: it cannot be copied to another run's row
+/// and read there. Workflows without secrets are stored in clear (cheaper, and readable when debugging).
+/// </summary>
+public sealed class WorkflowStateSeal(ISecretProtector? protector)
+{
+    // AesGcmSecretProtector's stored form; JSON never starts with it.
+    private const string SealedPrefix = "v1:";
+
+    /// <summary>Whether a key is there to seal with (offline tools have none).</summary>
+    public bool CanSeal => protector is not null;
+
+    /// <summary>Whether a stored text is sealed.</summary>
+    public static bool IsSealed(string stored) => stored is not null && stored.StartsWith(SealedPrefix, StringComparison.Ordinal);
+
+    /// <summary>Encrypts <paramref name="json"/> for execution <paramref name="executionId"/>.</summary>
+    /// <exception cref="InvalidOperationException">There is no key to seal with.</exception>
+    public string Seal(string json, long executionId) =>
+        (protector ?? throw new InvalidOperationException("The datastore key is not available, so a workflow with secret inputs cannot be stored safely."))
+            .Protect(json, Context(executionId));
+
+    /// <summary>The JSON of a stored text: decrypted when sealed, as it is otherwise.</summary>
+    /// <exception cref="DatastoreException">The text was sealed with another key or for another execution, or was altered.</exception>
+    public string Open(string stored, long executionId)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        if (!IsSealed(stored))
+        {
+            return stored;
+        }
+
+        return (protector ?? throw new DatastoreException($"The stored state of workflow #{executionId.ToString(CultureInfo.InvariantCulture)} is encrypted and the datastore key is not available."))
+            .Unprotect(stored, Context(executionId));
+    }
+
+    private static string Context(long executionId) => "workflow_runs/" + executionId.ToString(CultureInfo.InvariantCulture);
+}
