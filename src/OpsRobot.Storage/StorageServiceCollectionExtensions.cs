@@ -26,6 +26,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<Core.Access.IAccessStore, SqliteAccessStore>();
         services.TryAddSingleton<Core.Audit.IAuditStore, SqliteAuditStore>();
         services.TryAddSingleton<Core.Workflows.Runtime.IWorkflowStore, SqliteWorkflowStore>();
+        services.TryAddSingleton<Core.Cmdb.IHostStore, SqliteHostStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());
         return services;
     }

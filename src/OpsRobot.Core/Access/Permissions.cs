@@ -35,6 +35,8 @@ public static class Permissions
     public const string TreeView = "tree.view";
     public const string TreeManage = "tree.manage";
     public const string AuditView = "audit.view";
+    public const string HostView = "host.view";
+    public const string HostManage = "host.manage";
     public const string Sudo = "sudo";
 
     /// <summary>Every permission, with what its resource patterns are matched against.</summary>
@@ -67,6 +69,8 @@ public static class Permissions
         [TreeView] = "node path",
         [TreeManage] = "node path",
         [AuditView] = "*",
+        [HostView] = "host name",
+        [HostManage] = "host name",
         [Sudo] = "action ref (pack.name)",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
