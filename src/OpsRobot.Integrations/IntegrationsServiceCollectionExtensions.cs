@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using OpsRobot.Integrations.Cmdb;
 
 namespace OpsRobot.Integrations;
 
@@ -8,6 +9,7 @@ public static class IntegrationsServiceCollectionExtensions
     public static IServiceCollection AddOpsRobotIntegrations(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddCmdb();
         return services;
     }
 }
