@@ -24,6 +24,7 @@ public static class CmdbServiceCollectionExtensions
         services.AddHttpClient(HttpHostInventory.ClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan) // the inventory applies its own timeout
             .RemoveAllLoggers();
+        services.TryAddSingleton<ICmdbCredentials, DatastoreCmdbCredentials>();
         services.TryAddSingleton<HttpHostInventory>();
         services.TryAddSingleton<IHostInventory>(sp => sp.GetRequiredService<IOptions<CmdbOptions>>().Value.Source == CmdbSource.Http
             ? sp.GetRequiredService<HttpHostInventory>()

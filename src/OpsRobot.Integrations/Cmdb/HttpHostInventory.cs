@@ -3,11 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Cmdb;
-using OpsRobot.Core.Datastore;
 
 namespace OpsRobot.Integrations.Cmdb;
 
@@ -27,17 +25,17 @@ public sealed partial class HttpHostInventory : IHostInventory
     private readonly IHttpClientFactory _clients;
     private readonly CmdbOptions _options;
     private readonly TimeProvider _time;
-    private readonly IServiceProvider _services;
+    private readonly ICmdbCredentials _credentials;
     private readonly ILogger<HttpHostInventory> _logger;
     private readonly ConcurrentDictionary<string, (DateTimeOffset Until, object? Value)> _cache = new(StringComparer.Ordinal);
 
-    public HttpHostInventory(IHttpClientFactory clients, IOptions<CmdbOptions> options, TimeProvider time, IServiceProvider services, ILogger<HttpHostInventory> logger)
+    public HttpHostInventory(IHttpClientFactory clients, IOptions<CmdbOptions> options, TimeProvider time, ICmdbCredentials credentials, ILogger<HttpHostInventory> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _clients = clients;
         _options = options.Value;
         _time = time;
-        _services = services;
+        _credentials = credentials;
         _logger = logger;
     }
 
@@ -254,12 +252,9 @@ public sealed partial class HttpHostInventory : IHostInventory
                 "OpsRobot:Cmdb:Http:AuthHeader is set but AuthSecretKey is not: name the system datastore key (a secret) that holds the CMDB's credential.");
         }
 
-        // Resolved when first needed, not injected: the datastore sits on the events and rules side of the
-        // container, which itself reaches access control, which reaches this inventory through IHostDirectory.
-        var datastore = _services.GetRequiredService<DatastoreService>();
-        return await datastore.GetClearValueAsync(KeyValueScope.System, string.Empty, Http.AuthSecretKey, cancellationToken).ConfigureAwait(false)
+        return await _credentials.GetAsync(Http.AuthSecretKey, cancellationToken).ConfigureAwait(false)
             ?? throw new CmdbException(CmdbErrorKind.Unavailable,
-                $"The datastore has no system key '{Http.AuthSecretKey}' with the CMDB's credential; set it with `opsrobot kv set {Http.AuthSecretKey} VALUE --secret`.");
+                $"The datastore has no system key '{Http.AuthSecretKey}' with the CMDB's credential; set it with `opsrobot kv set system.{Http.AuthSecretKey} - --secret`.");
     }
 
     /// <summary>Fills <c>{name}</c> placeholders with URL-encoded values (empty when not given).</summary>
