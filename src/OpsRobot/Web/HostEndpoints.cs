@@ -10,9 +10,10 @@ namespace OpsRobot.Web;
 
 /// <summary>
 /// The CMDB over HTTP: <c>GET|POST /api/v1/hosts</c>, <c>GET|PUT|DELETE /api/v1/hosts/{name}</c>,
-/// <c>GET /api/v1/hosts/{name}/history</c>, <c>POST /api/v1/hosts/import?dryRun=&amp;format=&amp;prune=</c> (the
-/// file as the body) and <c>GET /api/v1/hosts/export?format=</c>. Every answer is limited to the hosts the caller
-/// may see (<see cref="CmdbService"/>); a host they may not see is a 404 like one that does not exist.
+/// <c>GET /api/v1/hosts/{name}/history</c>, <c>POST /api/v1/hosts/import?dryRun=&amp;format=&amp;prune=</c> (a JSON
+/// file as the body; a CSV file as <c>{"content": "…"}</c>, since every state-changing call is JSON) and
+/// <c>GET /api/v1/hosts/export?format=</c>. Every answer is limited to the hosts the caller may see
+/// (<see cref="CmdbService"/>); a host they may not see is a 404 like one that does not exist.
 /// </summary>
 internal static class HostEndpoints
 {
@@ -26,7 +27,7 @@ internal static class HostEndpoints
         var api = app.MapGroup("/api/v1/hosts").WithTags("CMDB");
         api.MapGet("/", ListAsync).WithSummary("Hosts you may see, filtered by ?app=&env=&status=&tag=&owner=&name= (name takes * wildcards), paged by ?offset=&limit=.");
         api.MapPost("/", CreateAsync).WithSummary("Create a host: {\"hostname\": …, \"addresses\": [], \"environment\", \"application\", \"tags\": [], \"owner\", \"status\", \"attributes\": {}}.");
-        api.MapPost("/import", ImportAsync).WithSummary("Import hosts from the body (?format=csv|json); ?dryRun=true reports what would change; ?prune=true deletes the hosts you manage that the file leaves out.");
+        api.MapPost("/import", ImportAsync).WithSummary("Import hosts (?format=csv|json): a JSON file as the body, a CSV file as {\"content\": \"…\"}; ?dryRun=true reports what would change; ?prune=true deletes the hosts you manage that the file leaves out.");
         api.MapGet("/export", ExportAsync).WithSummary("The hosts you may see as a file (?format=csv|json), in the import format.");
         api.MapGet("/{name}", GetAsync).WithSummary("One host.");
         api.MapPut("/{name}", PutAsync).WithSummary("Create or replace a host whole; answers what changed.");
@@ -142,6 +143,17 @@ internal static class HostEndpoints
                 return Results.BadRequest(new ErrorDto("The file is not UTF-8 text."));
             }
 
+            if (fileFormat == HostFileFormat.Csv)
+            {
+                // State-changing API calls are JSON (the CSRF guard), so a CSV file travels as {"content": "…"}.
+                if (CsvContent(text) is not { } csv)
+                {
+                    return Results.BadRequest(new ErrorDto("Send a CSV file as JSON: {\"content\": \"hostname,addresses,…\\n…\"}."));
+                }
+
+                text = csv;
+            }
+
             var (hosts, problems) = HostFiles.Read(text, fileFormat, cmdb.Options.MaxImportHosts);
             var report = await cmdb.ImportAsync(caller.Principal, hosts, problems, dryRun ?? false, prune ?? false, ct);
             var json = Report(report);
@@ -166,6 +178,18 @@ internal static class HostEndpoints
             var hosts = await cmdb.QueryAsync(caller.Principal, new HostQuery(), ct);
             return Results.Text(HostFiles.Write(hosts, fileFormat), fileFormat == HostFileFormat.Json ? "application/json" : "text/csv", Encoding.UTF8);
         });
+
+    private static string? CsvContent(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(json) is JsonObject { Count: 1 } obj && obj["content"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static JsonObject Report(ImportReport report) => new()
     {

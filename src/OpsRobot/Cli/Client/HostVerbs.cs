@@ -150,7 +150,9 @@ internal static class HostVerbs
             JsonElement report;
             try
             {
-                report = await client.SendTextAsync(HttpMethod.Post, query, text, fileFormat == "json" ? "application/json" : "text/csv", token);
+                report = fileFormat == "json"
+                    ? await client.SendTextAsync(HttpMethod.Post, query, text, "application/json", token)
+                    : await client.SendAsync(HttpMethod.Post, query, new JsonObject { ["content"] = text }, token);
             }
             catch (ApiException ex) when (ex.StatusCode == 400 && ex.Body is { } body && body.TryGetProperty("problems", out var problems))
             {
