@@ -52,8 +52,63 @@ public sealed class CmdbException : Exception
     public CmdbErrorKind Kind { get; }
 }
 
-/// <summary>A host read from an import file, with the line (CSV) or the index (JSON, 1-based) it came from.</summary>
-public sealed record ImportedHost(int Line, HostRecord Host);
+/// <summary>A host read from an import file, with the line it starts on.</summary>
+/// <param name="Line">The line in the file.</param>
+/// <param name="Host">The host as the file gives it.</param>
+/// <param name="Fields">
+/// The fields the file gives (CSV: the header's columns, <c>attr.NAME</c> per attribute; JSON: the object's
+/// members, <c>attributes</c> for all of them); the others keep their stored value. Null: every field.
+/// </param>
+public sealed record ImportedHost(int Line, HostRecord Host, IReadOnlySet<string>? Fields = null)
+{
+    /// <summary>The host with the fields the file leaves out taken from <paramref name="existing"/>.</summary>
+    public HostRecord MergedOver(HostRecord? existing)
+    {
+        if (existing is null || Fields is null)
+        {
+            return Host;
+        }
+
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Fields.Contains("attributes"))
+        {
+            foreach (var (key, value) in Host.Attributes)
+            {
+                attributes[key] = value;
+            }
+        }
+        else
+        {
+            foreach (var (key, value) in existing.Attributes)
+            {
+                attributes[key] = value;
+            }
+
+            foreach (var field in Fields.Where(f => f.StartsWith(HostFiles.AttributePrefix, StringComparison.Ordinal)))
+            {
+                var key = field[HostFiles.AttributePrefix.Length..];
+                if (Host.Attributes.TryGetValue(key, out var value) && value.Length > 0)
+                {
+                    attributes[key] = value;
+                }
+                else
+                {
+                    attributes.Remove(key);
+                }
+            }
+        }
+
+        return new HostRecord(
+            Host.Hostname,
+            Fields.Contains("addresses") ? Host.Addresses : existing.Addresses,
+            Fields.Contains("environment") ? Host.Environment : existing.Environment,
+            Fields.Contains("application") ? Host.Application : existing.Application,
+            Fields.Contains("tags") ? Host.Tags : existing.Tags,
+            Fields.Contains("owner") ? Host.Owner : existing.Owner,
+            Fields.Contains("status") ? Host.Status : existing.Status,
+            attributes);
+    }
+}
 
 /// <summary>Something wrong with one line of an import file.</summary>
 public sealed record ImportProblem(int Line, string Message)
@@ -250,9 +305,13 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
         var items = new List<ImportItem>();
         var upserts = new List<HostRecord>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (line, input) in hosts)
+        foreach (var imported in hosts)
         {
-            var (host, hostProblems) = HostRules.Normalize(input, tree);
+            var line = imported.Line;
+            var stored = HostRules.CanonicalHostname(imported.Host.Hostname?.Trim()) is { } canonical
+                ? await store.FindAsync(canonical, cancellationToken).ConfigureAwait(false)
+                : null;
+            var (host, hostProblems) = HostRules.Normalize(imported.MergedOver(stored), tree);
             if (host is null)
             {
                 problems.AddRange(hostProblems.Select(p => new ImportProblem(line, p)));
@@ -266,7 +325,7 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
             }
 
             seen[host.Hostname] = line;
-            var existing = await store.FindAsync(host.Hostname, cancellationToken).ConfigureAwait(false);
+            var existing = stored;
             if (ManageRefusal(principal, host.Hostname, existing, host, tree) is { } refusal)
             {
                 problems.Add(new ImportProblem(line, refusal));

@@ -196,6 +196,7 @@ public static class HostFiles
                 }
             }
 
+            var given = header.ToHashSet(StringComparer.Ordinal);
             hosts.Add(new ImportedHost(line, new HostRecord(
                 values.GetValueOrDefault("hostname", string.Empty),
                 Split(values.GetValueOrDefault("addresses")),
@@ -204,7 +205,7 @@ public static class HostFiles
                 Split(values.GetValueOrDefault("tags")),
                 values.GetValueOrDefault("owner"),
                 values.GetValueOrDefault("status", string.Empty),
-                attributes)));
+                attributes), given));
         }
 
         if (header is null && problems.Count == 0)
@@ -394,7 +395,7 @@ public static class HostFiles
                 }
                 else
                 {
-                    hosts.Add(new ImportedHost(line, host));
+                    hosts.Add(new ImportedHost(line, host, ((JsonObject)node!).Select(p => p.Key).ToHashSet(StringComparer.Ordinal)));
                 }
             }
         }

@@ -297,6 +297,26 @@ public sealed class CmdbServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Import_ColumnsLeftOut_KeepTheirStoredValues_AttrColumnsSetOrClearOne()
+    {
+        await ImportAsync(_bob, Csv);
+        await _store.ApplyAsync([Host("web01", "corp/booking") with
+        {
+            Attributes = new Dictionary<string, string>(StringComparer.Ordinal) { ["os"] = "debian12", ["rack"] = "r1" },
+        }], [], new HostActor("t", Doors.Api, _time.GetUtcNow()), None);
+
+        var report = await ImportAsync(_bob, "hostname,status,attr.rack\nweb01,maintenance,\n");
+        var json = await ImportAsync(_bob, """[{"hostname": "web02", "owner": "other"}]""", format: HostFileFormat.Json);
+
+        report.Items.ShouldHaveSingleItem().Changes.Select(c => c.Key).ShouldBe(["status", "attr.rack"]);
+        var web01 = (await _store.FindAsync("web01", None))!;
+        (web01.Status, web01.Owner, web01.Environment, web01.Application).ShouldBe(("maintenance", "team", "prod", "corp/booking"));
+        web01.Attributes.ShouldBe(new Dictionary<string, string>(StringComparer.Ordinal) { ["os"] = "debian12" });
+        json.Items.ShouldHaveSingleItem().Changes.Select(c => c.Key).ShouldBe(["owner"]);
+        (await _store.FindAsync("web02", None))!.Tags.ShouldBe(["web"]);
+    }
+
+    [Fact]
     public async Task Import_Json_SameAsCsv_Idempotent()
     {
         var json = """[{"hostname": "web01", "addresses": ["10.0.0.1"], "environment": "prod", "application": "corp/booking", "tags": ["web"], "owner": "team", "status": "active", "attributes": {"os": "debian12"}}]""";
