@@ -60,7 +60,8 @@ public sealed class HostCommand(CmdbService cmdb) : IRobotCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"**{Markdown.Code(host.Hostname)}** — {host.Status}");
+        // A remote CMDB's status is free text: only the known ones are written bare.
+        sb.Append(CultureInfo.InvariantCulture, $"**{Markdown.Code(host.Hostname)}** — {(HostStatuses.IsKnown(host.Status) ? host.Status : Markdown.Code(host.Status))}");
         if (host.Environment is { } env)
         {
             sb.Append(CultureInfo.InvariantCulture, $" · {Markdown.Code(env)}");

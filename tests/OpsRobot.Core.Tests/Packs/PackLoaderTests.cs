@@ -23,11 +23,10 @@ public sealed class PackLoaderTests : IDisposable
         var result = Loader.LoadAll(RepoPaths.Packs);
 
         result.Errors.ShouldBeEmpty();
-        result.Packs.Select(p => p.Name).ShouldBe(["core", "examples"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["cmdb", "core", "examples"]);
         result.Actions.Keys.ShouldContain("core.local");
         result.Aliases.Select(a => a.Ref).ShouldContain("examples.dns");
-        var core = result.Packs[0];
-        core.Name.ShouldBe("core");
+        var core = result.Packs.Single(p => p.Name == "core");
         core.Version.ShouldBe("0.1.0");
         core.Description.ShouldContain("ping");
         core.Author.ShouldBe("OpsRobot");
@@ -252,7 +251,7 @@ public sealed class PackLoaderTests : IDisposable
 
         var result = Loader.LoadAll(home.PacksDir);
 
-        result.Packs.Select(p => p.Name).ShouldBe(["core", "examples", "zzz_good"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["cmdb", "core", "examples", "zzz_good"]);
         result.Errors.Select(e => Path.GetFileName(Path.GetDirectoryName(e.File))).ShouldBe(["aaa_broken", "no_manifest"]);
     }
 
