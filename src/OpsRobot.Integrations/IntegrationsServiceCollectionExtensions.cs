@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using OpsRobot.Integrations.Alertmanager;
+using OpsRobot.Integrations.Cmdb;
 using OpsRobot.Integrations.Deploy;
 using OpsRobot.Integrations.Ssh;
 
@@ -15,6 +16,7 @@ public static class IntegrationsServiceCollectionExtensions
         services.AddSsh();
         services.AddDeploy();
         services.AddNagios();
+        services.AddCmdb();
         return services;
     }
 }

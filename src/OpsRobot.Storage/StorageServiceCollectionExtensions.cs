@@ -28,6 +28,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<Core.Workflows.Runtime.IWorkflowStore, SqliteWorkflowStore>();
         services.TryAddSingleton<Core.Alerts.IAlertStore, SqliteAlertStore>();
         services.TryAddSingleton<Core.Deployments.IDeploymentStore, SqliteDeploymentStore>();
+        services.TryAddSingleton<Core.Cmdb.IHostStore, SqliteHostStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());
         return services;
     }

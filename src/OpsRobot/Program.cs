@@ -51,6 +51,7 @@ internal static class Program
         Cli.Client.ClientVerbs.Add(root);
         RuleVerbs.Add(root);
         Cli.Client.KvVerbs.Add(root);
+        Cli.Client.HostVerbs.Add(root);
         Cli.Client.AccessVerbs.Add(root);
         AuditVerbs.Add(root, data, Settings);
         WorkflowVerbs.Add(root);

@@ -38,6 +38,8 @@ public static class Permissions
     public const string AlertView = "alert.view";
     public const string AlertAck = "alert.ack";
     public const string AlertSilence = "alert.silence";
+    public const string HostView = "host.view";
+    public const string HostManage = "host.manage";
     public const string Sudo = "sudo";
 
     /// <summary>Every permission, with what its resource patterns are matched against.</summary>
@@ -73,6 +75,8 @@ public static class Permissions
         [AlertView] = "the alert's application node path, or (none)",
         [AlertAck] = "the alert's application node path, or (none)",
         [AlertSilence] = "the alert's application node path, or (none)",
+        [HostView] = "host name",
+        [HostManage] = "host name",
         [Sudo] = "action ref (pack.name)",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 

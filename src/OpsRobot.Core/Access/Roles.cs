@@ -66,6 +66,7 @@ public static partial class BuiltInRoles
         new Grant("execution.*", Everything), new Grant("rule.view", Everything), new Grant("workflow.*", Everything),
         new Grant("datastore.*", Everything), new Grant("webhook.send", Everything), new Grant("tree.view", Everything),
         new Grant("user.view", Everything), new Grant("role.view", Everything), new Grant("alert.*", Everything),
+        new Grant("host.view", Everything), new Grant("host.manage", Everything),
     ], RoleOrigin.BuiltIn);
 
     /// <summary>Sees everything that is not secret and runs read-only commands.</summary>
@@ -75,7 +76,7 @@ public static partial class BuiltInRoles
         new Grant("action.execute", Everything) { ReadOnlyOnly = true }, new Grant("alias.run", Everything) { ReadOnlyOnly = true },
         new Grant("execution.view", Everything), new Grant("rule.view", Everything), new Grant("workflow.view", Everything),
         new Grant("datastore.view", Everything), new Grant("tree.view", Everything), new Grant("user.view", Everything),
-        new Grant("role.view", Everything), new Grant("alert.view", Everything),
+        new Grant("role.view", Everything), new Grant("alert.view", Everything), new Grant("host.view", Everything),
     ], RoleOrigin.BuiltIn);
 
     /// <summary>What a chat identity that is linked to no user gets by default: help, whoami and read-only commands.</summary>

@@ -81,6 +81,7 @@ internal static partial class Composition
         services.Configure<Core.Executions.ExecutionOptions>(configuration.GetSection("OpsRobot:Executions"));
         services.Configure<Core.Commands.ChatNotifyOptions>(configuration.GetSection("OpsRobot:Chat"));
         services.Configure<Core.Access.AccessOptions>(configuration.GetSection("OpsRobot:Access"));
+        services.Configure<Core.Cmdb.CmdbOptions>(configuration.GetSection("OpsRobot:Cmdb"));
         services.AddOpsRobotRunners();
         services.AddOpsRobotIntegrations();
         services.AddOpsRobotAlertsHosting(configuration);

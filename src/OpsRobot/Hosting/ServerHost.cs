@@ -170,6 +170,7 @@ public sealed class ServerHost : IAsyncDisposable
         app.MapExecutionApi();
         app.MapOpsRobotRulesApi();
         app.MapAccessApi();
+        app.MapHostApi();
         if (app.Services.GetService<OpsRobot.Chat.Mattermost.MattermostAdapter>() is { } mattermost)
         {
             // Mattermost's interactive buttons call back here; each press carries a context signed by the adapter.

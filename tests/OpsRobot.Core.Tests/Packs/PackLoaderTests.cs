@@ -24,7 +24,7 @@ public sealed class PackLoaderTests : IDisposable
         var result = Loader.LoadAll(RepoPaths.Packs);
 
         result.Errors.ShouldBeEmpty();
-        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "core", "deploy", "examples", "nagios", "ssh"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "cmdb", "core", "deploy", "examples", "nagios", "ssh"]);
         result.Actions.Keys.ShouldContain("core.local");
         result.Aliases.Select(a => a.Ref).ShouldContain("examples.dns");
         var core = result.Packs.Single(p => p.Name == "core");
@@ -253,7 +253,7 @@ public sealed class PackLoaderTests : IDisposable
 
         var result = Loader.LoadAll(home.PacksDir);
 
-        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "core", "examples", "nagios", "zzz_good"]);
+        result.Packs.Select(p => p.Name).ShouldBe(["alerts", "cmdb", "core", "examples", "nagios", "zzz_good"]);
         result.Errors.Select(e => Path.GetFileName(Path.GetDirectoryName(e.File))).ShouldBe(["aaa_broken", "no_manifest"]);
     }
 

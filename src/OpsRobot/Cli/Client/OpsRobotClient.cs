@@ -102,6 +102,23 @@ internal sealed class OpsRobotClient : IDisposable
 
     public Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);
 
+    /// <summary>Sends text (a file to import) as the body and returns the answer's JSON; a non-success answer throws <see cref="ApiException"/>.</summary>
+    public async Task<JsonElement> SendTextAsync(HttpMethod method, string path, string body, string mediaType, CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(method, path, null);
+        request.Content = new StringContent(body, Encoding.UTF8, mediaType);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
+        using var response = await SendCoreAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token, cancellationToken);
+        var text = await ReadBodyAsync(request, response, timeout.Token, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw ApiError(request, response, text);
+        }
+
+        return ParseJson(request, response, text);
+    }
+
     /// <summary>A state-changing call: the API wants a JSON body (<c>{}</c> when there is nothing to say).</summary>
     public Task<JsonElement> PostAsync(string path, JsonNode? body, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, path, body ?? new JsonObject(), cancellationToken);
