@@ -36,6 +36,7 @@ need_package() {
 install_test_dependencies() {
   need_package /usr/bin/chromium chromium
   need_package /usr/sbin/ngircd ngircd
+  need_package /usr/bin/mount mount  # the disk-full fault test mounts a small tmpfs (as root)
 }
 
 build() {
