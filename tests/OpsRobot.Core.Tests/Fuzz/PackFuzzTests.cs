@@ -121,7 +121,7 @@ public sealed class PackFuzzTests : IDisposable
         if (kind == "bad-utf8")
         {
             Directory.CreateDirectory(_packs.Combine("p", "actions"));
-            File.WriteAllBytes(_packs.Combine("p", "actions", "deploy.yaml"), [.. "name: deploy\nrunner_type: shell\ndescription: "u8, 0xff, 0xfe, 0xc0, 0x80, 0xed, 0xa0, 0x80, (byte)'\n'] );
+            File.WriteAllBytes(_packs.Combine("p", "actions", "deploy.yaml"), [.. "name: deploy\nrunner_type: shell\ndescription: "u8, 0xff, 0xfe, 0xc0, 0x80, 0xed, 0xa0, 0x80, (byte)'\n']);
             files.Remove("actions/deploy.yaml");
         }
 
