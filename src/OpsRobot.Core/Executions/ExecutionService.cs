@@ -159,9 +159,14 @@ public sealed partial class ExecutionService : IAsyncDisposable
     /// checked again and audited as any queued start; one that had started, or a queued one that cannot be started
     /// again (a workflow's step, which its workflow requests again when it resumes; an action gone from the packs;
     /// secret parameters, which are never stored in clear), is marked <c>abandoned</c> with the reason.
-    /// Returns both so the rooms that asked can be told.
+    /// Returns both so the rooms that asked can be told. A short-lived process (a one-shot CLI verb) passes
+    /// <c>takeOverQueued</c> false: it would only start the work to abandon it on exit, so it leaves
+    /// queued executions for the next server to run.
     /// </summary>
-    public async Task<ExecutionRecovery> RecoverAsync(CancellationToken cancellationToken)
+    public Task<ExecutionRecovery> RecoverAsync(CancellationToken cancellationToken) => RecoverAsync(takeOverQueued: true, cancellationToken);
+
+    /// <inheritdoc cref="RecoverAsync(CancellationToken)"/>
+    public async Task<ExecutionRecovery> RecoverAsync(bool takeOverQueued, CancellationToken cancellationToken)
     {
         var abandoned = new List<ExecutionRecord>();
         var resumed = new List<ExecutionHandle>();
@@ -175,6 +180,11 @@ public sealed partial class ExecutionService : IAsyncDisposable
             string error;
             if (record.Status is ExecutionStatus.Requested or ExecutionStatus.Scheduled)
             {
+                if (!takeOverQueued)
+                {
+                    continue;
+                }
+
                 var plan = PlanResume(record, out var why);
                 if (plan is { } p)
                 {

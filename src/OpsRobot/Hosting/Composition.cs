@@ -91,7 +91,18 @@ internal static partial class Composition
     /// The checks and work that come before serving: the data folder is writable, the packs folder exists, the
     /// schema is current, the packs are loaded. Each failure is a <see cref="StartupException"/> naming its fix.
     /// </summary>
-    public static async Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
+    public static Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken) =>
+        PrepareAsync(services, logger, longLived: true, cancellationToken);
+
+    /// <inheritdoc cref="PrepareAsync(IServiceProvider, ILogger, CancellationToken)"/>
+    /// <param name="services">The host's services.</param>
+    /// <param name="logger">Where start-up problems are logged.</param>
+    /// <param name="cancellationToken">Stops the preparation.</param>
+    /// <param name="longLived">
+    /// False for one-shot CLI verbs: executions a crashed process left queued are then left for the next server
+    /// (which runs them) instead of being started here only to be abandoned when the verb exits.
+    /// </param>
+    public static async Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, bool longLived, CancellationToken cancellationToken)
     {
         var paths = services.GetRequiredService<OpsRobotPaths>();
         EnsureWritable(paths.DataDir);
@@ -114,18 +125,18 @@ internal static partial class Composition
         RoleFileLoader.Reload(access, paths, logger);
         await EnsureWhitelistAsync(services, access, logger, cancellationToken).ConfigureAwait(false);
 
-        await TellAbandonedAsync(services, logger, cancellationToken).ConfigureAwait(false);
+        await TellAbandonedAsync(services, logger, longLived, cancellationToken).ConfigureAwait(false);
         return packs;
     }
 
     /// <summary>
     /// Executions left unfinished by a process that is gone (a crash, a kill -9): those that had started are marked
-    /// abandoned, those still queued run now (see <see cref="Core.Executions.ExecutionService.RecoverAsync"/>), and
+    /// abandoned, those still queued run now (see <see cref="Core.Executions.ExecutionService.RecoverAsync(bool, CancellationToken)"/>), and
     /// each room that asked for one is told, so nothing stays "running" forever and nobody waits in vain.
     /// </summary>
-    private static async Task TellAbandonedAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
+    private static async Task TellAbandonedAsync(IServiceProvider services, ILogger logger, bool takeOverQueued, CancellationToken cancellationToken)
     {
-        var recovery = await services.GetRequiredService<Core.Executions.ExecutionService>().RecoverAsync(cancellationToken).ConfigureAwait(false);
+        var recovery = await services.GetRequiredService<Core.Executions.ExecutionService>().RecoverAsync(takeOverQueued, cancellationToken).ConfigureAwait(false);
         var sender = services.GetRequiredService<Core.Chat.IChatReplySender>();
         foreach (var e in recovery.Abandoned)
         {

@@ -13,7 +13,7 @@ using OpsRobot.Testing;
 namespace OpsRobot.Storage.Tests.Executions;
 
 /// <summary>
-/// <see cref="ExecutionService.RecoverAsync"/> on a real SQLite store: what a gone process left is run (queued,
+/// <see cref="ExecutionService.RecoverAsync(bool, CancellationToken)"/> on a real SQLite store: what a gone process left is run (queued,
 /// never started) or abandoned with the reason (started, or not startable again); live owners are left alone.
 /// </summary>
 public sealed class ExecutionRecoveryTests : IAsyncLifetime
@@ -120,6 +120,21 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             _ => "no longer loaded",
         }, Case.Sensitive, row);
         _runner.Runs.ShouldBeEmpty(row);
+    }
+
+    [Fact]
+    public async Task Recover_ByAOneShotProcess_LeavesQueuedWorkForTheNextServer()
+    {
+        var queued = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested);
+
+        var recovery = await _executions.RecoverAsync(takeOverQueued: false, None);
+
+        recovery.Resumed.ShouldBeEmpty();
+        recovery.Abandoned.ShouldBeEmpty();
+        var read = (await _store.GetAsync(queued.Id, None))!;
+        read.Status.ShouldBe(ExecutionStatus.Requested);
+        read.Owner.ShouldBe(GoneOwner);
+        _runner.Runs.ShouldBeEmpty();
     }
 
     [Fact]
