@@ -43,6 +43,7 @@ install_test_dependencies() {
   need_package /usr/sbin/nagios4 nagios4-core
   need_package /usr/lib/nagios/plugins/check_dummy monitoring-plugins-basic
   need_package /usr/bin/curl curl
+  need_package /usr/bin/mount mount  # the disk-full fault test mounts a small tmpfs (as root)
 }
 
 build() {

@@ -59,6 +59,24 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task Claim_OnlyFromTheGoneOwner_AndOnlyWhileWaiting_SoOneOfTwoRecoveringProcessesWins()
+    {
+        var queued = await Executions.CreateAsync(NewExecution(owner: "host:1:2"), CancellationToken.None);
+        var running = await Executions.CreateAsync(NewExecution(status: ExecutionStatus.Running, owner: "host:1:2"), CancellationToken.None);
+        ExecutionStatus[] waiting = [ExecutionStatus.Requested, ExecutionStatus.Scheduled];
+
+        var first = await Executions.ClaimAsync(queued.Id, "host:1:2", "host:3:4", waiting, CancellationToken.None);
+        var second = await Executions.ClaimAsync(queued.Id, "host:1:2", "host:5:6", waiting, CancellationToken.None);
+        var notWaiting = await Executions.ClaimAsync(running.Id, "host:1:2", "host:3:4", waiting, CancellationToken.None);
+
+        first.ShouldBeTrue();
+        second.ShouldBeFalse("the first claim changed the owner");
+        notWaiting.ShouldBeFalse("a started execution is not taken over");
+        (await Executions.GetAsync(queued.Id, CancellationToken.None))!.Owner.ShouldBe("host:3:4");
+        (await Executions.GetAsync(running.Id, CancellationToken.None))!.Owner.ShouldBe("host:1:2");
+    }
+
+    [Fact]
     public async Task Transition_FromAnotherStatus_IsRefusedAndChangesNothing()
     {
         var e = await Executions.CreateAsync(NewExecution(), CancellationToken.None);

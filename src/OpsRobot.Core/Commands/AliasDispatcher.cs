@@ -336,6 +336,13 @@ public sealed partial class AliasDispatcher(
         return tail.Length == 0 ? head : head + " Latest output:\n" + Markdown.CodeBlock(tail);
     }
 
+    /// <summary>The default result message for a finished execution: status, time, error, and its result or output tail.</summary>
+    public Task<string> DescribeResultAsync(ExecutionRecord execution)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        return DefaultResultAsync(execution);
+    }
+
     private async Task<string> DefaultResultAsync(ExecutionRecord e)
     {
         var id = e.Id.ToString(CultureInfo.InvariantCulture);

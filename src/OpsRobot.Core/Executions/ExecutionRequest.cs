@@ -20,6 +20,12 @@ public sealed record ExecutionRequest(string ActionRef, JsonObject? Parameters, 
 /// <summary>An accepted execution: its record as stored, and the outcome once it (and any retry) has finished.</summary>
 public sealed record ExecutionHandle(ExecutionRecord Execution, Task<ExecutionRecord> Outcome);
 
+/// <summary>
+/// What recovery after a crash did: executions marked abandoned (they had started, or could not be started again),
+/// and queued executions that never started and run now.
+/// </summary>
+public sealed record ExecutionRecovery(IReadOnlyList<ExecutionRecord> Abandoned, IReadOnlyList<ExecutionHandle> Resumed);
+
 /// <summary>A request refused before anything ran: unknown or disabled action, bad parameters. The message is for people.</summary>
 public sealed class ExecutionRequestException : Exception
 {

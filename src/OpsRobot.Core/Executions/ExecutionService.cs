@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
@@ -192,12 +193,22 @@ public sealed partial class ExecutionService : IAsyncDisposable
     }
 
     /// <summary>
-    /// After a crash or restart: every execution left unfinished by a process that is gone is marked
-    /// <c>abandoned</c>, with the reason. Returns them so the rooms that asked can be told.
+    /// After a crash or restart, for every execution left unfinished by a process that is gone: one that was
+    /// queued (requested or scheduled, so it never started) is taken over and run now, with its requester's rights
+    /// checked again and audited as any queued start; one that had started, or a queued one that cannot be started
+    /// again (a workflow's step, which its workflow requests again when it resumes; an action gone from the packs;
+    /// secret parameters, which are never stored in clear), is marked <c>abandoned</c> with the reason.
+    /// Returns both so the rooms that asked can be told. A short-lived process (a one-shot CLI verb) passes
+    /// <c>takeOverQueued</c> false: it would only start the work to abandon it on exit, so it leaves
+    /// queued executions for the next server to run.
     /// </summary>
-    public async Task<IReadOnlyList<ExecutionRecord>> RecoverAsync(CancellationToken cancellationToken)
+    public Task<ExecutionRecovery> RecoverAsync(CancellationToken cancellationToken) => RecoverAsync(takeOverQueued: true, cancellationToken);
+
+    /// <inheritdoc cref="RecoverAsync(CancellationToken)"/>
+    public async Task<ExecutionRecovery> RecoverAsync(bool takeOverQueued, CancellationToken cancellationToken)
     {
         var abandoned = new List<ExecutionRecord>();
+        var resumed = new List<ExecutionHandle>();
         foreach (var record in await _store.ListUnfinishedAsync(cancellationToken).ConfigureAwait(false))
         {
             if (record.Owner == ProcessOwner || OwnerIsAlive(record.Owner))
@@ -205,7 +216,37 @@ public sealed partial class ExecutionService : IAsyncDisposable
                 continue;
             }
 
-            var error = $"OpsRobot stopped while this execution was {record.Status.ToWire()}, so it did not finish. Check what it did, then run it again if needed.";
+            string error;
+            if (record.Status is ExecutionStatus.Requested or ExecutionStatus.Scheduled)
+            {
+                if (!takeOverQueued)
+                {
+                    continue;
+                }
+
+                var plan = PlanResume(record, out var why);
+                if (plan is { } p)
+                {
+                    // Compare-and-set on the owner: of two processes recovering at once, one takes it and runs it.
+                    if (await _store.ClaimAsync(record.Id, record.Owner, ProcessOwner, Waiting, cancellationToken).ConfigureAwait(false))
+                    {
+                        var claimed = record with { Owner = ProcessOwner };
+                        var outcome = new TaskCompletionSource<ExecutionRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
+                        Start(claimed, p.Action, p.Runner, p.Bound, outcome, recheck: true);
+                        resumed.Add(new ExecutionHandle(claimed, outcome.Task));
+                        LogResumed(_logger, record.Id, record.ActionRef);
+                    }
+
+                    continue;
+                }
+
+                error = $"OpsRobot stopped while this execution was queued, and it cannot be started again: {why} Run it again if it is still needed.";
+            }
+            else
+            {
+                error = $"OpsRobot stopped while this execution was {record.Status.ToWire()}, so it did not finish. Check what it did, then run it again if needed.";
+            }
+
             if (await _store.TransitionAsync(record.Id, Unfinished, ExecutionStatus.Abandoned,
                     new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = error }, cancellationToken).ConfigureAwait(false))
             {
@@ -224,7 +265,57 @@ public sealed partial class ExecutionService : IAsyncDisposable
             LogAbandoned(_logger, abandoned.Count);
         }
 
-        return abandoned;
+        return new ExecutionRecovery(abandoned, resumed);
+    }
+
+    /// <summary>What a queued execution left by a gone process needs to start again, or null and why it cannot.</summary>
+    private (ActionDefinition Action, IRunner Runner, BoundParameters Bound)? PlanResume(ExecutionRecord record, out string why)
+    {
+        if (record.ParentId is { } parent)
+        {
+            why = string.Create(CultureInfo.InvariantCulture, $"it is a step of workflow #{parent}, which requests its steps again when it resumes.");
+            return null;
+        }
+
+        if (_packs.Current.FindAction(record.ActionRef) is not { Enabled: true } action)
+        {
+            why = $"the action {record.ActionRef} is no longer loaded or is disabled.";
+            return null;
+        }
+
+        if (_runners.Find(action.RunnerType) is not { } runner)
+        {
+            why = $"this OpsRobot has no runner '{action.RunnerType}'.";
+            return null;
+        }
+
+        if (action.Parameters.Any(d => d.Secret && record.Parameters.ContainsKey(d.Name)))
+        {
+            why = "it has secret parameters, which are never stored in clear.";
+            return null;
+        }
+
+        // The record holds the parameters as bound: defaults filled in and fixed (immutable) ones included, which
+        // binding refuses as input; bind what the requester could have given, against the action as it is now.
+        var input = new JsonObject();
+        foreach (var (name, value) in record.Parameters)
+        {
+            if (action.Parameters.FirstOrDefault(d => d.Name == name) is not { Immutable: true })
+            {
+                input[name] = value?.DeepClone();
+            }
+        }
+
+        try
+        {
+            why = string.Empty;
+            return (action, runner, ParameterBinder.Bind(action, input));
+        }
+        catch (ParameterException ex)
+        {
+            why = $"its parameters no longer fit the action: {ex.Message}";
+            return null;
+        }
     }
 
     /// <summary>Stops taking work, gives running executions <see cref="ExecutionOptions.StopGrace"/> to end, then abandons the rest.</summary>
@@ -255,9 +346,12 @@ public sealed partial class ExecutionService : IAsyncDisposable
         }
     }
 
-    private void Start(ExecutionRecord record, ActionDefinition action, IRunner runner, BoundParameters bound, TaskCompletionSource<ExecutionRecord> outcome)
+    private void Start(ExecutionRecord record, ActionDefinition action, IRunner runner, BoundParameters bound, TaskCompletionSource<ExecutionRecord> outcome, bool recheck = false)
     {
-        var state = new RunState(record, action, runner, bound, outcome, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+        var state = new RunState(record, action, runner, bound, outcome, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        {
+            Recheck = recheck,
+        };
         _active[record.Id] = state;
         state.Task = Task.Run(() => RunAsync(state));
     }
@@ -268,7 +362,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
         ExecutionRecord? final = null;
         SemaphoreSlim? actionSlot = null;
         var holdsGlobal = false;
-        var waited = false;
+        var waited = s.Recheck;
         try
         {
             var token = s.Cancel.Token;
@@ -611,6 +705,9 @@ public sealed partial class ExecutionService : IAsyncDisposable
 
         public TimeSpan RetryDelay { get; init; }
 
+        /// <summary>Authorize again before starting even without waiting here (taken over from a gone process).</summary>
+        public bool Recheck { get; init; }
+
         public string? CancelReason { get; set; }
 
         public Task? Task { get; set; }
@@ -627,6 +724,9 @@ public sealed partial class ExecutionService : IAsyncDisposable
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Marked {Count} execution(s) abandoned: OpsRobot stopped while they ran")]
     private static partial void LogAbandoned(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "Execution {ExecutionId} of {ActionRef} was queued by a process that is gone and never started; running it now")]
+    private static partial void LogResumed(ILogger logger, long executionId, string actionRef);
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "Execution {ExecutionId} will be retried as {RetryId} (attempt {Attempt}) after {Delay}")]
     private static partial void LogRetrying(ILogger logger, long executionId, long retryId, int attempt, TimeSpan delay);

@@ -20,6 +20,13 @@ public interface IExecutionStore
     /// </summary>
     Task<bool> TransitionAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus status, ExecutionUpdate update, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Hands an execution over from <paramref name="fromOwner"/> (a process that is gone) to <paramref name="toOwner"/>,
+    /// only while it is still in one of <paramref name="from"/> and still owned by <paramref name="fromOwner"/>;
+    /// returns false when another process claimed it, or it moved on, first.
+    /// </summary>
+    Task<bool> ClaimAsync(long id, string fromOwner, string toOwner, IReadOnlyCollection<ExecutionStatus> from, CancellationToken cancellationToken);
+
     /// <summary>Appends output chunks in one transaction.</summary>
     Task AppendOutputAsync(IReadOnlyList<OutputChunk> chunks, CancellationToken cancellationToken);
 

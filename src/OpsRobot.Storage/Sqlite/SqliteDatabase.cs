@@ -43,6 +43,11 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
             DataSource = FilePath,
             Mode = SqliteOpenMode.ReadWrite,
             Pooling = true,
+
+            // Microsoft.Data.Sqlite retries a busy statement by itself until the command timeout (30 s by default)
+            // on top of SQLite's busy_timeout: without this, a locked database held every request for 30 s, not
+            // for the BusyTimeout the operator set. Whole seconds, at least one (0 would mean "wait forever").
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(o.BusyTimeout.TotalSeconds)),
         }.ToString();
         _pragmas = string.Create(CultureInfo.InvariantCulture,
             $"PRAGMA busy_timeout = {(int)o.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {(o.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};");

@@ -138,6 +138,19 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         }, cancellationToken);
     }
 
+    public Task<bool> ClaimAsync(long id, string fromOwner, string toOwner, IReadOnlyCollection<ExecutionStatus> from, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        return WithConnectionAsync(async c =>
+        {
+            var changed = await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE executions SET owner = @toOwner WHERE id = @id AND owner = @fromOwner AND status IN @from",
+                new { id, fromOwner, toOwner, from = from.Select(s => s.ToWire()).ToArray() },
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return changed == 1;
+        }, cancellationToken);
+    }
+
     public Task AppendOutputAsync(IReadOnlyList<OutputChunk> chunks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunks);

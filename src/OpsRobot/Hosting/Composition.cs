@@ -103,7 +103,18 @@ internal static partial class Composition
     /// The checks and work that come before serving: the data folder is writable, the packs folder exists, the
     /// schema is current, the packs are loaded. Each failure is a <see cref="StartupException"/> naming its fix.
     /// </summary>
-    public static async Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
+    public static Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken) =>
+        PrepareAsync(services, logger, longLived: true, cancellationToken);
+
+    /// <inheritdoc cref="PrepareAsync(IServiceProvider, ILogger, CancellationToken)"/>
+    /// <param name="services">The host's services.</param>
+    /// <param name="logger">Where start-up problems are logged.</param>
+    /// <param name="cancellationToken">Stops the preparation.</param>
+    /// <param name="longLived">
+    /// False for one-shot CLI verbs: executions a crashed process left queued are then left for the next server
+    /// (which runs them) instead of being started here only to be abandoned when the verb exits.
+    /// </param>
+    public static async Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, bool longLived, CancellationToken cancellationToken)
     {
         var paths = services.GetRequiredService<OpsRobotPaths>();
         EnsureWritable(paths.DataDir);
@@ -126,26 +137,56 @@ internal static partial class Composition
         RoleFileLoader.Reload(access, paths, logger);
         await EnsureWhitelistAsync(services, access, logger, cancellationToken).ConfigureAwait(false);
 
-        await TellAbandonedAsync(services, cancellationToken).ConfigureAwait(false);
+        await TellAbandonedAsync(services, logger, longLived, cancellationToken).ConfigureAwait(false);
         return packs;
     }
 
     /// <summary>
-    /// Executions left unfinished by a process that is gone (a crash, a kill -9) are marked abandoned, and each
-    /// room that asked for one is told, so nothing stays "running" forever and nobody waits in vain.
+    /// Executions left unfinished by a process that is gone (a crash, a kill -9): those that had started are marked
+    /// abandoned, those still queued run now (see <see cref="Core.Executions.ExecutionService.RecoverAsync(bool, CancellationToken)"/>), and
+    /// each room that asked for one is told, so nothing stays "running" forever and nobody waits in vain.
     /// </summary>
-    private static async Task TellAbandonedAsync(IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task TellAbandonedAsync(IServiceProvider services, ILogger logger, bool takeOverQueued, CancellationToken cancellationToken)
     {
-        var abandoned = await services.GetRequiredService<Core.Executions.ExecutionService>().RecoverAsync(cancellationToken).ConfigureAwait(false);
+        var recovery = await services.GetRequiredService<Core.Executions.ExecutionService>().RecoverAsync(takeOverQueued, cancellationToken).ConfigureAwait(false);
         var sender = services.GetRequiredService<Core.Chat.IChatReplySender>();
-        foreach (var e in abandoned)
+        foreach (var e in recovery.Abandoned)
         {
-            if (e.Requester is { Platform: { } platform, RoomId: { } roomId })
-            {
-                var text = $"`{e.ActionRef}` #{e.Id.ToString(CultureInfo.InvariantCulture)} was **abandoned**: {e.Error}";
-                await sender.SendAsync(platform, new Core.Chat.ChatRoom(roomId, e.Requester.RoomName ?? roomId, false),
-                    new Core.Chat.OutgoingMessage(text) { ThreadId = e.Requester.ThreadId }, cancellationToken).ConfigureAwait(false);
-            }
+            var text = $"`{e.ActionRef}` #{e.Id.ToString(CultureInfo.InvariantCulture)} was **abandoned**: {e.Error}";
+            await TellRoomAsync(sender, e.Requester, text, cancellationToken).ConfigureAwait(false);
+        }
+
+        var dispatcher = services.GetRequiredService<AliasDispatcher>();
+        foreach (var handle in recovery.Resumed)
+        {
+            var e = handle.Execution;
+            var text = $"`{e.ActionRef}` #{e.Id.ToString(CultureInfo.InvariantCulture)} was queued when OpsRobot stopped and had not started, so it **runs now**.";
+            await TellRoomAsync(sender, e.Requester, text, cancellationToken).ConfigureAwait(false);
+            _ = ReportResumedAsync(sender, dispatcher, handle, logger);
+        }
+    }
+
+    /// <summary>The result of an execution taken over at start goes to the room that asked, as the request's own would have.</summary>
+    private static async Task ReportResumedAsync(Core.Chat.IChatReplySender sender, AliasDispatcher dispatcher, Core.Executions.ExecutionHandle handle, ILogger logger)
+    {
+        try
+        {
+            var final = await handle.Outcome.ConfigureAwait(false);
+            await TellRoomAsync(sender, final.Requester, await dispatcher.DescribeResultAsync(final).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The execution's record holds the outcome; a room that cannot be told is no reason to fail anything else.
+            LogResumedReportFailed(logger, ex, handle.Execution.Id);
+        }
+    }
+
+    private static async Task TellRoomAsync(Core.Chat.IChatReplySender sender, Core.Executions.ExecutionRequester requester, string text, CancellationToken cancellationToken)
+    {
+        if (requester is { Platform: { } platform, RoomId: { } roomId })
+        {
+            await sender.SendAsync(platform, new Core.Chat.ChatRoom(roomId, requester.RoomName ?? roomId, false),
+                new Core.Chat.OutgoingMessage(text) { ThreadId = requester.ThreadId }, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -195,6 +236,9 @@ internal static partial class Composition
             }
         }
     }
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Could not tell the room the result of execution {ExecutionId}, taken over at start")]
+    private static partial void LogResumedReportFailed(ILogger logger, Exception exception, long executionId);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "OpsRobot:Access:Administrators names {UserName}, who does not exist; create the user, and the next start puts them on the whitelist")]
     private static partial void LogUnknownAdministrator(ILogger logger, string userName);

@@ -135,6 +135,7 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Services.AddAuthorization();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.MaxDepth = 16);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<Web.StoreUnavailableHandler>();
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpsRobot");

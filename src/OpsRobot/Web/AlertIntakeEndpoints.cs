@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpsRobot.Core.Datastore;
 using OpsRobot.Core.Events;
@@ -96,7 +95,17 @@ internal static partial class AlertIntakeEndpoints
         JsonObject fields;
         if (http.Request.HasFormContentType)
         {
-            var form = await http.Request.ReadFormAsync(ct);
+            IFormCollection form;
+            try
+            {
+                form = await http.Request.ReadFormAsync(ct);
+            }
+            catch (InvalidDataException ex)
+            {
+                // Too many fields, a field too long, a malformed multipart body: the sender's mistake, said plainly.
+                return Results.BadRequest(new ErrorDto($"The form could not be read: {ex.Message}"));
+            }
+
             fields = [];
             foreach (var (key, value) in form)
             {
@@ -194,14 +203,7 @@ internal static partial class AlertIntakeEndpoints
             buffer.Write(chunk, 0, read);
         }
 
-        try
-        {
-            return (JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 64 }), null);
-        }
-        catch (JsonException ex)
-        {
-            return (null, ex.Message);
-        }
+        return IntakeJson.Parse(buffer.ToArray());
     }
 
     private static string Fingerprint(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.WebUtilities;
 using OpsRobot.Core.Datastore;
@@ -143,13 +142,11 @@ internal static partial class WebhookEndpoints
         var contentType = http.Request.ContentType ?? string.Empty;
         if (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
-            try
+            string? error = null;
+            (parsed, error) = body.Length == 0 ? (null, null) : IntakeJson.Parse(body);
+            if (error is not null)
             {
-                parsed = body.Length == 0 ? null : JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
-            }
-            catch (JsonException ex)
-            {
-                return Results.BadRequest(new ErrorDto($"The body is not valid JSON: {ex.Message}"));
+                return Results.BadRequest(new ErrorDto($"The body is not valid JSON: {error}"));
             }
         }
         else if (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))

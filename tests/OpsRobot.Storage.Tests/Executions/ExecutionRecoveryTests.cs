@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OpsRobot.Core.Actions;
+using OpsRobot.Core.Executions;
+using OpsRobot.Core.Packs;
+using OpsRobot.Core.Templates;
+using OpsRobot.Storage.Sqlite;
+using OpsRobot.Storage.Tests.Sqlite;
+using OpsRobot.Testing;
+
+namespace OpsRobot.Storage.Tests.Executions;
+
+/// <summary>
+/// <see cref="ExecutionService.RecoverAsync(bool, CancellationToken)"/> on a real SQLite store: what a gone process left is run (queued,
+/// never started) or abandoned with the reason (started, or not startable again); live owners are left alone.
+/// </summary>
+public sealed class ExecutionRecoveryTests : IAsyncLifetime
+{
+    private const string GoneOwner = "no-such-host:1:2";
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private readonly TempDirectory _dir = new("opsrobot-recovery");
+    private readonly TestTimeProvider _time = new();
+    private readonly RecordingRunner _runner = new();
+    private SqliteDatabase _database = null!;
+    private SqliteExecutionStore _store = null!;
+    private ExecutionService _executions = null!;
+
+    public async Task InitializeAsync()
+    {
+        _dir.Write("packs/ops/pack.yaml", "name: ops\nversion: 1\ndescription: d\n");
+        _dir.Write("packs/ops/actions/restart.yaml", """
+            name: restart
+            runner_type: recording
+            parameters:
+              host: {type: string, required: true}
+              cmd: {type: string, immutable: true, default: "restart it"}
+            """);
+        _dir.Write("packs/ops/actions/login.yaml", """
+            name: login
+            runner_type: recording
+            parameters:
+              password: {type: string, secret: true, required: true}
+            """);
+        _database = SqliteTestDatabase.Create(_dir.Combine("opsrobot.db"));
+        await _database.MigrateAsync(_time, None);
+        _store = new SqliteExecutionStore(_database);
+        var runners = new RunnerCatalog([_runner]);
+        var packs = new PackCatalog(new PackLoader(runners, new TemplateRenderer()));
+        packs.Load(_dir.Combine("packs")).Errors.ShouldBeEmpty();
+        _executions = new ExecutionService(_store, packs, runners, new ExecutionEvents(), _time,
+            Options.Create(new ExecutionOptions()), NullLogger<ExecutionService>.Instance);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _executions.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private Task<ExecutionRecord> LeftOverAsync(string action, JsonObject parameters, ExecutionStatus status, long? parent = null, string owner = GoneOwner) =>
+        _store.CreateAsync(new ExecutionRecord
+        {
+            Id = 0,
+            ActionRef = action,
+            RunnerType = "recording",
+            Parameters = parameters,
+            Status = status,
+            Requester = new ExecutionRequester { Door = ExecutionDoor.Api, UserName = "alice" },
+            CreatedAt = _time.GetUtcNow(),
+            ParentId = parent,
+            Owner = owner,
+        }, None);
+
+    [Fact]
+    public async Task Recover_QueuedNeverStarted_RunsItOnceWithItsParameters()
+    {
+        var queued = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1", ["cmd"] = "restart it" }, ExecutionStatus.Scheduled);
+
+        var recovery = await _executions.RecoverAsync(None);
+        var final = await recovery.Resumed.Single().Outcome.WaitAsync(TimeSpan.FromSeconds(30));
+
+        recovery.Abandoned.ShouldBeEmpty();
+        final.Id.ShouldBe(queued.Id);
+        final.Status.ShouldBe(ExecutionStatus.Succeeded);
+        final.Owner.ShouldBe(ExecutionService.ProcessOwner);
+        _runner.Runs.Single()["host"]!.GetValue<string>().ShouldBe("web1");
+        (await _executions.RecoverAsync(None)).Resumed.ShouldBeEmpty("it is this process's now, and finished");
+    }
+
+    [Theory]
+    [InlineData("running: it may have done part of its work", "running")]
+    [InlineData("a workflow's step: the workflow requests it again", "child")]
+    [InlineData("secret parameters are not stored in clear", "secret")]
+    [InlineData("its action is gone", "gone")]
+    public async Task Recover_NotStartableAgain_IsAbandonedWithTheReason(string row, string kind)
+    {
+        var left = kind switch
+        {
+            "running" => await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Running),
+            "child" => await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested,
+                parent: (await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "wf" }, ExecutionStatus.Running, owner: ExecutionService.ProcessOwner)).Id),
+            "secret" => await LeftOverAsync("ops.login", new JsonObject { ["password"] = SecretMask.Mask }, ExecutionStatus.Requested),
+            _ => await LeftOverAsync("ops.removed", [], ExecutionStatus.Requested),
+        };
+
+        var recovery = await _executions.RecoverAsync(None);
+
+        recovery.Resumed.ShouldBeEmpty(row);
+        var abandoned = recovery.Abandoned.Single();
+        abandoned.Id.ShouldBe(left.Id);
+        abandoned.Status.ShouldBe(ExecutionStatus.Abandoned);
+        abandoned.Error.ShouldNotBeNull().ShouldContain(kind switch
+        {
+            "running" => "while this execution was running",
+            "child" => "step of workflow #",
+            "secret" => "secret parameters",
+            _ => "no longer loaded",
+        }, Case.Sensitive, row);
+        _runner.Runs.ShouldBeEmpty(row);
+    }
+
+    [Fact]
+    public async Task Recover_ByAOneShotProcess_LeavesQueuedWorkForTheNextServer()
+    {
+        var queued = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested);
+
+        var recovery = await _executions.RecoverAsync(takeOverQueued: false, None);
+
+        recovery.Resumed.ShouldBeEmpty();
+        recovery.Abandoned.ShouldBeEmpty();
+        var read = (await _store.GetAsync(queued.Id, None))!;
+        read.Status.ShouldBe(ExecutionStatus.Requested);
+        read.Owner.ShouldBe(GoneOwner);
+        _runner.Runs.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Recover_QueuedByALiveProcess_IsLeftAlone()
+    {
+        var live = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested, owner: ExecutionService.ProcessOwner);
+
+        var recovery = await _executions.RecoverAsync(None);
+
+        recovery.Resumed.ShouldBeEmpty();
+        recovery.Abandoned.ShouldBeEmpty();
+        (await _store.GetAsync(live.Id, None))!.Status.ShouldBe(ExecutionStatus.Requested);
+    }
+
+    private sealed class RecordingRunner : IRunner
+    {
+        public ConcurrentQueue<IReadOnlyDictionary<string, JsonNode?>> Runs { get; } = new();
+
+        public IReadOnlyList<string> Names { get; } = ["recording"];
+
+        public IEnumerable<string> Validate(ActionDefinition action) => [];
+
+        public Task<RunnerResult> RunAsync(RunnerContext context, CancellationToken cancellationToken)
+        {
+            Runs.Enqueue(context.Parameters);
+            return Task.FromResult(new RunnerResult(RunnerOutcome.Succeeded, null, 0, null));
+        }
+    }
+}
