@@ -21,16 +21,20 @@ public sealed class SqliteEventStore(SqliteDatabase database) : SqliteStoreBase(
     public Task<EventRecord> AppendAsync(EventRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return WithConnectionAsync(async c =>
+        var payload = record.Payload.ToJsonString();
+
+        // Through the group-committing writer: a burst of webhooks queues in order and shares commits instead of
+        // sixteen requests racing for SQLite's write lock (whose busy wait is not fair: under a flood some waited
+        // past the busy timeout and were refused).
+        return Database.Writer.WriteAsync(context =>
         {
-            var id = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            var id = (long)context.Command(
                 """
                 INSERT INTO events (trigger_type, payload, source, received_at, status)
-                VALUES (@TriggerType, @Payload, @Source, @ReceivedAt, 'pending')
+                VALUES ($trigger, $payload, $source, $at, 'pending')
                 RETURNING id
                 """,
-                new { record.TriggerType, Payload = record.Payload.ToJsonString(), record.Source, ReceivedAt = ToUnixMs(record.ReceivedAt) },
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
+                ("$trigger", record.TriggerType), ("$payload", payload), ("$source", record.Source), ("$at", ToUnixMs(record.ReceivedAt))).ExecuteScalar()!;
             return record with { Id = id, Status = EventStatus.Pending, ProcessedAt = null };
         }, cancellationToken);
     }
