@@ -166,6 +166,13 @@ public sealed class AccessControlTests : IAsyncLifetime
         status!.Text.ShouldContain("Running `ops.health`");
         whoami.ShouldContain("not linked to an OpsRobot user");
         whoami.ShouldContain("guest");
+
+        // The execution is mallory's chat identity's, not the user whose name mallory displays: a queued
+        // execution is re-checked by its requester's name, so a display name must never stand for a user.
+        var executions = _world.Server.Host.App.Services.GetRequiredService<OpsRobot.Core.Executions.ExecutionService>();
+        var health = await executions.ListAsync(new OpsRobot.Core.Executions.ExecutionQuery { ActionRef = "ops.health", Limit = 10 }, CancellationToken.None);
+        health.ShouldNotBeEmpty();
+        health.ShouldAllBe(e => e.Requester.UserName == "irc:mallory");
     }
 
     [Fact]
@@ -186,6 +193,9 @@ public sealed class AccessControlTests : IAsyncLifetime
         linked.ShouldContain("you are now bob");
         after.ShouldContain("Running `ops.restart`");
         again.ShouldContain("not valid");
+        var executions = _world.Server.Host.App.Services.GetRequiredService<OpsRobot.Core.Executions.ExecutionService>();
+        (await executions.ListAsync(new OpsRobot.Core.Executions.ExecutionQuery { ActionRef = "ops.restart", Limit = 10 }, CancellationToken.None))
+            .ShouldContain(e => e.Requester.UserName == "bob" && e.Requester.Platform == "irc");
     }
 
     [Fact]

@@ -135,7 +135,11 @@ public sealed partial class AliasDispatcher(
         var requester = new ExecutionRequester
         {
             Door = ExecutionDoor.Chat,
-            UserName = message.Sender.Name,
+
+            // Who asked as access control knows them: the linked OpsRobot user, or the chat identity
+            // (`platform:id`, which no user name can equal). Never the display name, which anyone can set to
+            // another user's name: the requester is re-checked by name when a queued execution starts.
+            UserName = principal?.Name ?? message.Sender.Name,
             Platform = message.Platform,
             RoomId = message.Room.Id,
             RoomName = message.Room.Name,

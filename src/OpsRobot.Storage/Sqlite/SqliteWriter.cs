@@ -117,6 +117,12 @@ public sealed partial class SqliteWriter : IAsyncDisposable
                 {
                     Execute("RELEASE unit");
                 }
+                else if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
+                {
+                    // SQLite rolled the whole transaction back itself (a full disk, an I/O error): the batch is lost,
+                    // and every unit in it is told why.
+                    throw unit.Error!;
+                }
                 else
                 {
                     Execute("ROLLBACK TO unit");
@@ -188,8 +194,18 @@ public sealed partial class SqliteWriter : IAsyncDisposable
 
     private void DisposeTransaction()
     {
-        _transaction?.Dispose();
-        _transaction = null;
+        try
+        {
+            _transaction?.Dispose();
+        }
+        catch (SqliteException)
+        {
+            // SQLite already rolled it back (a full disk): there is nothing left to end.
+        }
+        finally
+        {
+            _transaction = null;
+        }
     }
 
     private void CloseConnection()
@@ -200,8 +216,18 @@ public sealed partial class SqliteWriter : IAsyncDisposable
         }
 
         _commands.Clear();
-        _connection?.Dispose();
-        _connection = null;
+        try
+        {
+            _connection?.Dispose();
+        }
+        catch (SqliteException)
+        {
+            // Closing rolls back a transaction SQLite already ended itself (a full disk); the handle is closed anyway.
+        }
+        finally
+        {
+            _connection = null;
+        }
     }
 
     [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "A batch of {Count} store writes failed; each caller is told")]
@@ -210,6 +236,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable
     private interface IUnit
     {
         bool IsCanceled { get; }
+
+        /// <summary>What the work threw, once <see cref="Run"/> returned false.</summary>
+        Exception? Error { get; }
 
         /// <summary>Runs the work; false when it threw (its savepoint is rolled back, the batch goes on).</summary>
         bool Run(SqliteWriteContext context);
@@ -229,6 +258,8 @@ public sealed partial class SqliteWriter : IAsyncDisposable
         public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool IsCanceled => cancellationToken.IsCancellationRequested;
+
+        public Exception? Error => _error;
 
         public bool Run(SqliteWriteContext context)
         {

@@ -7,10 +7,7 @@ using OpsRobot.Core.Aliases;
 using OpsRobot.Core.Commands;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Templates;
-using OpsRobot.Core.Workflows;
 using OpsRobot.Hosting;
-using OpsRobot.Integrations;
-using OpsRobot.Runners;
 
 namespace OpsRobot.Cli;
 
@@ -191,11 +188,20 @@ internal static class PackVerbs
 
     private static PackLoader NewLoader()
     {
+        // The runners as the server composes them (the ssh, deploy and nagios runners need the CMDB, the stores and
+        // the datastore), so a pack validates here exactly as it loads there. Nothing is opened: the store is
+        // only reached when a runner runs, and validation never runs one.
+        var home = OpsRobotPaths.ResolveHome();
+        var configuration = new ConfigurationBuilder()
+            .SetBasePath(home)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .Build();
+        var (settings, robot) = Composition.LoadSettings(configuration);
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddOpsRobotRunners();
-        services.AddOpsRobotIntegrations();
-        services.AddOpsRobotWorkflows();
+        services.AddOpsRobot(configuration, OpsRobotPaths.Resolve(home, settings), robot, TimeProvider.System);
+
         // The provider lives as long as the verb (the process): runners keep what they resolved from it.
         var provider = services.BuildServiceProvider();
         return new PackLoader(new RunnerCatalog(provider.GetServices<IRunner>()), new TemplateRenderer());

@@ -58,7 +58,7 @@ public sealed partial class RerunCommand(ExecutionService executions, WorkflowRe
         var requester = new ExecutionRequester
         {
             Door = ExecutionDoor.Chat,
-            UserName = context.Principal?.User?.Name ?? message.Sender.Name,
+            UserName = context.Principal?.Name ?? message.Sender.Name, // the user, or `platform:id`; never the display name
             Platform = message.Platform,
             RoomId = message.Room.Id,
             RoomName = message.Room.Name,
