@@ -18,14 +18,34 @@ public sealed class SshEndToEndTests : IAsyncLifetime
     private SshServer _sshd = null!;
     private TestHome _home = null!;
     private RunningServer _server = null!;
+    private TempDirectory _out = null!;
 
     public async Task InitializeAsync()
     {
         _sshd = await SshServer.StartAsync();
         _home = new TestHome();
         Copy(Path.Combine(RepoPaths.Packs, "ssh"), Path.Combine(_home.PacksDir, "ssh"));
+        Copy(Path.Combine(RepoPaths.Packs, "deploy"), Path.Combine(_home.PacksDir, "deploy"));
+        _out = new TempDirectory("opsrobot-deployed");
+        _home.Write("packs/deploy/playbooks/shop.yml", $$$"""
+            - name: Deploy {{ app }}
+              hosts: all
+              gather_facts: false
+              tasks:
+                - name: Write the version
+                  ansible.builtin.copy:
+                    dest: "{{{_out.Path}}}/{{ inventory_hostname }}-{{ env }}.version"
+                    content: "{{ version }}"
+            """);
         _server = await RunningServer.StartAsync(
-            new Dictionary<string, string?> { ["OpsRobot:Ssh:DefaultUser"] = SshServer.User, ["OpsRobot:Ssh:DefaultKey"] = "ssh.fleet_key" },
+            new Dictionary<string, string?>
+            {
+                ["OpsRobot:Ssh:DefaultUser"] = SshServer.User,
+                ["OpsRobot:Ssh:DefaultKey"] = "ssh.fleet_key",
+                ["OpsRobot:Deploy:Apps:shop:Backend"] = "ansible",
+                ["OpsRobot:Deploy:Apps:shop:Playbook"] = "playbooks/shop.yml",
+                ["OpsRobot:Deploy:Apps:shop:Node"] = "shop/web",
+            },
             _home);
         using var admin = await _server.SignInAsync();
         (await admin.PostAsJsonAsync("/api/v1/users", new { name = "bob", password = "password-for-tests", roles = new[] { "operator" } })).StatusCode.ShouldBe(HttpStatusCode.Created);
@@ -37,8 +57,8 @@ public sealed class SshEndToEndTests : IAsyncLifetime
         await OkAsync(admin.PutAsJsonAsync("/api/v1/tree/members", new { path = "shop/web", user = "bob", kind = "member" }));
         await OkAsync(admin.PutAsJsonAsync("/api/v1/kv/system/ssh.fleet_key", new { value = _sshd.ClientPrivateKey, secret = true }));
         var csv = "hostname,addresses,environment,application,tags,owner,status,attr.ssh_port\n" +
-            $"web01,127.0.0.1,prod,shop/web,,team-shop,active,{_sshd.Port}\n" +
-            $"web02,127.0.0.1,prod,shop/web,,team-shop,active,{_sshd.Port}\n" +
+            $"web01,127.0.0.1,staging,shop/web,,team-shop,active,{_sshd.Port}\n" +
+            $"web02,127.0.0.1,staging,shop/web,,team-shop,active,{_sshd.Port}\n" +
             $"pay01,127.0.0.1,prod,billing,,team-billing,active,{_sshd.Port}\n";
         await OkAsync(admin.PostAsJsonAsync("/api/v1/hosts/import?format=csv", new { content = csv }));
     }
@@ -48,6 +68,7 @@ public sealed class SshEndToEndTests : IAsyncLifetime
         await _server.DisposeAsync();
         await _sshd.DisposeAsync();
         _home.Dispose();
+        _out.Dispose();
     }
 
     [Fact]
@@ -68,6 +89,22 @@ public sealed class SshEndToEndTests : IAsyncLifetime
         foreign.ShouldMatch(@"web01\s+ok\s+0");
         foreign.ShouldMatch(@"pay01\s+not_permitted");
         bobTrusts.ShouldNotContain(_sshd.HostFingerprint); // trusting a key is for administrators only
+    }
+
+    [Fact]
+    public async Task Deploy_FromChat_RunsAnsibleOnTheApplicationsHosts_RecordsIt_AndProductionNeedsSudo()
+    {
+        await ShellAsync("admin", "ssh trust web01", "ssh trust web02");
+
+        var deployed = await ShellAsync("bob", "deploy shop 1.4.2 to staging");
+        var where = await ShellAsync("bob", "deployed shop");
+        var production = await ShellAsync("bob", "deploy shop 1.4.3 to prod");
+
+        File.ReadAllText(Path.Combine(_out.Path, "web01-staging.version")).ShouldBe("1.4.2", deployed);
+        File.ReadAllText(Path.Combine(_out.Path, "web02-staging.version")).ShouldBe("1.4.2", deployed);
+        where.ShouldMatch(@"shop\s+staging\s+1\.4\.2");
+        production.ShouldContain("sudo");
+        Directory.EnumerateFiles(_out.Path, "*-prod.version").ShouldBeEmpty();
     }
 
     private async Task<string> ShellAsync(string user, params string[] lines)
