@@ -272,8 +272,18 @@ public sealed partial class InquirySchema
     public JsonObject ParsePairs(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return FromPairs(SplitPairs(text));
+    }
+
+    /// <summary>
+    /// Types and checks pairs already split (the CLI's arguments, <c>name=value</c> each), as <see cref="ParsePairs"/> does.
+    /// </summary>
+    /// <exception cref="InquirySchemaException">A value does not fit; the message names the field.</exception>
+    public JsonObject FromPairs(IEnumerable<(string Name, string Value)> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
         var response = new JsonObject();
-        foreach (var (name, raw) in SplitPairs(text))
+        foreach (var (name, raw) in pairs)
         {
             var field = Find(name);
             if (response.ContainsKey(field.Name))
