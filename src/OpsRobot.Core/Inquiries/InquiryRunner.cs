@@ -38,8 +38,8 @@ public sealed partial class InquiryRunner(IServiceProvider services, TimeProvide
     /// <summary>The time-to-live used when an ask gives none: a day, as StackStorm's.</summary>
     public const double DefaultTtlMinutes = 1440;
 
-    /// <summary>The longest time-to-live accepted: 30 days.</summary>
-    public const double MaxTtlMinutes = 30 * 1440;
+    /// <summary>The longest time-to-live accepted: 7 days, the longest timeout an action may have.</summary>
+    public const double MaxTtlMinutes = 7 * 1440;
 
     private const int MaxNames = 100;
 
@@ -240,7 +240,7 @@ public sealed partial class InquiryRunner(IServiceProvider services, TimeProvide
 
         if (!double.IsFinite(ttl) || ttl <= 0 || ttl > MaxTtlMinutes)
         {
-            throw new InquirySchemaException($"ttl must be more than 0 and at most {MaxTtlMinutes.ToString(CultureInfo.InvariantCulture)} minutes (30 days).");
+            throw new InquirySchemaException($"ttl must be more than 0 and at most {MaxTtlMinutes.ToString(CultureInfo.InvariantCulture)} minutes (7 days).");
         }
 
         return new Ask(
