@@ -252,7 +252,10 @@ public sealed class InquiryTests : IAsyncLifetime
 
         var execution = await WaitFinishedAsync(id);
         execution.GetProperty("status").GetString().ShouldBe("failed", execution.ToString());
-        execution.GetProperty("error").GetString()!.ShouldContain($"Nobody answered inquiry {number} within its ttl of 5 minute(s)");
+        var ask = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{inquiry.GetProperty("execution").GetInt64()}");
+        ask.GetProperty("status").GetString().ShouldBe("failed");
+        ask.GetProperty("error").GetString()!.ShouldStartWith($"Nobody answered inquiry {number} within its ttl of 5 minute(s); it expired at");
+        execution.GetProperty("result").GetProperty("errors")[0].GetProperty("task_id").GetString().ShouldBe("ask");
         var late = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true } });
         late.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await late.Content.ReadAsStringAsync()).ShouldContain("expired");
