@@ -184,11 +184,11 @@ public sealed class InquiryTests : IAsyncLifetime
         inquiry.GetProperty("users").EnumerateArray().Select(u => u.GetString()).ShouldBe(["alice"]);
 
         await bobStream.SendAsync(new { type = "send", room = "ops", text = $"!approve {number}" });
-        (await bobStream.WaitForMessageAsync($"Only alice or members of role approvers may answer inquiry {number}.")).ShouldNotBe(default);
+        (await SaysAsync(bobStream, $"Only alice or members of role approvers may answer inquiry {number}.")).ShouldNotBe(default);
         (await StatusAsync(ask)).ShouldBe("pending");
 
         await aliceStream.SendAsync(new { type = "send", room = "ops", text = $"!approve {number} dashboards are green" });
-        (await bobStream.WaitForMessageAsync($"Inquiry {number} was approved by alice: dashboards are green")).ShouldNotBe(default);
+        (await SaysAsync(bobStream, $"Inquiry {number} was approved by alice: dashboards are green")).ShouldNotBe(default);
 
         var execution = await WaitFinishedAsync(id);
         execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
@@ -232,7 +232,7 @@ public sealed class InquiryTests : IAsyncLifetime
 
         await aliceStream.SendAsync(new { type = "send", room = "ops", text = $"!deny {number} change freeze" });
 
-        (await aliceStream.WaitForMessageAsync($"Inquiry {number} was denied by alice: change freeze")).ShouldNotBe(default);
+        (await SaysAsync(aliceStream, $"Inquiry {number} was denied by alice: change freeze")).ShouldNotBe(default);
         var execution = await WaitFinishedAsync(id);
         execution.GetProperty("status").GetString().ShouldBe("failed", execution.ToString());
         var ask = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{inquiry.GetProperty("execution").GetInt64()}");
@@ -259,6 +259,23 @@ public sealed class InquiryTests : IAsyncLifetime
         var late = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true } });
         late.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await late.Content.ReadAsStringAsync()).ShouldContain("expired");
+    }
+
+    [Fact]
+    public async Task Cancel_OfTheWaitingWorkflow_CancelsTheQuestion()
+    {
+        var id = await StartAsync("asks.gate");
+        var inquiry = await PendingInquiryAsync(id);
+        var number = inquiry.GetProperty("id").GetInt64();
+
+        (await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/cancel", new { })).EnsureSuccessStatusCode();
+
+        (await WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("canceled");
+        await ExecutionFlowTests.WaitUntilAsync(async () =>
+            (await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/inquiries/{number}")).GetProperty("status").GetString() == "canceled", TimeSpan.FromSeconds(30));
+        var late = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true } });
+        late.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await late.Content.ReadAsStringAsync()).ShouldContain($"Inquiry {number} was canceled");
     }
 
     [Fact]
