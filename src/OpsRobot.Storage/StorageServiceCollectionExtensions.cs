@@ -29,6 +29,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<Core.Alerts.IAlertStore, SqliteAlertStore>();
         services.TryAddSingleton<Core.Deployments.IDeploymentStore, SqliteDeploymentStore>();
         services.TryAddSingleton<Core.Cmdb.IHostStore, SqliteHostStore>();
+        services.TryAddSingleton<Core.Inquiries.IInquiryStore, SqliteInquiryStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStatusSource, SqliteStatusSource>());
         return services;
     }

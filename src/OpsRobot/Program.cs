@@ -52,6 +52,7 @@ internal static class Program
         RuleVerbs.Add(root);
         Cli.Client.KvVerbs.Add(root);
         Cli.Client.HostVerbs.Add(root);
+        Cli.Client.InquiryVerbs.Add(root);
         Cli.Client.AccessVerbs.Add(root);
         AuditVerbs.Add(root, data, Settings);
         WorkflowVerbs.Add(root);

@@ -34,6 +34,9 @@ public enum ExecutionStatus
 
     /// <summary>A paused workflow asked to go on; it is <see cref="Running"/> again once it has.</summary>
     Resuming,
+
+    /// <summary>An <c>ask</c> (inquiry) waiting for people to answer; its workflow shows <see cref="Paused"/> meanwhile.</summary>
+    Pending,
 }
 
 /// <summary>Helpers on <see cref="ExecutionStatus"/>.</summary>

@@ -19,13 +19,14 @@ public sealed partial class ExecutionService : IAsyncDisposable
 {
     private static readonly ExecutionStatus[] Waiting = [ExecutionStatus.Requested, ExecutionStatus.Scheduled];
     // A workflow's pause states belong with running: a runner owns the execution, it can be canceled, and it ends.
+    // An ask waiting for its answer (pending) belongs with running too.
     private static readonly ExecutionStatus[] Active =
-        [ExecutionStatus.Running, ExecutionStatus.Canceling, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
+        [ExecutionStatus.Running, ExecutionStatus.Canceling, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming, ExecutionStatus.Pending];
     private static readonly ExecutionStatus[] Running =
-        [ExecutionStatus.Running, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
+        [ExecutionStatus.Running, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming, ExecutionStatus.Pending];
     private static readonly ExecutionStatus[] Unfinished =
         [ExecutionStatus.Requested, ExecutionStatus.Scheduled, ExecutionStatus.Running, ExecutionStatus.Canceling,
-         ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
+         ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming, ExecutionStatus.Pending];
 
     private readonly IExecutionStore _store;
     private readonly PackCatalog _packs;
@@ -190,6 +191,32 @@ public sealed partial class ExecutionService : IAsyncDisposable
 
         await PublishAsync(id, cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// Shows that an <c>ask</c> execution waits for people (<c>pending</c>, and its workflow <c>paused</c>, as StackStorm
+    /// shows them), or that the wait is over (both <c>running</c> again). Each record moves only from the status this
+    /// step set, so a cancel or a pause asked meanwhile is not overwritten. Returns whether the ask's record moved.
+    /// </summary>
+    public async Task<bool> ReportInquiryWaitAsync(long askId, long? workflowId, bool waiting, CancellationToken cancellationToken)
+    {
+        var (from, to) = waiting ? (ExecutionStatus.Running, ExecutionStatus.Pending) : (ExecutionStatus.Pending, ExecutionStatus.Running);
+        var moved = await _store.TransitionAsync(askId, [from], to, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false);
+        if (moved)
+        {
+            await PublishAsync(askId, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (workflowId is { } parent)
+        {
+            var (parentFrom, parentTo) = waiting ? (ExecutionStatus.Running, ExecutionStatus.Paused) : (ExecutionStatus.Paused, ExecutionStatus.Running);
+            if (await _store.TransitionAsync(parent, [parentFrom], parentTo, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false))
+            {
+                await PublishAsync(parent, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return moved;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpsRobot.Core.Actions;
+using OpsRobot.Core.Inquiries;
 using OpsRobot.Core.Workflows.Expressions;
 using OpsRobot.Core.Workflows.Rehearsal;
 using OpsRobot.Core.Workflows.Runtime;
@@ -31,6 +32,7 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, PauseCommand>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, ResumeCommand>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, RerunCommand>());
+        services.AddOpsRobotInquiries();
         return services;
     }
 }

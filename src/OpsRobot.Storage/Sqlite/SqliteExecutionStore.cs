@@ -187,7 +187,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
     public Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
         WithConnectionAsync<IReadOnlyList<ExecutionRecord>>(async c =>
             [.. (await c.QueryAsync<Row>(new CommandDefinition(
-                $"SELECT {Columns} FROM executions WHERE status IN ('requested', 'scheduled', 'running', 'canceling', 'pausing', 'paused', 'resuming') ORDER BY id",
+                $"SELECT {Columns} FROM executions WHERE status IN ('requested', 'scheduled', 'running', 'canceling', 'pausing', 'paused', 'resuming', 'pending') ORDER BY id",
                 cancellationToken: cancellationToken)).ConfigureAwait(false)).Select(Map)],
             cancellationToken);
 

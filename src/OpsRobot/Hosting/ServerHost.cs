@@ -196,6 +196,7 @@ public sealed class ServerHost : IAsyncDisposable
         }
 
         app.MapWorkflowApi();
+        app.MapInquiryApi();
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
         {

@@ -25,7 +25,7 @@ public sealed class StatusCommandTests
     {
         var catalog = new PackCatalog(new PackLoader(
             new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo"),
-                new Support.NamedRunner("ssh"), new Support.NamedRunner("ssh-trust"), new Support.NamedRunner("deploy"), new Support.NamedRunner("nagios")]),
+                new Support.NamedRunner("ssh"), new Support.NamedRunner("ssh-trust"), new Support.NamedRunner("deploy"), new Support.NamedRunner("nagios"), new Support.NamedRunner("inquiry")]),
             new OpsRobot.Core.Templates.TemplateRenderer()));
         catalog.Load(RepoPaths.Packs);
         IStatusSource[] sources =
@@ -42,7 +42,7 @@ public sealed class StatusCommandTests
         reply.ShouldStartWith("OpsRobot 1.2.3-test: **degraded**, up 0m 0s");
         reply.ShouldContain("| component | state | detail |");
         reply.Split('\n').Single(l => l.StartsWith("| packs |", StringComparison.Ordinal))
-            .ShouldBe("| packs | healthy | 7 loaded (alerts 0.1.0, cmdb 0.1.0, core 0.1.0, deploy 0.1.0, examples 0.1.0, nagios 0.1.0, ssh 0.1.0), 23 action(s), 20 alias(es) |");
+            .ShouldBe("| packs | healthy | 7 loaded (alerts 0.1.0, cmdb 0.1.0, core 0.1.0, deploy 0.1.0, examples 0.1.0, nagios 0.1.0, ssh 0.1.0), 24 action(s), 20 alias(es) |");
         reply.ShouldContain("| store | degraded | sqlite, slow disk |");
         reply.ShouldContain("| chat:web | healthy | 3 connected |");
     }

@@ -9,7 +9,7 @@ public sealed class PackLoaderTests : IDisposable
     /// <summary>A loader that knows the shipped runners' names; the runners themselves are tested in their own project.</summary>
     private static readonly PackLoader Loader = new(
         new OpsRobot.Core.Actions.RunnerCatalog([new Support.NamedRunner("shell"), new Support.NamedRunner("script"), new Support.NamedRunner("http"), new Support.NamedRunner("noop"), new Support.NamedRunner("echo"),
-            new Support.NamedRunner("ssh"), new Support.NamedRunner("ssh-trust"), new Support.NamedRunner("deploy"), new Support.NamedRunner("nagios")]),
+            new Support.NamedRunner("ssh"), new Support.NamedRunner("ssh-trust"), new Support.NamedRunner("deploy"), new Support.NamedRunner("nagios"), new Support.NamedRunner("inquiry")]),
         new OpsRobot.Core.Templates.TemplateRenderer());
 
     private readonly TempDirectory _packs = new("opsrobot-packs");

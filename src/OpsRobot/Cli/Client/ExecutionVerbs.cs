@@ -10,7 +10,7 @@ internal static class ExecutionVerbs
 {
     /// <summary>The statuses of docs/api.md, for <c>--status</c>.</summary>
     public static readonly string[] Statuses =
-        ["requested", "scheduled", "running", "pausing", "paused", "resuming", "succeeded", "failed", "timeout", "canceling", "canceled", "abandoned"];
+        ["requested", "scheduled", "running", "pending", "pausing", "paused", "resuming", "succeeded", "failed", "timeout", "canceling", "canceled", "abandoned"];
 
     public static async Task<int> ListAsync(
         OpsRobotClient client, string? action, string? status, string? user, int? limit, bool json, CancellationToken cancellationToken)
