@@ -9,6 +9,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        NativeHeap.Tune();
         var listen = new Option<string?>("--listen") { Description = "Address to listen on, e.g. http://127.0.0.1:5080 (OpsRobot:Listen)" };
         var data = new Option<string?>("--data") { Description = "Data folder: database, keys (OpsRobot:DataDir, default ./data)" };
         var packs = new Option<string?>("--packs") { Description = "Packs folder (OpsRobot:PacksDir, default ./packs)" };

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -115,8 +116,17 @@ public sealed partial class AccessService : IDisposable
     public async Task<Principal> ForChatAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var place = $"{message.Platform}:{message.Room.Name}";
         var snapshot = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
+
+        // Who someone is in a room changes only with the view itself (roles, links, the administrators' flag: every
+        // such change made here drops the view), so a busy room does not read its users again line after line.
+        var key = new ChatPrincipalKey(message.Platform, message.Room.Name, message.Sender.Id, message.AuthenticatedUserId);
+        if (snapshot.ChatPrincipals.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        var place = $"{message.Platform}:{message.Room.Name}";
         UserRecord? user = null;
         if (message.AuthenticatedUserId is { } userId)
         {
@@ -127,9 +137,8 @@ public sealed partial class AccessService : IDisposable
             user = await _users.FindByIdAsync(link.UserId, cancellationToken).ConfigureAwait(false);
         }
 
-        if (user is null)
-        {
-            return new Principal
+        var principal = user is null
+            ? new Principal
             {
                 Name = $"{message.Platform}:{message.Sender.Id}",
                 Roles = RolesFor(snapshot, null),
@@ -137,10 +146,10 @@ public sealed partial class AccessService : IDisposable
                 Platform = message.Platform,
                 PlatformUserId = message.Sender.Id,
                 Place = place,
-            };
-        }
-
-        return ForUser(snapshot, user, Doors.Chat, place) with { Platform = message.Platform, PlatformUserId = message.Sender.Id };
+            }
+            : ForUser(snapshot, user, Doors.Chat, place) with { Platform = message.Platform, PlatformUserId = message.Sender.Id };
+        snapshot.Remember(key, principal);
+        return principal;
     }
 
     /// <summary>A user acting through the API or the CLI, optionally limited by an API key's scope.</summary>
@@ -504,6 +513,9 @@ public sealed partial class AccessService : IDisposable
 }
 
 /// <summary>The cached view access decisions are made from.</summary>
+/// <summary>Who spoke where, as far as access is concerned.</summary>
+internal readonly record struct ChatPrincipalKey(string Platform, string Room, string SenderId, long? AuthenticatedUserId);
+
 internal sealed class AccessSnapshot
 {
     public AccessSnapshot(DateTimeOffset loadedAt, IEnumerable<Role> builtIn, IEnumerable<Role> fromFiles, IEnumerable<Role> fromStore,
@@ -536,6 +548,20 @@ internal sealed class AccessSnapshot
     public ApplicationTree Tree { get; }
 
     public Dictionary<(string Platform, string Id), ChatIdentityLink> Identities { get; }
+
+    /// <summary>Chat principals already worked out against this view, so a busy room costs no store read per line.</summary>
+    public ConcurrentDictionary<ChatPrincipalKey, Principal> ChatPrincipals { get; } = new();
+
+    /// <summary>Keeps <paramref name="principal"/> for the life of this view, up to a bound (a view lives seconds).</summary>
+    public void Remember(ChatPrincipalKey key, Principal principal)
+    {
+        if (ChatPrincipals.Count < MaxChatPrincipals)
+        {
+            ChatPrincipals.TryAdd(key, principal);
+        }
+    }
+
+    private const int MaxChatPrincipals = 10_000;
 
     public List<string> RoleNamesOf(UserRecord user)
     {

@@ -84,9 +84,17 @@ public sealed partial class AuditLog(IAuditStore store, TimeProvider time)
     public static string MaskSecrets(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var masked = SecretPairPattern().Replace(text, m => m.Groups["key"].Value + m.Groups["sep"].Value + "********");
-        masked = BearerPattern().Replace(masked, "Bearer ********");
-        return ApiKeyPattern().Replace(masked, "opsr_********");
+
+        // Each pattern needs a character or word that most command lines lack: look for it before running the pattern.
+        var masked = text.AsSpan().IndexOfAny('=', ':') >= 0
+            ? SecretPairPattern().Replace(text, m => m.Groups["key"].Value + m.Groups["sep"].Value + "********")
+            : text;
+        if (masked.Contains("bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            masked = BearerPattern().Replace(masked, "Bearer ********");
+        }
+
+        return masked.Contains("opsr_", StringComparison.Ordinal) ? ApiKeyPattern().Replace(masked, "opsr_********") : masked;
     }
 
     [GeneratedRegex(@"(?<key>\b[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|credential)s?)(?<sep>\s*[=:]\s*)(?<value>""[^""]*""|'[^']*'|[^\s'""]+)",

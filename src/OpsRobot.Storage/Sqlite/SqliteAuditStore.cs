@@ -22,14 +22,21 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : SqliteStoreBase(
         // record read here is the last one in the file, whichever process wrote it.
         return Database.Writer.WriteAsync<IReadOnlyList<AuditRecord>>(context =>
         {
+            // The chain's last link: read once per transaction (which holds the write lock, so no other process
+            // can add one meanwhile), then carried from unit to unit.
             long previousId = 0;
             var previousHash = AuditChain.Genesis;
-            using (var reader = context.Command("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").ExecuteReader())
+            if (context.Fact<ChainTail>(ChainTailFact) is { } tail)
             {
-                if (reader.Read())
+                (previousId, previousHash) = (tail.Id, tail.Hash);
+            }
+            else
+            {
+                var last = context.Statement("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
+                if (last.Step())
                 {
-                    previousId = reader.GetInt64(0);
-                    previousHash = reader.GetString(1);
+                    previousId = last.ColumnInt64(0);
+                    previousHash = last.ColumnText(1)!;
                 }
             }
 
@@ -52,20 +59,25 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : SqliteStoreBase(
                     Hash = string.Empty,
                 };
                 record = record with { Hash = hash(previousHash, record) };
-                context.Command(
+                context.Statement(
                     "INSERT INTO audit (id, at, kind, actor, door, place, subject, decision, rule, detail, prev_hash, hash) " +
-                    "VALUES ($id, $at, $kind, $actor, $door, $place, $subject, $decision, $rule, $detail, $prev, $hash)",
-                    ("$id", record.Id), ("$at", ToUnixMs(record.At)), ("$kind", record.Kind), ("$actor", record.Actor), ("$door", record.Door),
-                    ("$place", record.Place), ("$subject", record.Subject), ("$decision", record.Decision), ("$rule", record.Rule),
-                    ("$detail", record.Detail), ("$prev", record.PreviousHash), ("$hash", record.Hash)).ExecuteNonQuery();
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
+                    .Bind(1, record.Id).Bind(2, ToUnixMs(record.At)).Bind(3, record.Kind).Bind(4, record.Actor).Bind(5, record.Door)
+                    .Bind(6, record.Place).Bind(7, record.Subject).Bind(8, record.Decision).Bind(9, record.Rule)
+                    .Bind(10, record.Detail).Bind(11, record.PreviousHash).Bind(12, record.Hash).Execute();
                 stored.Add(record);
                 previousId = record.Id;
                 previousHash = record.Hash;
             }
 
+            context.Remember(ChainTailFact, new ChainTail(previousId, previousHash));
             return stored;
         }, cancellationToken);
     }
+
+    private const string ChainTailFact = "audit.tail";
+
+    private sealed record ChainTail(long Id, string Hash);
 
     public Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
     {

@@ -28,13 +28,13 @@ public sealed class SqliteEventStore(SqliteDatabase database) : SqliteStoreBase(
         // past the busy timeout and were refused).
         return Database.Writer.WriteAsync(context =>
         {
-            var id = (long)context.Command(
+            var id = context.Statement(
                 """
                 INSERT INTO events (trigger_type, payload, source, received_at, status)
-                VALUES ($trigger, $payload, $source, $at, 'pending')
+                VALUES (?1, ?2, ?3, ?4, 'pending')
                 RETURNING id
-                """,
-                ("$trigger", record.TriggerType), ("$payload", payload), ("$source", record.Source), ("$at", ToUnixMs(record.ReceivedAt))).ExecuteScalar()!;
+                """)
+                .Bind(1, record.TriggerType).Bind(2, payload).Bind(3, record.Source).Bind(4, ToUnixMs(record.ReceivedAt)).ExecuteInt64();
             return record with { Id = id, Status = EventStatus.Pending, ProcessedAt = null };
         }, cancellationToken);
     }

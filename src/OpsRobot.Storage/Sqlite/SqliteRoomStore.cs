@@ -110,26 +110,25 @@ public sealed class SqliteRoomStore(SqliteDatabase database) : SqliteStoreBase(d
         // Through the group-committing writer: a burst of lines from many rooms shares one commit.
         return Database.Writer.WriteAsync(context =>
         {
-            var command = context.Command(
+            var insert = context.Statement(
                 """
                 INSERT INTO messages (room_id, author_kind, user_id, author_name, text, created_at)
-                VALUES ($room, $kind, $user, $author, $text, $at)
-                RETURNING id, (SELECT name FROM rooms WHERE id = $room)
-                """,
-                ("$room", message.RoomId),
-                ("$kind", message.AuthorKind == AuthorKind.Robot ? "robot" : "user"),
-                ("$user", message.UserId),
-                ("$author", message.AuthorName),
-                ("$text", message.Text),
-                ("$at", ToUnixMs(message.CreatedAt)));
-            using var reader = command.ExecuteReader();
-            if (!reader.Read())
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                RETURNING id, (SELECT name FROM rooms WHERE id = ?1)
+                """)
+                .Bind(1, message.RoomId)
+                .Bind(2, message.AuthorKind == AuthorKind.Robot ? "robot" : "user")
+                .Bind(3, message.UserId)
+                .Bind(4, message.AuthorName)
+                .Bind(5, message.Text)
+                .Bind(6, ToUnixMs(message.CreatedAt));
+            if (!insert.Step())
             {
                 throw new InvalidOperationException("The message insert returned no row.");
             }
 
-            var id = reader.GetInt64(0);
-            var roomName = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
+            var id = insert.ColumnInt64(0);
+            var roomName = insert.ColumnText(1) ?? string.Empty;
             return new StoredMessage(id, message.RoomId, roomName, message.AuthorKind, message.UserId, message.AuthorName, message.Text,
                 FromUnixMs(ToUnixMs(message.CreatedAt)));
         }, cancellationToken);

@@ -21,6 +21,8 @@ public sealed partial class SqliteWriter : IAsyncDisposable
     private readonly Channel<IUnit> _queue = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WriteStatement> _statements = new(StringComparer.Ordinal);
+    private readonly List<WriteStatement> _inUse = [];
     private Task? _loop;
     private SqliteConnection? _connection;
     private SqliteTransaction? _transaction;
@@ -34,7 +36,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="work"/> in the next batch's transaction and completes once that transaction has
-    /// committed. The work is synchronous (SQLite is) and must only use <see cref="SqliteWriteContext"/>.
+    /// committed. The work is synchronous (SQLite is) and must only use <see cref="SqliteWriteContext"/>. It may run
+    /// more than once: when another unit of its batch fails, the batch is rolled back and run again with each unit in
+    /// its own savepoint, so the work must not change anything but the database (build its result afresh each run).
     /// </summary>
     public Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, CancellationToken cancellationToken)
     {
@@ -108,30 +112,15 @@ public sealed partial class SqliteWriter : IAsyncDisposable
         try
         {
             var connection = await ConnectionAsync().ConfigureAwait(false);
-            _transaction = connection.BeginTransaction(deferred: false);
-            var context = new SqliteWriteContext(this);
-            foreach (var unit in batch)
+
+            // Most batches fail nowhere: run them straight, without a savepoint per unit. When a unit does fail, the
+            // whole batch is rolled back and run again carefully, each unit in its own savepoint, so that unit fails
+            // alone and the others still commit.
+            if (!RunStraight(connection, batch))
             {
-                Execute("SAVEPOINT unit");
-                if (unit.Run(context))
-                {
-                    Execute("RELEASE unit");
-                }
-                else if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
-                {
-                    // SQLite rolled the whole transaction back itself (a full disk, an I/O error): the batch is lost,
-                    // and every unit in it is told why.
-                    throw unit.Error!;
-                }
-                else
-                {
-                    Execute("ROLLBACK TO unit");
-                    Execute("RELEASE unit");
-                }
+                RunCarefully(connection, batch);
             }
 
-            _transaction.Commit();
-            DisposeTransaction();
             foreach (var unit in batch)
             {
                 unit.Complete();
@@ -162,6 +151,61 @@ public sealed partial class SqliteWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs the batch in one transaction with no savepoints; false (and rolled back) when a unit failed.</summary>
+    private bool RunStraight(SqliteConnection connection, List<IUnit> batch)
+    {
+        _transaction = connection.BeginTransaction(deferred: false);
+        var context = new SqliteWriteContext(this);
+        foreach (var unit in batch)
+        {
+            if (!RunUnit(unit, context))
+            {
+                if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
+                {
+                    // SQLite rolled the whole transaction back itself (a full disk, an I/O error): the batch is lost,
+                    // and every unit in it is told why.
+                    throw unit.Error!;
+                }
+
+                _transaction.Rollback();
+                DisposeTransaction();
+                return false;
+            }
+        }
+
+        _transaction.Commit();
+        DisposeTransaction();
+        return true;
+    }
+
+    /// <summary>Runs the batch with each unit in its own savepoint: a unit that fails is undone alone.</summary>
+    private void RunCarefully(SqliteConnection connection, List<IUnit> batch)
+    {
+        _transaction = connection.BeginTransaction(deferred: false);
+        var context = new SqliteWriteContext(this);
+        foreach (var unit in batch)
+        {
+            Execute("SAVEPOINT unit");
+            if (RunUnit(unit, context))
+            {
+                Execute("RELEASE unit");
+            }
+            else if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
+            {
+                throw unit.Error!;
+            }
+            else
+            {
+                Execute("ROLLBACK TO unit");
+                Execute("RELEASE unit");
+                context.Forget();
+            }
+        }
+
+        _transaction.Commit();
+        DisposeTransaction();
+    }
+
     private async Task<SqliteConnection> ConnectionAsync()
     {
         if (_connection is not null && !File.Exists(_database.FilePath))
@@ -171,6 +215,40 @@ public sealed partial class SqliteWriter : IAsyncDisposable
 
         // OpenAsync refuses a database file that vanished, as every other store call does.
         return _connection ??= await _database.OpenAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one unit, then resets the statements it used, whatever happened, so none is left mid-run.</summary>
+    private bool RunUnit(IUnit unit, SqliteWriteContext context)
+    {
+        try
+        {
+            return unit.Run(context);
+        }
+        finally
+        {
+            foreach (var statement in _inUse)
+            {
+                statement.Reset();
+            }
+
+            _inUse.Clear();
+        }
+    }
+
+    internal WriteStatement Statement(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var statement))
+        {
+            statement = WriteStatement.Prepare(_connection!.Handle!, sql);
+            _statements[sql] = statement;
+        }
+
+        if (!_inUse.Contains(statement))
+        {
+            _inUse.Add(statement);
+        }
+
+        return statement;
     }
 
     private void Execute(string sql)
@@ -216,6 +294,13 @@ public sealed partial class SqliteWriter : IAsyncDisposable
         }
 
         _commands.Clear();
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
+
+        _statements.Clear();
+        _inUse.Clear();
         try
         {
             _connection?.Dispose();
@@ -300,8 +385,31 @@ public sealed partial class SqliteWriter : IAsyncDisposable
 public sealed class SqliteWriteContext
 {
     private readonly SqliteWriter _writer;
+    private Dictionary<string, object>? _facts;
 
     internal SqliteWriteContext(SqliteWriter writer) => _writer = writer;
+
+    /// <summary>
+    /// What an earlier unit of this same transaction learned and left for the next ones (the audit chain's last link),
+    /// or null. Facts live for one transaction and are forgotten when any unit is rolled back.
+    /// </summary>
+    public T? Fact<T>(string key)
+        where T : class => _facts is not null && _facts.TryGetValue(key, out var value) ? (T)value : null;
+
+    /// <summary>Leaves <paramref name="value"/> for the later units of this transaction (see <see cref="Fact{T}"/>).</summary>
+    public void Remember(string key, object value)
+    {
+        _facts ??= new Dictionary<string, object>(StringComparer.Ordinal);
+        _facts[key] = value;
+    }
+
+    internal void Forget() => _facts?.Clear();
+
+    /// <summary>
+    /// The statement <paramref name="sql"/> (one statement), prepared on first use and kept; bind its parameters by
+    /// position. The fastest way in for a hot insert. It belongs to the writer: use it only within the unit of work.
+    /// </summary>
+    public WriteStatement Statement(string sql) => _writer.Statement(sql);
 
     /// <summary>
     /// The statement <paramref name="sql"/>, prepared on first use and kept, with <paramref name="parameters"/> bound.

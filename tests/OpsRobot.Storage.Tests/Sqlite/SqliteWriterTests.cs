@@ -1,3 +1,4 @@
+using OpsRobot.Core.Audit;
 using OpsRobot.Core.Rooms;
 using OpsRobot.Core.Storage;
 using OpsRobot.Storage.Sqlite;
@@ -91,6 +92,87 @@ public sealed class SqliteWriterTests : IAsyncLifetime
             _database.Writer.WriteAsync(c => c.Command("INSERT INTO t (v) VALUES ('x')").ExecuteNonQuery(), cts.Token));
 
         (await SqliteTestDatabase.ScalarAsync(_database, "SELECT COUNT(*) FROM t")).ShouldBe(0L);
+    }
+
+    [Fact]
+    public async Task OneUnitFails_TheUnitsBeforeItAreRunAgain_AndAnswerWithWhatWasCommitted()
+    {
+        // The batch first runs straight; the failure rolls it back and it runs again unit by unit. Units before the
+        // failing one therefore run twice: each must answer with what is finally stored, not with its first try.
+        var first = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES (?1) RETURNING n").Bind(1, "first").ExecuteInt64(), CancellationToken.None);
+        var failing = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (n, v) VALUES (?1, ?2)").Bind(1, 1).Bind(2, "clash").ExecuteInt64(), CancellationToken.None);
+        var second = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES (?1) RETURNING n").Bind(1, "second").ExecuteInt64(), CancellationToken.None);
+
+        var firstId = await first;
+        await Should.ThrowAsync<StoreConflictException>(() => failing);
+        var secondId = await second;
+
+        (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT v FROM t WHERE n = {firstId}")).ShouldBe("first");
+        (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT v FROM t WHERE n = {secondId}")).ShouldBe("second");
+        (await SqliteTestDatabase.ScalarAsync(_database, "SELECT COUNT(*) FROM t")).ShouldBe(2L);
+    }
+
+    [Fact]
+    public async Task Statement_BindsByPosition_TextNullAndEmptyKeptApart()
+    {
+        await WriteAsync("CREATE TABLE s (n INTEGER PRIMARY KEY, a TEXT NULL, b TEXT NULL, c INTEGER NULL)");
+        var id = await _database.Writer.WriteAsync(
+            c => c.Statement("INSERT INTO s (a, b, c) VALUES (?1, ?2, ?3) RETURNING n").Bind(1, "naïve ☃ 日本").Bind(2, string.Empty).Bind(3, (long?)null).ExecuteInt64(),
+            CancellationToken.None);
+
+        (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT a FROM s WHERE n = {id}")).ShouldBe("naïve ☃ 日本");
+        (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT b IS NOT NULL AND b = '' FROM s WHERE n = {id}")).ShouldBe(1L);
+        (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT c IS NULL FROM s WHERE n = {id}")).ShouldBe(1L);
+    }
+
+    [Fact]
+    public async Task Statement_LeftMidRun_IsResetAfterItsUnit_SoTheBatchStillCommits()
+    {
+        await WriteAsync("INSERT INTO t (v) VALUES ('a'), ('b'), ('c')");
+
+        // Reads one row of three and stops: the statement is still running when the unit returns.
+        var read = await _database.Writer.WriteAsync(c =>
+        {
+            var select = c.Statement("SELECT v FROM t ORDER BY n");
+            return select.Step() ? select.ColumnText(0) : null;
+        }, CancellationToken.None);
+        var written = await _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES ('d') RETURNING n").ExecuteInt64(), CancellationToken.None);
+
+        read.ShouldBe("a");
+        (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT v FROM t WHERE n = {written}")).ShouldBe("d");
+    }
+
+    [Fact]
+    public async Task AuditChain_StaysWhole_WhenAUnitBetweenItsRecordsFails()
+    {
+        // The audit store carries the chain's last link from unit to unit within a transaction; a unit rolled back
+        // in between must not leave a link that was never stored.
+        var audit = new SqliteAuditStore(_database);
+        var entry = new AuditEntry { Kind = "command", Actor = "ann", Door = "chat", Subject = "ping", Decision = "allow", Rule = "test" };
+        var writes = new List<Task>();
+        for (var i = 0; i < 50; i++)
+        {
+            writes.Add(audit.AppendAsync([(_time.GetUtcNow(), entry, "{}")], AuditChain.Hash, CancellationToken.None));
+            if (i % 7 == 3)
+            {
+                writes.Add(_database.Writer.WriteAsync(c => c.Command("INSERT INTO t (n, v) VALUES (1, 'x'), (1, 'clash')").ExecuteNonQuery(), CancellationToken.None));
+            }
+        }
+
+        foreach (var write in writes)
+        {
+            try
+            {
+                await write;
+            }
+            catch (StoreConflictException)
+            {
+            }
+        }
+
+        var records = await audit.ReadAsync(0, 1000, CancellationToken.None);
+        records.Count.ShouldBe(50);
+        AuditChain.FirstBroken(records, AuditChain.Genesis, 0).ShouldBeNull();
     }
 
     private Task<int> WriteAsync(string sql) => _database.Writer.WriteAsync(c => c.Command(sql).ExecuteNonQuery(), CancellationToken.None);
