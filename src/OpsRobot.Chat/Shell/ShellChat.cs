@@ -174,9 +174,27 @@ public sealed class ShellChat(BuiltInChat chat, RoomFeed feed, IUserStore users,
             return true;
         }
 
+        var pipe = input as PipedLineReader;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            string? line = null;
+            if (pipe is null || !pipe.TryReadBufferedLine(out line))
+            {
+                // About to wait for input: first print every answer due, so a script that waits for one gets it.
+                if (pipe is not null)
+                {
+                    if (!await SettleAsync(0).ConfigureAwait(false))
+                    {
+                        return 1;
+                    }
+
+                    await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
+                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (line is null)
             {
                 break;
@@ -202,6 +220,7 @@ public sealed class ShellChat(BuiltInChat chat, RoomFeed feed, IUserStore users,
 
                     await post.FollowUp.ConfigureAwait(false);
                     await DrainAsync(subscription, room.Id, output).ConfigureAwait(false);
+                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
                 else if (!await SettleAsync(PipedWindow).ConfigureAwait(false))
                 {

@@ -15,7 +15,26 @@ internal static class ShellVerb
         var shell = host.Services.GetRequiredService<ShellChat>();
         var interactive = !Console.IsInputRedirected;
         var session = new ShellSession(user ?? DefaultUserName(), room, interactive);
-        return await shell.RunAsync(session, Console.In, Console.Out, Console.Error, cancellationToken);
+        if (interactive)
+        {
+            return await shell.RunAsync(session, Console.In, Console.Out, Console.Error, cancellationToken);
+        }
+
+        // A pipe: read in blocks, and write answers in blocks too (the shell flushes before it waits for input, after
+        // each execution's result, and at the end), instead of one system call per line each way.
+        using var input = new PipedLineReader(Console.OpenStandardInput());
+        var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024) { AutoFlush = false };
+        await using (output)
+        {
+            try
+            {
+                return await shell.RunAsync(session, input, output, Console.Error, cancellationToken);
+            }
+            finally
+            {
+                await output.FlushAsync(CancellationToken.None);
+            }
+        }
     }
 
     /// <summary>The operating-system account's name when it is a valid user name, else "shell".</summary>

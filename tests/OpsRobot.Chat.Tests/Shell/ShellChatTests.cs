@@ -23,6 +23,66 @@ public sealed class ShellChatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAsync_Piped_AScriptThatWaitsForEachAnswer_GetsItBeforeItWritesTheNextLine()
+    {
+        // A conversation over a real pipe (as `coproc` or expect would hold one): the shell must print and flush an
+        // answer before it waits for the next line, not keep it until more input or the end arrives.
+        using var toShell = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+        using var input = new PipedLineReader(new System.IO.Pipes.AnonymousPipeClientStream(System.IO.Pipes.PipeDirection.In, toShell.ClientSafePipeHandle));
+        var output = new LineSignallingWriter();
+        await using var error = new StringWriter();
+        var run = _h.Shell.RunAsync(new ShellSession("alice", null, Interactive: false), input, output, error, CancellationToken.None);
+
+        foreach (var word in new[] { "first", "second", "third" })
+        {
+            await toShell.WriteAsync(System.Text.Encoding.UTF8.GetBytes($"echo {word}\n"));
+            await toShell.FlushAsync();
+            (await output.NextLineAsync(TimeSpan.FromSeconds(30))).ShouldBe(word);
+        }
+
+        toShell.Dispose();
+        (await run).ShouldBe(0);
+    }
+
+    /// <summary>A writer that hands over each line once it is flushed, as a reader at the other end of a pipe sees it.</summary>
+    private sealed class LineSignallingWriter : StringWriter
+    {
+        private readonly System.Threading.Channels.Channel<string> _lines = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        private int _handedOver;
+
+        public override Task FlushAsync(CancellationToken cancellationToken)
+        {
+            Hand();
+            return Task.CompletedTask;
+        }
+
+        public override void Flush() => Hand();
+
+        public async Task<string> NextLineAsync(TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            return await _lines.Reader.ReadAsync(cts.Token);
+        }
+
+        private void Hand()
+        {
+            var text = ToString();
+            var end = text.LastIndexOf('\n');
+            if (end < _handedOver)
+            {
+                return;
+            }
+
+            foreach (var line in text[_handedOver..end].Split('\n'))
+            {
+                _lines.Writer.TryWrite(line.TrimEnd('\r'));
+            }
+
+            _handedOver = end + 1;
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_Piped_OneReplyPerLineInOrderWithNoPrompt()
     {
         var (code, output, error) = await _h.RunShellAsync(new ShellSession("alice", null, Interactive: false), "echo one\n!ping\nopsrobot: echo three\n");
