@@ -39,9 +39,10 @@ public sealed class RoomFeed
                 continue;
             }
 
-            foreach (var subscription in subscriptions.Keys)
+            // Enumerating the dictionary itself takes no lock (its Keys would take them all and copy).
+            foreach (var entry in subscriptions)
             {
-                subscription.Offer(message);
+                entry.Key.Offer(message);
             }
         }
     }
