@@ -116,6 +116,9 @@ public interface IEventStore
     /// <summary>Marks an event processed; false when it was not pending.</summary>
     Task<bool> MarkProcessedAsync(long id, DateTimeOffset at, CancellationToken cancellationToken);
 
+    /// <summary>Marks events processed, all in one transaction; returns how many were pending.</summary>
+    Task<int> MarkProcessedAsync(IReadOnlyList<long> ids, DateTimeOffset at, CancellationToken cancellationToken);
+
     /// <summary>
     /// Records that a rule fires for an event (status <see cref="EnforcementStatus.Starting"/>), unless that rule
     /// already has an enforcement for that event: then returns null and records nothing.

@@ -104,14 +104,49 @@ public sealed partial class RuleEngine(
                 return count;
             }
 
+            // The batch's events are marked processed together, in one write after the last: a crash before it has
+            // them evaluated again at the next start, and an enforcement is recorded at most once per event and rule
+            // (the store refuses a second), so no rule fires twice for an event.
             var views = new Dictionary<string, KeyValueView>(StringComparer.Ordinal);
-            foreach (var e in batch)
+            var done = new List<long>(batch.Count);
+            try
             {
-                await ProcessAsync(e, views, cancellationToken).ConfigureAwait(false);
-                after = e.Id;
-                count++;
-                Interlocked.Increment(ref _processed);
+                foreach (var e in batch)
+                {
+                    await ProcessAsync(e, views, cancellationToken).ConfigureAwait(false);
+                    done.Add(e.Id);
+                    after = e.Id;
+                }
             }
+            catch (Exception) when (done.Count > 0)
+            {
+                // Stopping, or the store failed: mark what was evaluated if the store still takes it (else those
+                // events are evaluated again at the next start, which fires nothing twice), and pass the error on.
+                await TryMarkProcessedAsync(done).ConfigureAwait(false);
+                throw;
+            }
+
+            if (done.Count > 0)
+            {
+                await store.MarkProcessedAsync(done, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                count += done.Count;
+                Interlocked.Add(ref _processed, done.Count);
+            }
+        }
+    }
+
+    private async Task TryMarkProcessedAsync(List<long> done)
+    {
+        try
+        {
+            await store.MarkProcessedAsync(done, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Add(ref _processed, done.Count);
+        }
+#pragma warning disable CA1031 // Best effort on the way out; the error that stopped the batch is the one reported.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogMarkFailed(logger, ex, done.Count);
         }
     }
 
@@ -136,7 +171,6 @@ public sealed partial class RuleEngine(
             }
         }
 
-        await store.MarkProcessedAsync(e.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ApplyAsync(RuleDefinition rule, EventRecord e, PackLoadResult snapshot, Dictionary<string, KeyValueView> views, CancellationToken cancellationToken)
@@ -306,6 +340,9 @@ public sealed partial class RuleEngine(
 
     [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "The rule engine cannot reach the store, will retry: {Message}")]
     private static partial void LogStoreUnavailable(ILogger logger, string message);
+
+    [LoggerMessage(EventId = 1518, Level = LogLevel.Warning, Message = "Could not mark {Count} evaluated event(s) processed; they are evaluated again at the next start, and no rule fires twice for an event")]
+    private static partial void LogMarkFailed(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(EventId = 1517, Level = LogLevel.Information, Message = "Purged {Count} processed event(s) past their retention")]
     private static partial void LogPurged(ILogger logger, int count);

@@ -84,41 +84,61 @@ public sealed class SqliteEventStore(SqliteDatabase database) : SqliteStoreBase(
                 new { afterId, limit = Math.Clamp(limit, 1, MaxPage) }, cancellationToken: cancellationToken)).ConfigureAwait(false)).Select(r => r.ToRecord())],
             cancellationToken);
 
-    public Task<bool> MarkProcessedAsync(long id, DateTimeOffset at, CancellationToken cancellationToken) =>
-        WithConnectionAsync(async c => await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE events SET status = 'processed', processed_at = @at WHERE id = @id AND status = 'pending'",
-            new { id, at = ToUnixMs(at) }, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1, cancellationToken);
+    // The rule engine's writes go through the group-committing writer, as the intake's do: under a burst they share
+    // its commits instead of fighting it for SQLite's write lock one statement at a time.
+    public async Task<bool> MarkProcessedAsync(long id, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await MarkProcessedAsync([id], at, cancellationToken).ConfigureAwait(false) == 1;
+
+    public Task<int> MarkProcessedAsync(IReadOnlyList<long> ids, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var when = ToUnixMs(at);
+        return Database.Writer.WriteAsync(context =>
+        {
+            var marked = 0;
+            foreach (var id in ids)
+            {
+                var update = context.Statement("UPDATE events SET status = 'processed', processed_at = ?1 WHERE id = ?2 AND status = 'pending' RETURNING id");
+                if (update.Bind(1, when).Bind(2, id).Step())
+                {
+                    marked++;
+
+                    // Run it to its end (one row at most: id is the key), so it is done before it is bound again.
+                    update.Step();
+                }
+            }
+
+            return marked;
+        }, cancellationToken);
+    }
 
     public Task<EnforcementRecord?> TryBeginEnforcementAsync(EnforcementRecord enforcement, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(enforcement);
-        return WithConnectionAsync(async c =>
+        var parameters = enforcement.Parameters?.ToJsonString();
+        return Database.Writer.WriteAsync(context =>
         {
             // ON CONFLICT DO NOTHING returns no row when (event, rule) already has an enforcement.
-            var id = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            var insert = context.Statement(
                 """
                 INSERT INTO rule_enforcements (rule_ref, event_id, trigger_type, action_ref, status, parameters, created_at)
-                VALUES (@RuleRef, @EventId, @TriggerType, @ActionRef, 'starting', @Parameters, @CreatedAt)
+                VALUES (?1, ?2, ?3, ?4, 'starting', ?5, ?6)
                 ON CONFLICT (event_id, rule_ref) DO NOTHING
                 RETURNING id
-                """,
-                new
-                {
-                    enforcement.RuleRef,
-                    enforcement.EventId,
-                    enforcement.TriggerType,
-                    enforcement.ActionRef,
-                    Parameters = enforcement.Parameters?.ToJsonString(),
-                    CreatedAt = ToUnixMs(enforcement.CreatedAt),
-                }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return id is null ? null : enforcement with { Id = id.Value, Status = EnforcementStatus.Starting };
+                """)
+                .Bind(1, enforcement.RuleRef).Bind(2, enforcement.EventId).Bind(3, enforcement.TriggerType).Bind(4, enforcement.ActionRef)
+                .Bind(5, parameters).Bind(6, ToUnixMs(enforcement.CreatedAt));
+            return insert.Step() ? enforcement with { Id = insert.ColumnInt64(0), Status = EnforcementStatus.Starting } : null;
         }, cancellationToken);
     }
 
     public Task CompleteEnforcementAsync(long id, EnforcementStatus status, long? executionId, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>
-        WithConnectionAsync(async c => await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE rule_enforcements SET status = @status, execution_id = @executionId, error = @reason, updated_at = @at WHERE id = @id",
-            new { id, status = Wire(status), executionId, reason, at = ToUnixMs(at) }, cancellationToken: cancellationToken)).ConfigureAwait(false), cancellationToken);
+        Database.Writer.WriteAsync(context =>
+        {
+            context.Statement("UPDATE rule_enforcements SET status = ?1, execution_id = ?2, error = ?3, updated_at = ?4 WHERE id = ?5")
+                .Bind(1, Wire(status)).Bind(2, executionId).Bind(3, reason).Bind(4, ToUnixMs(at)).Bind(5, id).Execute();
+            return true;
+        }, cancellationToken);
 
     public Task DeleteStartingEnforcementAsync(long id, CancellationToken cancellationToken) =>
         WithConnectionAsync(c => c.ExecuteAsync(new CommandDefinition(

@@ -251,7 +251,12 @@ public sealed partial class SqliteWriter : IAsyncDisposable
             _statements[sql] = statement;
         }
 
-        if (!_inUse.Contains(statement))
+        if (_inUse.Contains(statement))
+        {
+            // Asked for again within the unit (a loop): ready it for new bindings.
+            statement.Reset();
+        }
+        else
         {
             _inUse.Add(statement);
         }

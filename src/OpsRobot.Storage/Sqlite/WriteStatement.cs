@@ -7,7 +7,8 @@ namespace OpsRobot.Storage.Sqlite;
 /// A statement of the group-committing writer (<see cref="SqliteWriteContext.Statement"/>), prepared once per
 /// connection and bound by position straight into SQLite: the hot inserts (chat lines, audit records, events) pay
 /// neither a parameter lookup by name nor a managed copy of their text. Bind every parameter, then
-/// <see cref="Execute"/> or <see cref="Step"/>; the writer resets the statement after the unit of work.
+/// <see cref="Execute"/> or <see cref="Step"/>; asking the context for the statement again (in a loop) readies it for new
+/// bindings, and the writer resets it after the unit of work.
 /// </summary>
 public sealed class WriteStatement : IDisposable
 {

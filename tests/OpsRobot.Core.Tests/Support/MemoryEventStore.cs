@@ -37,6 +37,8 @@ internal sealed class MemoryEventStore : IEventStore
 
     public Task<bool> MarkProcessedAsync(long id, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    public Task<int> MarkProcessedAsync(IReadOnlyList<long> ids, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     public Task<EnforcementRecord?> TryBeginEnforcementAsync(EnforcementRecord enforcement, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task CompleteEnforcementAsync(long id, EnforcementStatus status, long? executionId, string? reason, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();

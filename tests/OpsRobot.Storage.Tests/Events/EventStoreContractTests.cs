@@ -62,6 +62,21 @@ public abstract class EventStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MarkProcessed_ManyAtOnce_CountsOnlyThoseStillPending()
+    {
+        var a = await Store.AppendAsync(NewEvent(), None);
+        var b = await Store.AppendAsync(NewEvent(), None);
+        var c = await Store.AppendAsync(NewEvent(), None);
+        await Store.MarkProcessedAsync(b.Id, Time.GetUtcNow(), None);
+
+        (await Store.MarkProcessedAsync([a.Id, b.Id, c.Id, 999_999], Time.GetUtcNow(), None)).ShouldBe(2);
+        (await Store.MarkProcessedAsync([], Time.GetUtcNow(), None)).ShouldBe(0);
+
+        (await Store.ListPendingAsync(0, 10, None)).ShouldBeEmpty();
+        (await Store.GetAsync(c.Id, None))!.ProcessedAt.ShouldNotBeNull();
+    }
+
+    [Fact]
     public async Task Pending_SurvivesARestart_InOrder_AndLeavesOnceProcessed()
     {
         var a = await Store.AppendAsync(NewEvent(), None);

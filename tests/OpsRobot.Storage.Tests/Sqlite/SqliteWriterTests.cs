@@ -175,5 +175,23 @@ public sealed class SqliteWriterTests : IAsyncLifetime
         AuditChain.FirstBroken(records, AuditChain.Genesis, 0).ShouldBeNull();
     }
 
+    [Fact]
+    public async Task Statement_AskedForAgainInALoop_IsReadyForNewBindings()
+    {
+        var ids = await _database.Writer.WriteAsync(c =>
+        {
+            var made = new List<long>();
+            foreach (var v in new[] { "x", "y", "z" })
+            {
+                made.Add(c.Statement("INSERT INTO t (v) VALUES (?1) RETURNING n").Bind(1, v).ExecuteInt64());
+            }
+
+            return made;
+        }, CancellationToken.None);
+
+        ids.Count.ShouldBe(3);
+        (await SqliteTestDatabase.ScalarAsync(_database, "SELECT group_concat(v) FROM (SELECT v FROM t ORDER BY n)")).ShouldBe("x,y,z");
+    }
+
     private Task<int> WriteAsync(string sql) => _database.Writer.WriteAsync(c => c.Command(sql).ExecuteNonQuery(), CancellationToken.None);
 }
