@@ -268,6 +268,24 @@ public sealed class AccessControlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sudo_ConfirmedInAnotherRoom_RunsTheWaitingCommandInTheRoomItWasAskedIn()
+    {
+        await _world.ShellAsync("erin", "ops", "sudo deploy search 2.1 to prod");
+        var code = await CodeSentToAsync("erin");
+
+        var confirmed = await _world.ShellAsync("erin", "dev", $"sudo confirm {code}");
+
+        confirmed.ShouldContain("Elevation open until");
+        confirmed.ShouldContain("Running `deploy search 2.1 to prod` in ops.");
+        confirmed.ShouldNotContain("deployed");
+        var rooms = _world.Server.Host.App.Services.GetRequiredService<IRoomStore>();
+        var ops = await rooms.FindAsync("ops", CancellationToken.None);
+        await ClientVerbPack.WaitUntilAsync(async () =>
+            (await rooms.ReadAsync(ops!.Id, new MessagePage(null, null, 100), CancellationToken.None)).Any(m => m.Text.Contains("deployed", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20), "the deploy result in ops");
+    }
+
+    [Fact]
     public async Task WhitelistChange_WhileACommandIsQueued_RefusesItWhenItsTurnComes()
     {
         var users = _world.Server.Host.App.Services.GetRequiredService<IUserStore>();
