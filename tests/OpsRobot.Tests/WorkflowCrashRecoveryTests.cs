@@ -11,34 +11,27 @@ public sealed class WorkflowCrashRecoveryTests
     [Fact]
     public async Task KillNine_InTheMiddleOfAWorkflow_RestartResumesItWithoutRunningCompletedTasksAgain()
     {
-        using var home = new TestHome();
-        WorkflowPacks.WriteFlow(home);
-        var log = Path.Combine(home.Path, "steps.log");
-        var flag = Path.Combine(home.Path, "gate.open");
-        var port = CliTests.FreePort();
+        using var flow = new FlowHome();
 
         long id;
-        await using (var first = await ServerChild.StartAsync(home.Path, port))
+        await using (var first = await ServerChild.StartAsync(flow.Home.Path, flow.Port))
         {
-            using var client = await ServerChild.SignInAsync(port);
-            id = await StartFlowAsync(client, log, flag);
-
-            // step1 is done and the gate runs: the workflow is in the middle.
-            await WaitForGateAsync(log);
+            using var client = await ServerChild.SignInAsync(flow.Port);
+            id = await flow.StartInTheMiddleAsync(client);
             await first.KillNineAsync();
 
             // The killed server's gate loop outlives it (its own process group); stop it so only the resumed run writes.
             first.KillLeftBehind();
         }
 
-        await File.WriteAllTextAsync(flag, "open");
-        await using var second = await ServerChild.StartAsync(home.Path, port);
-        using var api = await ServerChild.SignInAsync(port);
+        await File.WriteAllTextAsync(flow.Flag, "open");
+        await using var second = await ServerChild.StartAsync(flow.Home.Path, flow.Port);
+        using var api = await ServerChild.SignInAsync(flow.Port);
         var execution = await WaitFinishedAsync(api, id);
 
         execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
         execution.GetProperty("result").GetProperty("output").GetProperty("gated").GetBoolean().ShouldBeTrue();
-        var lines = (await File.ReadAllLinesAsync(log)).ToList();
+        var lines = (await File.ReadAllLinesAsync(flow.Log)).ToList();
         lines.Count(l => l == "step1").ShouldBe(1, string.Join(", ", lines));
         lines.Count(l => l == "gate-start").ShouldBe(2, string.Join(", ", lines));
         lines.Count(l => l == "gate-end").ShouldBe(1, string.Join(", ", lines));
@@ -49,46 +42,31 @@ public sealed class WorkflowCrashRecoveryTests
     [Fact]
     public async Task KillNine_WhileAWorkflowIsPaused_RestartKeepsItPaused_AndResumeFinishesIt()
     {
-        using var home = new TestHome();
-        WorkflowPacks.WriteFlow(home);
-        var log = Path.Combine(home.Path, "steps.log");
-        var flag = Path.Combine(home.Path, "gate.open");
-        var port = CliTests.FreePort();
+        using var flow = new FlowHome();
 
         long id;
-        await using (var first = await ServerChild.StartAsync(home.Path, port))
+        await using (var first = await ServerChild.StartAsync(flow.Home.Path, flow.Port))
         {
-            using var client = await ServerChild.SignInAsync(port);
-            id = await StartFlowAsync(client, log, flag);
-            await WaitForGateAsync(log);
+            using var client = await ServerChild.SignInAsync(flow.Port);
+            id = await flow.StartInTheMiddleAsync(client);
             (await client.PostAsJsonAsync($"/api/v1/executions/{id}/pause", new { })).EnsureSuccessStatusCode();
-            await File.WriteAllTextAsync(flag, "open");
+            await File.WriteAllTextAsync(flow.Flag, "open");
             await ExecutionFlowTests.WaitUntilAsync(async () => await StatusAsync(client, id) == "paused", TimeSpan.FromSeconds(60));
             await first.KillNineAsync(); // while paused
         }
 
-        await using var second = await ServerChild.StartAsync(home.Path, port);
-        using var api = await ServerChild.SignInAsync(port);
+        await using var second = await ServerChild.StartAsync(flow.Home.Path, flow.Port);
+        using var api = await ServerChild.SignInAsync(flow.Port);
         await ExecutionFlowTests.WaitUntilAsync(async () => await StatusAsync(api, id) == "paused", TimeSpan.FromSeconds(60));
-        (await File.ReadAllTextAsync(log)).ShouldNotContain("step3");
+        (await File.ReadAllTextAsync(flow.Log)).ShouldNotContain("step3");
 
         var resumed = await api.PostAsJsonAsync($"/api/v1/executions/{id}/resume", new { });
         resumed.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, await resumed.Content.ReadAsStringAsync());
         var execution = await WaitFinishedAsync(api, id);
 
         execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
-        (await File.ReadAllLinesAsync(log)).ShouldBe(["step1", "gate-start", "gate-end", "step3"]);
+        (await File.ReadAllLinesAsync(flow.Log)).ShouldBe(["step1", "gate-start", "gate-end", "step3"]);
     }
-
-    private static async Task<long> StartFlowAsync(HttpClient client, string log, string flag)
-    {
-        var created = await client.PostAsJsonAsync("/api/v1/executions", new { action = "wf.flow", parameters = new { log, flag } });
-        created.EnsureSuccessStatusCode();
-        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-    }
-
-    private static Task WaitForGateAsync(string log) =>
-        ExecutionFlowTests.WaitUntilAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("gate-start", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
 
     private static async Task<string?> StatusAsync(HttpClient client, long id) =>
         (await client.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}")).GetProperty("status").GetString();
@@ -102,5 +80,31 @@ public sealed class WorkflowCrashRecoveryTests
             return execution.GetProperty("status").GetString() is "succeeded" or "failed" or "canceled" or "abandoned";
         }, TimeSpan.FromSeconds(90));
         return execution;
+    }
+
+    /// <summary>A home with the <c>wf</c> pack, its step log and gate flag, and the port each server over it listens on.</summary>
+    private sealed class FlowHome : IDisposable
+    {
+        public TestHome Home { get; } = new();
+
+        public int Port { get; } = CliTests.FreePort();
+
+        public string Log => Path.Combine(Home.Path, "steps.log");
+
+        public string Flag => Path.Combine(Home.Path, "gate.open");
+
+        public FlowHome() => WorkflowPacks.WriteFlow(Home);
+
+        /// <summary>Starts <c>wf.flow</c> and waits until step1 is done and the gate runs: the workflow is in its middle.</summary>
+        public async Task<long> StartInTheMiddleAsync(HttpClient client)
+        {
+            var created = await client.PostAsJsonAsync("/api/v1/executions", new { action = "wf.flow", parameters = new { log = Log, flag = Flag } });
+            created.EnsureSuccessStatusCode();
+            var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+            await ExecutionFlowTests.WaitUntilAsync(() => Task.FromResult(File.Exists(Log) && File.ReadAllText(Log).Contains("gate-start", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+            return id;
+        }
+
+        public void Dispose() => Home.Dispose();
     }
 }
