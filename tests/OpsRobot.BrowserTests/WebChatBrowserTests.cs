@@ -96,6 +96,55 @@ public sealed class WebChatBrowserTests(Browser browser) : IClassFixture<Browser
         dialogs.ShouldBe(0);
     }
 
+    [Fact]
+    public async Task NewRoom_CreatedWhileTheRoomListIsStillOnItsWay_StaysOpen_AndTheLineGoesThere()
+    {
+        await using var context = await browser.Instance.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        // The room list the page asks for at sign-in is read by the server at once but reaches the page late (a loaded
+        // machine), after the person has made a room of their own and typed a line: that list does not know the room.
+        var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var late = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync("**/api/v1/rooms", async route =>
+        {
+            if (route.Request.Method != "GET" || read.Task.IsCompleted)
+            {
+                await route.FallbackAsync();
+                return;
+            }
+
+            var answer = await route.FetchAsync();
+            read.TrySetResult();
+            await late.Task;
+            await route.FulfillAsync(new() { Response = answer });
+            delivered.TrySetResult();
+        });
+        await page.GotoAsync(_server.BaseAddress.ToString());
+        await page.GetByTestId("login-user").FillAsync("alice");
+        await page.GetByTestId("login-password").FillAsync("alice-password");
+        await page.GetByTestId("login-password").PressAsync("Enter");
+        await read.Task.WaitAsync(Timeout);
+        await page.GetByTestId("new-room-button").ClickAsync(new() { Timeout = Ms(Timeout) });
+        await page.GetByTestId("new-room-input").FillAsync("late");
+        await page.GetByTestId("new-room-input").PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("room-title")).ToContainTextAsync("late", new() { Timeout = Ms(Timeout) });
+        await page.GetByTestId("composer").FillAsync("!echo typed-in-late");
+
+        late.SetResult();
+        await delivered.Task.WaitAsync(Timeout);
+        await page.WaitForTimeoutAsync(1000); // the page handles that list; nothing the person sees may change
+        await Assertions.Expect(page.GetByTestId("room-title")).ToContainTextAsync("late");
+        await page.GetByTestId("composer").PressAsync("Enter");
+
+        var answer = page.Locator("[data-testid=message][data-author-kind=robot] [data-testid=message-text]", new() { HasTextString = "typed-in-late" });
+        await Assertions.Expect(answer).ToBeVisibleAsync(new() { Timeout = Ms(Timeout) });
+        await Assertions.Expect(page.GetByTestId("room-title")).ToContainTextAsync("late");
+        using var api = await _server.SignInAsync("alice", "alice-password");
+        (await api.GetStringAsync("/api/v1/rooms/late/messages")).ShouldContain("!echo typed-in-late");
+    }
+
     private async Task<IPage> SignInAsync(IBrowserContext context, string user, string password)
     {
         var page = await context.NewPageAsync();

@@ -260,11 +260,21 @@ public sealed class AccessControlTests : IAsyncLifetime
         using var confirm = await erin.PostAsJsonAsync($"/api/v1/me/elevations/{id}/confirm", new { });
 
         confirm.StatusCode.ShouldBe(HttpStatusCode.OK, await confirm.Content.ReadAsStringAsync());
-        var rooms = _world.Server.Host.App.Services.GetRequiredService<IRoomStore>();
-        var ops = await rooms.FindAsync("ops", CancellationToken.None);
-        await ClientVerbPack.WaitUntilAsync(async () =>
-            (await rooms.ReadAsync(ops!.Id, new MessagePage(null, null, 100), CancellationToken.None)).Any(m => m.Text.Contains("deployed", StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(20), "the deploy result in ops");
+        await WaitForDeployedInOpsAsync();
+    }
+
+    [Fact]
+    public async Task Sudo_ConfirmedInAnotherRoom_RunsTheWaitingCommandInTheRoomItWasAskedIn()
+    {
+        await _world.ShellAsync("erin", "ops", "sudo deploy search 2.1 to prod");
+        var code = await CodeSentToAsync("erin");
+
+        var confirmed = await _world.ShellAsync("erin", "dev", $"sudo confirm {code}");
+
+        confirmed.ShouldContain("Elevation open until");
+        confirmed.ShouldContain("Running `deploy search 2.1 to prod` in ops.");
+        confirmed.ShouldNotContain("deployed");
+        await WaitForDeployedInOpsAsync();
     }
 
     [Fact]
@@ -355,6 +365,16 @@ public sealed class AccessControlTests : IAsyncLifetime
         deleted.ShouldContain("deleted");
         after.ShouldContain("You need `alias.run` on `ops.login`");
         builtIn.ShouldContain("built-in role");
+    }
+
+    /// <summary>Waits for the deploy's result in the room <c>ops</c>, where the sudo command was asked.</summary>
+    private async Task WaitForDeployedInOpsAsync()
+    {
+        var rooms = _world.Server.Host.App.Services.GetRequiredService<IRoomStore>();
+        var ops = await rooms.FindAsync("ops", CancellationToken.None);
+        await ClientVerbPack.WaitUntilAsync(async () =>
+            (await rooms.ReadAsync(ops!.Id, new MessagePage(null, null, 100), CancellationToken.None)).Any(m => m.Text.Contains("deployed", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20), "the deploy result in ops");
     }
 
     private async Task<string> CodeSentToAsync(string user)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using OpsRobot.Testing;
@@ -15,65 +14,29 @@ public sealed class CrashRecoveryTests
         using var home = new TestHome();
         DemoPack.WriteTo(home);
         var port = CliTests.FreePort();
-        var env = new Dictionary<string, string> { ["OPSROBOT__ADMIN__PASSWORD"] = RunningServer.AdminPassword };
-        var args = new[] { "serve", "--listen", $"http://127.0.0.1:{port}" };
-        using var client = new ApiClient(new System.Net.CookieContainer()) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
         long id;
-        using (var first = Process.Start(OpsRobotProcess.StartInfo(home.Path, args, env))!)
+        await using (var first = await ServerChild.StartAsync(home.Path, port))
         {
-            try
-            {
-                await WaitHealthyAsync(client);
-                (await client.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = RunningServer.AdminPassword })).EnsureSuccessStatusCode();
-                (await client.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
-                (await client.PostAsJsonAsync("/api/v1/rooms/ops/messages", new { text = "!long job" })).EnsureSuccessStatusCode();
-                id = await WaitForRunningAsync(client, "demo.long");
+            using var client = await ServerChild.SignInAsync(port);
+            (await client.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
+            (await client.PostAsJsonAsync("/api/v1/rooms/ops/messages", new { text = "!long job" })).EnsureSuccessStatusCode();
+            id = await WaitForRunningAsync(client, "demo.long");
 
-                first.Kill(); // SIGKILL: no chance to clean up
-                await first.WaitForExitAsync();
-            }
-            finally
-            {
-                if (!first.HasExited)
-                {
-                    first.Kill(entireProcessTree: true);
-                }
-            }
+            await first.KillNineAsync();
+
+            // The killed server's sleep lives on in its own process group, as it would in production; the test cleans up.
+            first.KillLeftBehind();
         }
 
-        using var second = Process.Start(OpsRobotProcess.StartInfo(home.Path, args, env))!;
-        try
-        {
-            await WaitHealthyAsync(client);
-            var execution = await client.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}");
-            var history = await client.GetFromJsonAsync<JsonElement>("/api/v1/rooms/ops/messages");
+        await using var second = await ServerChild.StartAsync(home.Path, port);
+        using var api = await ServerChild.SignInAsync(port);
+        var execution = await api.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}");
+        var history = await api.GetFromJsonAsync<JsonElement>("/api/v1/rooms/ops/messages");
 
-            execution.GetProperty("status").GetString().ShouldBe("abandoned");
-            execution.GetProperty("error").GetString()!.ShouldContain("OpsRobot stopped while this execution was running");
-            history.GetProperty("messages").EnumerateArray().Last().GetProperty("text").GetString()!.ShouldContain($"#{id} was **abandoned**");
-        }
-        finally
-        {
-            second.Kill(entireProcessTree: true);
-            await second.WaitForExitAsync();
-            KillOrphans("sleep 61");
-        }
-    }
-
-    private static async Task WaitHealthyAsync(HttpClient client)
-    {
-        await ExecutionFlowTests.WaitUntilAsync(async () =>
-        {
-            try
-            {
-                return (await client.GetAsync("/health")).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(30));
+        execution.GetProperty("status").GetString().ShouldBe("abandoned");
+        execution.GetProperty("error").GetString()!.ShouldContain("OpsRobot stopped while this execution was running");
+        history.GetProperty("messages").EnumerateArray().Last().GetProperty("text").GetString()!.ShouldContain($"#{id} was **abandoned**");
     }
 
     private static async Task<long> WaitForRunningAsync(HttpClient client, string action)
@@ -92,29 +55,5 @@ public sealed class CrashRecoveryTests
             return true;
         }, TimeSpan.FromSeconds(15));
         return id;
-    }
-
-    /// <summary>The killed server's process group outlives it, as it would in production; the test cleans up after itself.</summary>
-    private static void KillOrphans(string commandLine)
-    {
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var cmd = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim();
-                if (cmd == commandLine)
-                {
-                    Process.GetProcessById(pid).Kill();
-                }
-            }
-            catch (Exception ex) when (ex is IOException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
-            {
-            }
-        }
     }
 }

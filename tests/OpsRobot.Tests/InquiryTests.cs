@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using OpsRobot.Testing;
 using OpsRobot.Tests.Support;
 
 namespace OpsRobot.Tests;
@@ -12,119 +11,31 @@ namespace OpsRobot.Tests;
 /// </summary>
 public sealed class InquiryTests : IAsyncLifetime
 {
-    private RunningServer _server = null!;
-    private ApiClient _admin = null!;
-
-    /// <summary>A pack with a workflow that asks alice (or the approvers role) before it goes on, and one that asks for values.</summary>
-    internal static void WritePack(TestHome home, string? route = "web:ops")
-    {
-        var routeLine = route is null ? string.Empty : $"      route: {route}\n";
-        home.Write("packs/asks/pack.yaml", "name: asks\nversion: 0.1.0\ndescription: Inquiry tests\n");
-        home.Write("roles/approvers.yaml", """
-            name: approvers
-            description: May answer the deploy question
-            grants:
-              - permission: execution.view
-            users: [dave]
-            """);
-        home.Write("packs/asks/actions/gate.yaml", """
-            name: gate
-            runner_type: workflow
-            entry_point: workflows/gate.yaml
-            timeout: 3600
-            parameters:
-              ttl: {type: number, default: 30}
-            """);
-        home.Write("packs/asks/actions/workflows/gate.yaml", """
-            version: 1.0
-            input:
-              - ttl
-            tasks:
-              ask:
-                action: core.ask
-                input:
-                  question: Deploy booking 1.4 to production?
-                  users: [alice]
-                  roles: [approvers]
-                  ttl: <% ctx(ttl) %>
-
-            """ + routeLine + """
-                next:
-                  - when: <% succeeded() %>
-                    publish: approved=<% result().approved %>
-                    do: done
-              done:
-                action: core.echo message="deploying"
-            output:
-              - approved: <% ctx().approved %>
-            """);
-        home.Write("packs/asks/actions/values.yaml", """
-            name: values
-            runner_type: workflow
-            entry_point: workflows/values.yaml
-            timeout: 3600
-            """);
-        home.Write("packs/asks/actions/workflows/values.yaml", """
-            version: 1.0
-            tasks:
-              ask:
-                action: core.ask
-                input:
-                  question: Which version, and how many hosts?
-                  schema:
-                    type: object
-                    properties:
-                      version: {type: string}
-                      hosts: {type: integer}
-                      canary: {type: boolean}
-                      env: {type: string, enum: [staging, production]}
-                    required: [version, hosts]
-                next:
-                  - when: <% succeeded() %>
-                    publish: version=<% result().version %> hosts=<% result().hosts %>
-            output:
-              - version: <% ctx(version) %>
-              - hosts: <% ctx(hosts) %>
-            """);
-    }
+    private WorkflowWorld _world = null!;
 
     public async Task InitializeAsync()
     {
-        var home = new TestHome();
-        WritePack(home);
-        _server = await RunningServer.StartAsync(home: home);
-        _admin = await _server.SignInAsync();
-        (await _admin.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
+        _world = await WorkflowWorld.StartAsync(home => WorkflowPacks.WriteAsks(home));
+        await _world.CreateRoomAsync();
         foreach (var (name, role) in new[] { ("alice", "operator"), ("bob", "operator"), ("dave", "operator"), ("gus", "guest") })
         {
-            (await _admin.PostAsJsonAsync("/api/v1/users", new { name, password = AccessWorld.Password, roles = new[] { role } })).StatusCode.ShouldBe(HttpStatusCode.Created);
+            (await _world.Admin.PostAsJsonAsync("/api/v1/users", new { name, password = AccessWorld.Password, roles = new[] { role } })).StatusCode.ShouldBe(HttpStatusCode.Created);
         }
     }
 
-    public async Task DisposeAsync()
-    {
-        _admin.Dispose();
-        await _server.DisposeAsync();
-    }
-
-    private async Task<long> StartAsync(string action, object? parameters = null)
-    {
-        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action, parameters = parameters ?? new { } });
-        created.EnsureSuccessStatusCode();
-        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-    }
+    public async Task DisposeAsync() => await _world.DisposeAsync();
 
     private async Task<JsonElement> PendingInquiryAsync(long workflow)
     {
         JsonElement found = default;
         await ExecutionFlowTests.WaitUntilAsync(async () =>
         {
-            var list = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/inquiries?status=pending");
+            var list = await _world.Admin.GetFromJsonAsync<JsonElement>("/api/v1/inquiries?status=pending");
             found = list.GetProperty("inquiries").EnumerateArray().FirstOrDefault(i => i.GetProperty("workflow").ValueKind == JsonValueKind.Number && i.GetProperty("workflow").GetInt64() == workflow);
             if (found.ValueKind != JsonValueKind.Object)
             {
                 // A workflow that ended without asking fails the test at once, with its record.
-                var execution = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{workflow}");
+                var execution = await _world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{workflow}");
                 execution.GetProperty("status").GetString().ShouldNotBeOneOf(["succeeded", "failed", "abandoned", "canceled", "timeout"], execution.ToString());
             }
 
@@ -133,30 +44,16 @@ public sealed class InquiryTests : IAsyncLifetime
         return found;
     }
 
-    private async Task<JsonElement> WaitFinishedAsync(long id)
-    {
-        JsonElement execution = default;
-        await ExecutionFlowTests.WaitUntilAsync(async () =>
-        {
-            execution = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}");
-            return execution.GetProperty("status").GetString() is "succeeded" or "failed" or "canceled" or "abandoned" or "timeout";
-        }, TimeSpan.FromSeconds(60));
-        return execution;
-    }
-
-    private async Task<string?> StatusAsync(long id) =>
-        (await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}")).GetProperty("status").GetString();
-
     private async Task<StreamClient> JoinAsync(ApiClient user)
     {
         (await user.PostAsJsonAsync("/api/v1/rooms/ops/join", new { })).EnsureSuccessStatusCode();
-        var stream = await _server.ConnectStreamAsync(user);
+        var stream = await _world.Server.ConnectStreamAsync(user);
         await stream.WaitForAsync(f => f.GetProperty("type").GetString() == "hello");
         return stream;
     }
 
     private async Task<List<string>> RoomTextsAsync() =>
-        [.. (await _admin.GetFromJsonAsync<JsonElement>("/api/v1/rooms/ops/messages")).GetProperty("messages").EnumerateArray().Select(m => m.ToString())];
+        [.. (await _world.Admin.GetFromJsonAsync<JsonElement>("/api/v1/rooms/ops/messages")).GetProperty("messages").EnumerateArray().Select(m => m.ToString())];
 
     /// <summary>Waits for a message in the room whose text contains <paramref name="part"/>.</summary>
     private static Task<JsonElement> SaysAsync(StreamClient stream, string part) =>
@@ -166,12 +63,12 @@ public sealed class InquiryTests : IAsyncLifetime
     [Fact]
     public async Task Approve_ByANamedUser_ResumesTheWorkflowToSuccess_AfterAnotherUserIsRefused()
     {
-        using var alice = await _server.SignInAsync("alice", AccessWorld.Password);
-        using var bob = await _server.SignInAsync("bob", AccessWorld.Password);
+        using var alice = await _world.Server.SignInAsync("alice", AccessWorld.Password);
+        using var bob = await _world.Server.SignInAsync("bob", AccessWorld.Password);
         await using var aliceStream = await JoinAsync(alice);
         await using var bobStream = await JoinAsync(bob);
 
-        var id = await StartAsync("asks.gate");
+        var id = await _world.StartAsync("asks.gate");
         var inquiry = await PendingInquiryAsync(id);
         var number = inquiry.GetProperty("id").GetInt64();
 
@@ -180,25 +77,25 @@ public sealed class InquiryTests : IAsyncLifetime
         question.ToString().ShouldContain("Deploy booking 1.4 to production?");
         question.ToString().ShouldContain($"!approve {number}");
         var ask = inquiry.GetProperty("execution").GetInt64();
-        await ExecutionFlowTests.WaitUntilAsync(async () => await StatusAsync(ask) == "pending" && await StatusAsync(id) == "paused", TimeSpan.FromSeconds(30));
+        await ExecutionFlowTests.WaitUntilAsync(async () => await _world.StatusAsync(ask) == "pending" && await _world.StatusAsync(id) == "paused", TimeSpan.FromSeconds(30));
         inquiry.GetProperty("users").EnumerateArray().Select(u => u.GetString()).ShouldBe(["alice"]);
 
         await bobStream.SendAsync(new { type = "send", room = "ops", text = $"!approve {number}" });
         (await SaysAsync(bobStream, $"Only alice or members of role approvers may answer inquiry {number}.")).ShouldNotBe(default);
-        (await StatusAsync(ask)).ShouldBe("pending");
+        (await _world.StatusAsync(ask)).ShouldBe("pending");
 
         await aliceStream.SendAsync(new { type = "send", room = "ops", text = $"!approve {number} dashboards are green" });
         (await SaysAsync(bobStream, $"Inquiry {number} was approved by alice: dashboards are green")).ShouldNotBe(default);
 
-        var execution = await WaitFinishedAsync(id);
+        var execution = await _world.WaitFinishedAsync(id);
         execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
         execution.GetProperty("result").GetProperty("output").GetProperty("approved").GetBoolean().ShouldBeTrue();
-        var answered = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/inquiries/{number}");
+        var answered = await _world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/inquiries/{number}");
         answered.GetProperty("status").GetString().ShouldBe("responded");
         answered.GetProperty("respondedBy").GetString().ShouldBe("alice");
         answered.GetProperty("response").GetProperty("comment").GetString().ShouldBe("dashboards are green");
 
-        var audit = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/audit?kind=inquiry.responded");
+        var audit = await _world.Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit?kind=inquiry.responded");
         var records = audit.GetProperty("records").EnumerateArray().Select(r => $"{r.GetProperty("actor").GetString()}:{r.GetProperty("decision").GetString()}").ToList();
         records.ShouldContain("alice:allow");
         records.ShouldContain("bob:deny");
@@ -207,35 +104,35 @@ public sealed class InquiryTests : IAsyncLifetime
     [Fact]
     public async Task Approve_ByAMemberOfANamedRole_IsAccepted_AndASecondAnswerIsRefused()
     {
-        var id = await StartAsync("asks.gate");
+        var id = await _world.StartAsync("asks.gate");
         var number = (await PendingInquiryAsync(id)).GetProperty("id").GetInt64();
-        using var dave = await _server.SignInAsync("dave", AccessWorld.Password);
+        using var dave = await _world.Server.SignInAsync("dave", AccessWorld.Password);
 
         var first = await dave.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true } });
-        var second = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = false } });
+        var second = await _world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = false } });
 
         first.StatusCode.ShouldBe(HttpStatusCode.OK, await first.Content.ReadAsStringAsync());
         second.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await second.Content.ReadAsStringAsync()).ShouldContain("already answered by dave");
-        (await WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
         (await RoomTextsAsync()).ShouldContain(t => t.Contains($"Inquiry {number} was approved by dave", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Deny_FailsTheAskTask_AndTheWorkflow_WithTheReason()
     {
-        using var alice = await _server.SignInAsync("alice", AccessWorld.Password);
+        using var alice = await _world.Server.SignInAsync("alice", AccessWorld.Password);
         await using var aliceStream = await JoinAsync(alice);
-        var id = await StartAsync("asks.gate");
+        var id = await _world.StartAsync("asks.gate");
         var inquiry = await PendingInquiryAsync(id);
         var number = inquiry.GetProperty("id").GetInt64();
 
         await aliceStream.SendAsync(new { type = "send", room = "ops", text = $"!deny {number} change freeze" });
 
         (await SaysAsync(aliceStream, $"Inquiry {number} was denied by alice: change freeze")).ShouldNotBe(default);
-        var execution = await WaitFinishedAsync(id);
+        var execution = await _world.WaitFinishedAsync(id);
         execution.GetProperty("status").GetString().ShouldBe("failed", execution.ToString());
-        var ask = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{inquiry.GetProperty("execution").GetInt64()}");
+        var ask = await _world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{inquiry.GetProperty("execution").GetInt64()}");
         ask.GetProperty("status").GetString().ShouldBe("failed");
         ask.GetProperty("error").GetString().ShouldBe($"Inquiry {number} was denied by alice: change freeze");
         ask.GetProperty("result").GetProperty("approved").GetBoolean().ShouldBeFalse();
@@ -244,19 +141,19 @@ public sealed class InquiryTests : IAsyncLifetime
     [Fact]
     public async Task Expiry_WithoutAnAnswer_FailsTheWorkflow_AndLateAnswersAreRefused()
     {
-        var id = await StartAsync("asks.gate", new { ttl = 5 });
+        var id = await _world.StartAsync("asks.gate", new { ttl = 5 });
         var inquiry = await PendingInquiryAsync(id);
         var number = inquiry.GetProperty("id").GetInt64();
 
-        _server.Time.Advance(TimeSpan.FromMinutes(6));
+        _world.Server.Time.Advance(TimeSpan.FromMinutes(6));
 
-        var execution = await WaitFinishedAsync(id);
+        var execution = await _world.WaitFinishedAsync(id);
         execution.GetProperty("status").GetString().ShouldBe("failed", execution.ToString());
-        var ask = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{inquiry.GetProperty("execution").GetInt64()}");
+        var ask = await _world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{inquiry.GetProperty("execution").GetInt64()}");
         ask.GetProperty("status").GetString().ShouldBe("failed");
         ask.GetProperty("error").GetString()!.ShouldStartWith($"Nobody answered inquiry {number} within its ttl of 5 minute(s); it expired at");
         execution.GetProperty("result").GetProperty("errors")[0].GetProperty("task_id").GetString().ShouldBe("ask");
-        var late = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true } });
+        var late = await _world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true } });
         late.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await late.Content.ReadAsStringAsync()).ShouldContain("expired");
     }
@@ -264,16 +161,16 @@ public sealed class InquiryTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_OfTheWaitingWorkflow_CancelsTheQuestion()
     {
-        var id = await StartAsync("asks.gate");
+        var id = await _world.StartAsync("asks.gate");
         var inquiry = await PendingInquiryAsync(id);
         var number = inquiry.GetProperty("id").GetInt64();
 
-        (await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/cancel", new { })).EnsureSuccessStatusCode();
+        (await _world.Admin.PostAsJsonAsync($"/api/v1/executions/{id}/cancel", new { })).EnsureSuccessStatusCode();
 
-        (await WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("canceled");
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("canceled");
         await ExecutionFlowTests.WaitUntilAsync(async () =>
-            (await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/inquiries/{number}")).GetProperty("status").GetString() == "canceled", TimeSpan.FromSeconds(30));
-        var late = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true } });
+            (await _world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/inquiries/{number}")).GetProperty("status").GetString() == "canceled", TimeSpan.FromSeconds(30));
+        var late = await _world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true } });
         late.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await late.Content.ReadAsStringAsync()).ShouldContain($"Inquiry {number} was canceled");
     }
@@ -281,9 +178,9 @@ public sealed class InquiryTests : IAsyncLifetime
     [Fact]
     public async Task Answer_WithValues_IsCheckedAgainstTheSchema_AndTheFieldsReachTheWorkflow()
     {
-        using var alice = await _server.SignInAsync("alice", AccessWorld.Password);
+        using var alice = await _world.Server.SignInAsync("alice", AccessWorld.Password);
         await using var aliceStream = await JoinAsync(alice);
-        var id = await StartAsync("asks.values");
+        var id = await _world.StartAsync("asks.values");
         var number = (await PendingInquiryAsync(id)).GetProperty("id").GetInt64();
 
         await aliceStream.SendAsync(new { type = "send", room = "ops", text = $"!answer {number} version=1.4.2 hosts=many" });
@@ -292,14 +189,14 @@ public sealed class InquiryTests : IAsyncLifetime
         (await SaysAsync(aliceStream, "The field 'env' must be one of \"staging\", \"production\"; \"moon\" is not.")).ShouldNotBe(default);
         await aliceStream.SendAsync(new { type = "send", room = "ops", text = $"!approve {number}" });
         (await SaysAsync(aliceStream, "asks for values, not for an approval")).ShouldNotBe(default);
-        var bad = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { version = "1.4.2" } });
+        var bad = await _world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { version = "1.4.2" } });
         bad.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await bad.Content.ReadAsStringAsync()).ShouldContain("The field 'hosts' is required.");
-        (await StatusAsync(id)).ShouldBe("paused");
+        (await _world.StatusAsync(id)).ShouldBe("paused");
 
         await aliceStream.SendAsync(new { type = "send", room = "ops", text = $"!answer {number} version=\"1.4.2 rc\" hosts=3 canary=yes" });
 
-        var execution = await WaitFinishedAsync(id);
+        var execution = await _world.WaitFinishedAsync(id);
         execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
         var output = execution.GetProperty("result").GetProperty("output");
         output.GetProperty("version").GetString().ShouldBe("1.4.2 rc");
@@ -309,10 +206,10 @@ public sealed class InquiryTests : IAsyncLifetime
     [Fact]
     public async Task Cli_ListsGetsAndResponds_ThroughTheApi()
     {
-        var id = await StartAsync("asks.values");
+        var id = await _world.StartAsync("asks.values");
         var number = (await PendingInquiryAsync(id)).GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var env = new Dictionary<string, string> { ["OPSROBOT_URL"] = _server.BaseAddress.ToString().TrimEnd('/'), ["OPSROBOT_API_KEY"] = await _server.AdminKeyAsync() };
-        var home = _server.Home.Path;
+        var env = await _world.CliEnvironmentAsync();
+        var home = _world.Server.Home.Path;
 
         var list = await OpsRobotProcess.RunAsync(home, ["inquiry", "list", "--status", "pending"], environment: env);
         var get = await OpsRobotProcess.RunAsync(home, ["inquiry", "get", number], environment: env);
@@ -327,25 +224,25 @@ public sealed class InquiryTests : IAsyncLifetime
         wrong.StandardError.ShouldContain("The field 'hosts' must be an integer; 'two' is not one.");
         respond.ExitCode.ShouldBe(0, respond.StandardError);
         respond.StandardOutput.ShouldContain($"inquiry {number} is responded");
-        var execution = await WaitFinishedAsync(id);
+        var execution = await _world.WaitFinishedAsync(id);
         execution.GetProperty("result").GetProperty("output").GetProperty("version").GetString().ShouldBe("2.0 final");
     }
 
     [Fact]
     public async Task Api_RefusesHostileAndUnknownRequests_WithClearErrors()
     {
-        var id = await StartAsync("asks.gate");
+        var id = await _world.StartAsync("asks.gate");
         var number = (await PendingInquiryAsync(id)).GetProperty("id").GetInt64();
-        using var gus = await _server.SignInAsync("gus", AccessWorld.Password);
-        using var anonymous = _server.NewClient();
+        using var gus = await _world.Server.SignInAsync("gus", AccessWorld.Password);
+        using var anonymous = _world.Server.NewClient();
 
-        var noBody = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { });
-        var unknownField = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true, rm = "-rf" } });
-        var wrongType = await _admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = "yes" } });
-        var missing = await _admin.GetAsync("/api/v1/inquiries/999999");
+        var noBody = await _world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { });
+        var unknownField = await _world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = true, rm = "-rf" } });
+        var wrongType = await _world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { approved = "yes" } });
+        var missing = await _world.Admin.GetAsync("/api/v1/inquiries/999999");
         var hidden = await gus.GetAsync($"/api/v1/inquiries/{number}");
         var unauthenticated = await anonymous.GetAsync("/api/v1/inquiries");
-        var badStatus = await _admin.GetAsync("/api/v1/inquiries?status=maybe");
+        var badStatus = await _world.Admin.GetAsync("/api/v1/inquiries?status=maybe");
 
         noBody.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         unknownField.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
@@ -356,6 +253,6 @@ public sealed class InquiryTests : IAsyncLifetime
         hidden.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         unauthenticated.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         badStatus.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
-        (await StatusAsync(id)).ShouldBe("paused");
+        (await _world.StatusAsync(id)).ShouldBe("paused");
     }
 }

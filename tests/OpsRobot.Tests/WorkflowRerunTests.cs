@@ -13,15 +13,15 @@ namespace OpsRobot.Tests;
 /// </summary>
 public sealed class WorkflowRerunTests : IAsyncLifetime
 {
-    private RunningServer _server = null!;
-    private ApiClient _admin = null!;
-    private string _log = null!;
-    private string _flag = null!;
+    private WorkflowWorld _world = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _world = await WorkflowWorld.StartAsync(WriteActions, flagName: "check.ok");
+
+    public async Task DisposeAsync() => await _world.DisposeAsync();
+
+    /// <summary>A workflow whose middle step fails until the flag file exists, and one with a secret input.</summary>
+    private static void WriteActions(TestHome home)
     {
-        var home = new TestHome();
-        WorkflowCrashRecoveryTests.WritePack(home);
         home.Write("packs/wf/actions/check.yaml", """
             name: check
             runner_type: shell
@@ -102,63 +102,31 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
               check:
                 action: wf.check log=<% ctx(log) %> flag=<% ctx(flag) %>
             """);
-        _log = Path.Combine(home.Path, "steps.log");
-        _flag = Path.Combine(home.Path, "check.ok");
-        _server = await RunningServer.StartAsync(home: home);
-        _admin = await _server.SignInAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _admin.Dispose();
-        await _server.DisposeAsync();
     }
 
     private async Task<long> StartFailedAsync()
     {
-        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "wf.checked", parameters = new { log = _log, flag = _flag } });
-        created.EnsureSuccessStatusCode();
-        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-        (await WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("failed");
-        (await File.ReadAllLinesAsync(_log)).ShouldBe(["step1", "check"]);
+        var id = await _world.StartAsync("wf.checked", new { log = _world.Log, flag = _world.Flag });
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("failed");
+        (await File.ReadAllLinesAsync(_world.Log)).ShouldBe(["step1", "check"]);
         return id;
     }
-
-    private async Task<JsonElement> WaitFinishedAsync(long id)
-    {
-        JsonElement execution = default;
-        await ExecutionFlowTests.WaitUntilAsync(async () =>
-        {
-            execution = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}");
-            return execution.GetProperty("status").GetString() is "succeeded" or "failed" or "canceled" or "abandoned" or "timeout";
-        }, TimeSpan.FromSeconds(60));
-        return execution;
-    }
-
-    private async Task<List<JsonElement>> ExecutionsOfAsync(string action)
-    {
-        var list = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions?action={action}&limit=100");
-        return [.. list.GetProperty("executions").EnumerateArray()];
-    }
-
-    private static long? Parent(JsonElement e) =>
-        e.TryGetProperty("parentId", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt64() : null;
 
     /// <summary>After a re-run as <paramref name="rerunId"/>: step1 ran once (in the first run), check twice, step3 once.</summary>
     private async Task AssertRanOnceEachAsync(long firstId, long rerunId)
     {
-        var rerun = await WaitFinishedAsync(rerunId);
+        var rerun = await _world.WaitFinishedAsync(rerunId);
         rerun.GetProperty("status").GetString().ShouldBe("succeeded", rerun.ToString());
         rerun.GetProperty("result").GetProperty("output").GetProperty("after").GetString().ShouldBe("step1");
-        (await File.ReadAllLinesAsync(_log)).ShouldBe(["step1", "check", "check", "step1-then-step3"]);
-        var marks = await ExecutionsOfAsync("wf.mark");
+        (await File.ReadAllLinesAsync(_world.Log)).ShouldBe(["step1", "check", "check", "step1-then-step3"]);
+        var marks = await _world.ExecutionsOfAsync("wf.mark");
         marks.Count.ShouldBe(2);
-        marks.Count(m => Parent(m) == firstId).ShouldBe(1);
-        marks.Count(m => Parent(m) == rerunId).ShouldBe(1);
-        (await ExecutionsOfAsync("wf.check")).Select(Parent).Order().ShouldBe([firstId, rerunId]);
+        marks.Count(m => WorkflowWorld.ParentOf(m) == firstId).ShouldBe(1);
+        marks.Count(m => WorkflowWorld.ParentOf(m) == rerunId).ShouldBe(1);
+        (await _world.ExecutionsOfAsync("wf.check")).Select(WorkflowWorld.ParentOf).Order().ShouldBe([firstId, rerunId]);
         rerun.GetProperty("workflow").GetString().ShouldBe($"/api/v1/executions/{rerunId}/workflow");
         marks[0].GetProperty("workflow").ValueKind.ShouldBe(JsonValueKind.Null);
-        var graph = await _admin.GetFromJsonAsync<JsonElement>(rerun.GetProperty("workflow").GetString());
+        var graph = await _world.Admin.GetFromJsonAsync<JsonElement>(rerun.GetProperty("workflow").GetString());
         graph.GetProperty("status").GetString().ShouldBe("succeeded");
     }
 
@@ -166,9 +134,9 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
     public async Task Rerun_FromTheFailedTask_KeepsWhatSucceeded_AndDoesNotRunItAgain()
     {
         var id = await StartFailedAsync();
-        await File.WriteAllTextAsync(_flag, "ok");
+        await File.WriteAllTextAsync(_world.Flag, "ok");
 
-        var response = await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/rerun", new { tasks = new[] { "check" } });
+        var response = await _world.Admin.PostAsJsonAsync($"/api/v1/executions/{id}/rerun", new { tasks = new[] { "check" } });
 
         response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -177,7 +145,7 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
         var rerunId = body.GetProperty("execution").GetProperty("id").GetInt64();
         rerunId.ShouldNotBe(id);
         await AssertRanOnceEachAsync(id, rerunId);
-        (await WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("failed");
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("failed");
     }
 
     [Theory]
@@ -190,52 +158,49 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
         var id = await StartFailedAsync();
 
         using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
-        var response = await _admin.PostAsync($"/api/v1/executions/{id}/rerun", content);
+        var response = await _world.Admin.PostAsync($"/api/v1/executions/{id}/rerun", content);
 
         response.StatusCode.ShouldBe(expected, row);
         (await response.Content.ReadAsStringAsync()).ShouldContain(message, Case.Sensitive, row);
-        (await ExecutionsOfAsync("wf.checked")).Count.ShouldBe(1, row);
+        (await _world.ExecutionsOfAsync("wf.checked")).Count.ShouldBe(1, row);
     }
 
     [Fact]
     public async Task Rerun_OfAWorkflowThatSucceededOrOfAnotherUsersWorkflow_IsRefused()
     {
-        await File.WriteAllTextAsync(_flag, "ok");
-        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "wf.checked", parameters = new { log = _log, flag = _flag } });
-        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-        (await WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
-        using var bob = await _server.CreateUserAsync("bob");
+        await File.WriteAllTextAsync(_world.Flag, "ok");
+        var id = await _world.StartAsync("wf.checked", new { log = _world.Log, flag = _world.Flag });
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
+        using var bob = await _world.Server.CreateUserAsync("bob");
 
-        var succeeded = await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/rerun", new { });
+        var succeeded = await _world.Admin.PostAsJsonAsync($"/api/v1/executions/{id}/rerun", new { });
         var notBobs = await bob.PostAsJsonAsync($"/api/v1/executions/{id}/rerun", new { });
 
         succeeded.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await succeeded.Content.ReadAsStringAsync()).ShouldContain("there is no failed task to re-run");
         notBobs.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         (await notBobs.Content.ReadAsStringAsync()).ShouldContain($"You need `workflow.manage` on `wf.checked` to re-run execution #{id}.");
-        (await ExecutionsOfAsync("wf.checked")).Count.ShouldBe(1);
+        (await _world.ExecutionsOfAsync("wf.checked")).Count.ShouldBe(1);
     }
 
     [Fact]
     public async Task Workflow_WithASecretInput_IsStoredEncrypted_AndStillRerunsWithIt()
     {
         const string token = "s3cret-token-7f1c";
-        var created = await _admin.PostAsJsonAsync("/api/v1/executions", new { action = "wf.secretive", parameters = new { token, log = _log, flag = _flag } });
-        created.EnsureSuccessStatusCode();
-        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-        (await WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("failed");
-        await File.WriteAllTextAsync(_flag, "ok");
+        var id = await _world.StartAsync("wf.secretive", new { token, log = _world.Log, flag = _world.Flag });
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("failed");
+        await File.WriteAllTextAsync(_world.Flag, "ok");
 
-        var response = await _admin.PostAsJsonAsync($"/api/v1/executions/{id}/rerun", new { });
+        var response = await _world.Admin.PostAsJsonAsync($"/api/v1/executions/{id}/rerun", new { });
         response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var rerunId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("execution").GetProperty("id").GetInt64();
-        (await WaitFinishedAsync(rerunId)).GetProperty("status").GetString().ShouldBe("succeeded");
-        var graph = await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{rerunId}/workflow");
+        (await _world.WaitFinishedAsync(rerunId)).GetProperty("status").GetString().ShouldBe("succeeded");
+        var graph = await _world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{rerunId}/workflow");
 
         // The step ran with the clear token once; the stored runs (the first and the re-run) never hold it in clear.
-        (await File.ReadAllLinesAsync(_log)).ShouldBe([token, "check", "check"]);
+        (await File.ReadAllLinesAsync(_world.Log)).ShouldBe([token, "check", "check"]);
         graph.GetProperty("status").GetString().ShouldBe("succeeded");
-        var database = Path.Combine(_server.Home.Path, "data", "opsrobot.db");
+        var database = Path.Combine(_world.Server.Home.Path, "data", "opsrobot.db");
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
@@ -261,22 +226,13 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
     [Fact]
     public async Task Rerun_FromChat_StartsTheRerunAndSaysWhichExecutionItIs()
     {
-        (await _admin.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
+        await _world.CreateRoomAsync();
         var id = await StartFailedAsync();
-        await File.WriteAllTextAsync(_flag, "ok");
+        await File.WriteAllTextAsync(_world.Flag, "ok");
 
-        (await _admin.PostAsJsonAsync("/api/v1/rooms/ops/messages", new { text = $"!rerun {id} from check" })).StatusCode.ShouldBe(HttpStatusCode.Accepted);
-        List<string> robot = [];
-        await ExecutionFlowTests.WaitUntilAsync(async () =>
-        {
-            var history = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/rooms/ops/messages?limit=50");
-            robot = [.. history.GetProperty("messages").EnumerateArray()
-                .Where(m => m.GetProperty("author").GetProperty("kind").GetString() == "robot")
-                .Select(m => m.GetProperty("text").GetString()!)];
-            return robot.Count >= 1;
-        }, TimeSpan.FromSeconds(30));
+        await WorkflowWorld.SayAsync(_world.Admin, $"!rerun {id} from check");
 
-        var said = robot[0];
+        var said = (await _world.RobotSaidAsync(1))[0];
         said.ShouldStartWith($"Re-running `wf.checked` #{id} from `check` as execution #");
         var rerunId = long.Parse(said.Split(" as execution #")[1].Split(';')[0], CultureInfo.InvariantCulture);
         await AssertRanOnceEachAsync(id, rerunId);
@@ -285,13 +241,13 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
     [Fact]
     public async Task Rerun_FromTheCli_PrintsTheNewExecution()
     {
-        var env = new Dictionary<string, string> { ["OPSROBOT_URL"] = _server.BaseAddress.ToString().TrimEnd('/'), ["OPSROBOT_API_KEY"] = await _server.AdminKeyAsync() };
+        var env = await _world.CliEnvironmentAsync();
         var id = await StartFailedAsync();
         var number = id.ToString(CultureInfo.InvariantCulture);
-        var refused = await OpsRobotProcess.RunAsync(_server.Home.Path, ["execution", "rerun", number, "--tasks", "step1"], environment: env);
-        await File.WriteAllTextAsync(_flag, "ok");
+        var refused = await OpsRobotProcess.RunAsync(_world.Server.Home.Path, ["execution", "rerun", number, "--tasks", "step1"], environment: env);
+        await File.WriteAllTextAsync(_world.Flag, "ok");
 
-        var result = await OpsRobotProcess.RunAsync(_server.Home.Path, ["execution", "rerun", number], environment: env);
+        var result = await OpsRobotProcess.RunAsync(_world.Server.Home.Path, ["execution", "rerun", number], environment: env);
 
         refused.ExitCode.ShouldBe(2, refused.StandardOutput);
         refused.StandardError.ShouldContain("Task 'step1' succeeded");

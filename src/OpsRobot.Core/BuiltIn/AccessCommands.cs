@@ -94,27 +94,10 @@ public sealed class SudoCommand(AccessService access, IChatReplySender sender, T
             return new OutgoingMessage($"{head} The command was asked on {pending.Platform}; say it there again with {Markdown.Code(context.Options.CommandPrefix + "sudo")}.");
         }
 
-        var original = m with
-        {
-            Room = new ChatRoom(pending.RoomId, pending.RoomName, pending.RoomIsDirect),
-            Text = pending.Command,
-            ThreadId = pending.ThreadId,
-        };
-        var there = principal with { Place = $"{pending.Platform}:{pending.RoomName}" };
-        var reply = await robot.DispatchAsync(original, pending.Command, there, sudo: true, cancellationToken).ConfigureAwait(false);
+        var reply = await access.RunConfirmedElevationAsync(pending, m, replyToCaller: sameRoom, robot, sender, cancellationToken).ConfigureAwait(false);
         if (sameRoom)
         {
             return reply is null ? new OutgoingMessage(head) : reply with { Text = reply.Text.Length == 0 ? head : head + "\n" + reply.Text };
-        }
-
-        if (reply is not null)
-        {
-            if (reply.Text.Length > 0)
-            {
-                await sender.SendAsync(pending.Platform, original.Room, reply with { ThreadId = pending.ThreadId }, cancellationToken).ConfigureAwait(false);
-            }
-
-            reply.Delivered?.Invoke();
         }
 
         return new OutgoingMessage($"{head} Running {Markdown.Code(AuditLog.MaskSecrets(pending.Command))} in {pending.RoomName}.");

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -8,6 +7,7 @@ using OpsRobot.Core.Actions;
 using OpsRobot.Core.Cmdb;
 using OpsRobot.Core.Deployments;
 using OpsRobot.Integrations.Ssh;
+using OpsRobot.Runners;
 
 namespace OpsRobot.Integrations.Deploy;
 
@@ -118,7 +118,7 @@ public sealed partial class DeployRunner : IRunner
         var app = Text(context.Parameters, "app");
         var environment = Text(context.Parameters, "env");
         var version = Text(context.Parameters, "version");
-        var production = context.Parameters.TryGetValue("production", out var p) && p?.GetValueKind() == JsonValueKind.True;
+        var production = RunnerParameters.IsTrue(context.Parameters, "production");
         if (app is null || !IsName(app))
         {
             return Failed("Parameter 'app' must name an application (lower-case letters, digits, '-', '_').");
@@ -296,8 +296,9 @@ public sealed partial class DeployRunner : IRunner
 
     private static bool IsName(string text) => NamePattern().IsMatch(text);
 
+    /// <summary>A string parameter, trimmed; null when absent, empty or not a string (the caller then says what it needs).</summary>
     private static string? Text(IReadOnlyDictionary<string, JsonNode?> parameters, string name) =>
-        parameters.TryGetValue(name, out var value) && value?.GetValueKind() == JsonValueKind.String && value.GetValue<string>() is { Length: > 0 } text ? text.Trim() : null;
+        RunnerParameters.GetString(parameters, name) is { Length: > 0 } text ? text.Trim() : null;
 
     private static RunnerResult Failed(string error) => new(RunnerOutcome.Failed, new JsonObject { ["error"] = error }, null, error);
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Executions;
+using OpsRobot.Runners;
 
 namespace OpsRobot.Integrations.Nagios;
 
@@ -313,18 +314,17 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
 
         public string? OptionalString(string name)
         {
-            if (!values.TryGetValue(name, out var node) || node is null)
+            if (RunnerParameters.Get(values, name) is not { } node)
             {
                 return null;
             }
 
-            var text = node.GetValueKind() switch
+            if (node.GetValueKind() is JsonValueKind.Array or JsonValueKind.Object)
             {
-                JsonValueKind.String => node.GetValue<string>(),
-                JsonValueKind.Null => null,
-                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => node.ToJsonString(),
-                _ => throw new NagiosException($"The parameter '{name}' must be text."),
-            };
+                throw new NagiosException($"The parameter '{name}' must be text, not {RunnerParameters.Describe(node)}.");
+            }
+
+            var text = RunnerParameters.ToText(node);
             return string.IsNullOrWhiteSpace(text) ? null : text.Trim();
         }
     }

@@ -1,11 +1,11 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Cmdb;
 using OpsRobot.Core.Templates;
+using OpsRobot.Runners;
 
 namespace OpsRobot.Integrations.Ssh;
 
@@ -370,23 +370,23 @@ internal sealed record SshRequest
 
     public static (SshRequest? Request, string? Error) Parse(IReadOnlyDictionary<string, JsonNode?> parameters, SshOptions options)
     {
-        if (Get(parameters, "private_key") is not null || Get(parameters, "password") is not null)
+        if (RunnerParameters.Get(parameters, "private_key") is not null || RunnerParameters.Get(parameters, "password") is not null)
         {
             return (null, "The ssh runner takes no key or password in its parameters: store the private key as a datastore secret and name it with 'key'.");
         }
 
-        if (!TryList(parameters, "hosts", out var hosts, out var error)
+        if (!RunnerParameters.TryGetStringList(parameters, "hosts", commaSeparated: true, out var hosts, out var error)
             || !TryString(parameters, "app", out var app, out error)
             || !TryString(parameters, "env", out var env, out error)
-            || !TryList(parameters, "tags", out var tags, out error)
+            || !RunnerParameters.TryGetStringList(parameters, "tags", commaSeparated: true, out var tags, out error)
             || !TryString(parameters, "cmd", out var cmd, out error)
-            || !TryList(parameters, "args", out var args, out error)
+            || !RunnerParameters.TryGetStringList(parameters, "args", commaSeparated: false, out var args, out error)
             || !TryString(parameters, "user", out var user, out error)
             || !TryString(parameters, "key", out var key, out error)
             || !TryString(parameters, "cwd", out var cwd, out error)
-            || !TryNumber(parameters, "concurrency", out var concurrency, out error)
-            || !TryNumber(parameters, "timeout", out var timeout, out error)
-            || !TryNumber(parameters, "port", out var port, out error))
+            || !RunnerParameters.TryGetNumber(parameters, "concurrency", out var concurrency, out error)
+            || !RunnerParameters.TryGetNumber(parameters, "timeout", out var timeout, out error)
+            || !RunnerParameters.TryGetNumber(parameters, "port", out var port, out error))
         {
             return (null, error);
         }
@@ -397,7 +397,7 @@ internal sealed record SshRequest
             return (null, error);
         }
 
-        if (concurrency is null && !TryNumber(parameters, "parallel", out concurrency, out error))
+        if (concurrency is null && !RunnerParameters.TryGetNumber(parameters, "parallel", out concurrency, out error))
         {
             return (null, error);
         }
@@ -451,7 +451,7 @@ internal sealed record SshRequest
         }
 
         var environment = new List<KeyValuePair<string, string>>();
-        if (Get(parameters, "env_vars") is { } envVars)
+        if (RunnerParameters.Get(parameters, "env_vars") is { } envVars)
         {
             if (envVars is not JsonObject map)
             {
@@ -465,7 +465,7 @@ internal sealed record SshRequest
                     return (null, $"'{Shorten(name)}' in 'env_vars' is not a variable name (letters, digits and '_', not starting with a digit).");
                 }
 
-                environment.Add(new(name, value is null ? string.Empty : value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString()));
+                environment.Add(new(name, value is null ? string.Empty : RunnerParameters.ToText(value)));
             }
         }
 
@@ -492,87 +492,18 @@ internal sealed record SshRequest
 
     private static string Shorten(string text) => text.Length > 40 ? string.Concat(text.AsSpan(0, 39), "…") : text;
 
-    private static JsonNode? Get(IReadOnlyDictionary<string, JsonNode?> parameters, string name) =>
-        parameters.TryGetValue(name, out var value) && value is not null && value.GetValueKind() != JsonValueKind.Null ? value : null;
-
+    /// <summary>
+    /// A string parameter, where an empty string counts as not given: an alias's optional <c>{{user}}</c> renders as
+    /// an empty string, and that must mean "the default user", not a login named "".
+    /// </summary>
     private static bool TryString(IReadOnlyDictionary<string, JsonNode?> parameters, string name, out string? value, out string? error)
     {
-        value = null;
-        error = null;
-        var node = Get(parameters, name);
-        if (node is null)
+        if (!RunnerParameters.TryGetString(parameters, name, out value, out error))
         {
-            return true;
-        }
-
-        if (node.GetValueKind() != JsonValueKind.String)
-        {
-            error = $"Parameter '{name}' must be a string.";
             return false;
         }
 
-        value = node.GetValue<string>();
-        if (value.Length == 0)
-        {
-            value = null;
-        }
-
+        value = string.IsNullOrEmpty(value) ? null : value;
         return true;
-    }
-
-    /// <summary>A list given as a JSON array of strings or as one comma-separated string (StackStorm's <c>hosts</c>).</summary>
-    private static bool TryList(IReadOnlyDictionary<string, JsonNode?> parameters, string name, out IReadOnlyList<string>? value, out string? error)
-    {
-        value = null;
-        error = null;
-        var node = Get(parameters, name);
-        switch (node)
-        {
-            case null:
-                return true;
-            case JsonArray array:
-                var items = new List<string>();
-                foreach (var item in array)
-                {
-                    if (item is null || item.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Number))
-                    {
-                        error = $"Parameter '{name}' must be a list of strings.";
-                        return false;
-                    }
-
-                    items.Add(item.GetValueKind() == JsonValueKind.String ? item.GetValue<string>() : item.ToJsonString());
-                }
-
-                value = items;
-                return true;
-            case JsonValue when node.GetValueKind() == JsonValueKind.String:
-                value = name == "args" ? [node.GetValue<string>()] : [.. node.GetValue<string>().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
-                return true;
-            default:
-                error = $"Parameter '{name}' must be a list of strings (or one comma-separated string).";
-                return false;
-        }
-    }
-
-    private static bool TryNumber(IReadOnlyDictionary<string, JsonNode?> parameters, string name, out double? value, out string? error)
-    {
-        value = null;
-        error = null;
-        var node = Get(parameters, name);
-        if (node is null)
-        {
-            return true;
-        }
-
-        var text = node.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : node.ToJsonString();
-        if (node.GetValueKind() is JsonValueKind.Number or JsonValueKind.String
-            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
-        {
-            value = number;
-            return true;
-        }
-
-        error = $"Parameter '{name}' must be a number.";
-        return false;
     }
 }

@@ -1,12 +1,12 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Cmdb;
+using OpsRobot.Runners;
 
 namespace OpsRobot.Integrations.Ssh;
 
@@ -39,9 +39,9 @@ public sealed partial class SshTrustRunner(IOptions<SshOptions> options, TimePro
     {
         ArgumentNullException.ThrowIfNull(context);
         var parameters = context.Parameters;
-        var hostname = Text(parameters, "host")?.Trim().ToLowerInvariant();
-        var expected = Text(parameters, "fingerprint")?.Trim();
-        var replace = parameters.TryGetValue("replace", out var r) && r?.GetValueKind() == JsonValueKind.True;
+        var hostname = RunnerParameters.GetString(parameters, "host")?.Trim().ToLowerInvariant();
+        var expected = RunnerParameters.GetString(parameters, "fingerprint")?.Trim();
+        var replace = RunnerParameters.IsTrue(parameters, "replace");
         if (hostname is null || !SshTarget.IsHostname(hostname))
         {
             return Failed("Parameter 'host' must name one host of the CMDB.");
@@ -64,9 +64,9 @@ public sealed partial class SshTrustRunner(IOptions<SshOptions> options, TimePro
         }
 
         int? port = null;
-        if (parameters.TryGetValue("port", out var p) && p is not null && p.GetValueKind() != JsonValueKind.Null)
+        if (RunnerParameters.Get(parameters, "port") is { } p)
         {
-            if (!int.TryParse(p.GetValueKind() == JsonValueKind.String ? p.GetValue<string>() : p.ToJsonString(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            if (!int.TryParse(RunnerParameters.ToText(p), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
             {
                 return Failed("Parameter 'port' must be a TCP port, 1-65535.");
             }
@@ -179,9 +179,6 @@ public sealed partial class SshTrustRunner(IOptions<SshOptions> options, TimePro
             return (null, $"ssh-keyscan got no answer from {target.Address} port {target.Port} in time.");
         }
     }
-
-    private static string? Text(IReadOnlyDictionary<string, JsonNode?> parameters, string name) =>
-        parameters.TryGetValue(name, out var value) && value?.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
 
     private static RunnerResult Failed(string error) => new(RunnerOutcome.Failed, new JsonObject { ["error"] = error }, null, error);
 

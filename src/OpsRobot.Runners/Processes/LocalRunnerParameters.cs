@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace OpsRobot.Runners.Processes;
@@ -53,7 +52,7 @@ internal static class LocalRunnerParameters
 
     /// <summary>A sentence when the action asks for something these runners do not do, else null.</summary>
     public static string? Unsupported(IReadOnlyDictionary<string, JsonNode?> parameters) =>
-        RunnerParameters.Get(parameters, "sudo")?.GetValueKind() == JsonValueKind.True
+        RunnerParameters.IsTrue(parameters, "sudo")
             ? "Runner parameter 'sudo' is not supported: OpsRobot runs commands as its own user. Remove 'sudo: true' from the action."
             : null;
 

@@ -184,26 +184,15 @@ internal static class AccessEndpoints
             return Results.NotFound(new ErrorDto($"There is no open sudo request #{id} of yours (it may have expired or been used)."));
         }
 
-        // Run the command that was waiting, in the room it was typed in, as that room's identity of the user.
-        var room = new ChatRoom(pending.RoomId, pending.RoomName, pending.RoomIsDirect);
+        // Run the command that was waiting, in the room it was typed in, as that platform's identity of the user.
         var identities = await access.IdentitiesOfAsync(user.Id, ct);
         var platformId = identities.FirstOrDefault(i => i.Platform == pending.Platform)?.PlatformUserId ?? user.Id.ToString(CultureInfo.InvariantCulture);
-        var message = new IncomingMessage(pending.Platform, room, new ChatUser(platformId, user.Name), pending.Command, time.GetUtcNow())
+        var room = new ChatRoom(pending.RoomId, pending.RoomName, pending.RoomIsDirect);
+        var requester = new IncomingMessage(pending.Platform, room, new ChatUser(platformId, user.Name), pending.Command, time.GetUtcNow())
         {
-            ThreadId = pending.ThreadId,
             AuthenticatedUserId = Chat.BuiltIn.BuiltInChatReplySender.Platforms.Contains(pending.Platform) ? user.Id : null,
         };
-        var there = await access.ForChatAsync(message, ct);
-        var reply = await robot.DispatchAsync(message, pending.Command, there, sudo: true, ct);
-        if (reply is not null)
-        {
-            if (reply.Text.Length > 0)
-            {
-                await sender.SendAsync(pending.Platform, room, reply with { ThreadId = pending.ThreadId }, ct);
-            }
-
-            reply.Delivered?.Invoke();
-        }
+        await access.RunConfirmedElevationAsync(pending, requester, replyToCaller: false, robot, sender, ct);
 
         return Results.Ok(new { confirmed = pending.Id, ran = AuditLog.MaskSecrets(pending.Command), room = pending.RoomName });
     }

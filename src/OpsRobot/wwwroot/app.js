@@ -55,6 +55,9 @@
     connection: "reconnecting",
     roomsTimer: 0,
     roomsRetryTimer: 0,
+    // Bumped whenever this page changes its own room list (a room made, joined or left): a list asked for
+    // before that was read by the server before the change, and must not overwrite it.
+    roomsEdits: 0,
     bootTimer: 0,
     noticeSeq: 0,
   };
@@ -429,8 +432,14 @@
 
   async function loadRooms() {
     const gen = state.gen;
+    const edits = state.roomsEdits;
     const list = await api("GET", "/rooms");
     if (gen !== state.gen) return false;
+    if (edits !== state.roomsEdits) {
+      // Out of date (say, a room made while it was on its way): applying it would close the room just opened.
+      scheduleRoomsRefresh(0);
+      return false;
+    }
     const rooms = new Map();
     for (const raw of Array.isArray(list) ? list : []) {
       const room = normalizeRoom(raw);
@@ -479,10 +488,14 @@
     }
     const firstJoined = sortedPublicRooms().find((r) => r.joined);
     if (firstJoined) openRoom(firstJoined.name);
-    else openDirect();
+    else openDirect({ unlessARoomIsOpen: true });
   }
 
-  async function openDirect() {
+  /**
+   * Opens the conversation with the robot. The page does so by itself after sign-in (unlessARoomIsOpen): if the
+   * person opened a room while the conversation was being fetched, their room stays open.
+   */
+  async function openDirect({ unlessARoomIsOpen = false } = {}) {
     let room = directRoom();
     if (!room) {
       const gen = state.gen;
@@ -496,7 +509,9 @@
       room.kind = "direct";
       room.joined = true;
       state.rooms.set(room.name, room);
+      state.roomsEdits++;
     }
+    if (unlessARoomIsOpen && state.current) return;
     openRoom(room.name);
   }
 
@@ -553,6 +568,7 @@
     room = room || { ...previous, memberCount: previous && previous.memberCount !== null ? previous.memberCount + 1 : null };
     room.joined = true;
     state.rooms.set(room.name, room);
+    state.roomsEdits++;
     state.caches.delete(room.name);
     await openRoom(room.name);
   }
@@ -573,6 +589,7 @@
     }
     if (gen !== state.gen) return;
     room.joined = false;
+    state.roomsEdits++;
     if (room.memberCount !== null) room.memberCount = Math.max(0, room.memberCount - 1);
     state.caches.delete(name);
     state.unread.delete(name);
@@ -622,6 +639,7 @@
       const created = room || { name, topic: "", kind: "room", joined: true, memberCount: 1 };
       created.joined = true;
       state.rooms.set(created.name, created);
+      state.roomsEdits++;
       toggleNewRoom(false);
       await openRoom(created.name);
     } catch (e) {

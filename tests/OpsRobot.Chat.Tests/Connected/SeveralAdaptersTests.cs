@@ -54,7 +54,7 @@ public sealed class SeveralAdaptersTests
             await rc.WaitSubscribedAsync();
             var statuses = await Task.WhenAll(services.GetServices<IStatusSource>().Select(s => s.GetStatusAsync(CancellationToken.None).AsTask()));
             statuses.Select(s => s.Component).ShouldBe(["chat:slack", "chat:mattermost", "chat:rocketchat"], ignoreOrder: true);
-            await SlackAdapterTests.WaitUntilAsync(() => new[] { services.GetRequiredService<SlackAdapter>().State, services.GetRequiredService<MattermostAdapter>().State, services.GetRequiredService<RocketChatAdapter>().State }.All(s => s == ChatAdapterState.Ready));
+            await AdapterHarness.WaitUntilAsync(() => new[] { services.GetRequiredService<SlackAdapter>().State, services.GetRequiredService<MattermostAdapter>().State, services.GetRequiredService<RocketChatAdapter>().State }.All(s => s == ChatAdapterState.Ready));
 
             await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!echo from slack", "1700000020.000100"));
             await mm.PostAsUserAsync("a11ce000000000000000000000", "alice", "0ps00000000000000000000000", "!echo from mattermost");

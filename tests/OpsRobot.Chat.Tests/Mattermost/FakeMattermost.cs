@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using OpsRobot.Chat.Tests.Support;
@@ -20,35 +19,23 @@ namespace OpsRobot.Chat.Tests.Mattermost;
 /// the events sent while the client was away. Interactive buttons are pressed the way the server does it: a POST
 /// of the documented body, context included, to the button's integration URL.
 /// </summary>
-internal sealed class FakeMattermost : IAsyncDisposable
+internal sealed class FakeMattermost : FakeChatServer
 {
     public const string Token = "mmbottokensecret0000000000";
     public const string BotId = "b0t0000000000000000000000a";
     public const string TeamId = "t0000000000000000000000000";
 
-    private readonly Channel<JsonObject> _posts = Channel.CreateUnbounded<JsonObject>();
     private readonly ConcurrentDictionary<string, JsonObject> _byPendingId = new();
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly Lock _gate = new();
     private readonly List<JsonObject> _events = [];
     private readonly HttpClient _client = new();
-    private WebApplication _app = null!;
-    private WebSocket? _socket;
     private string _connectionId = "c" + Guid.NewGuid().ToString("N")[..25];
     private long _seq;
     private int _ids;
-    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Uri ServerUrl { get; private set; } = null!;
-
-    public int Connections;
+    public Uri ServerUrl => BaseUrl;
 
     /// <summary>Connections that asked to resume the previous one.</summary>
     public int Resumptions;
-
-    public int RateLimitNext;
-
-    public ConcurrentQueue<(DateTimeOffset At, int Status)> PostAttempts { get; } = new();
 
     /// <summary>How many of the next channels/direct calls get 429.</summary>
     public int RateLimitOpenNext;
@@ -66,24 +53,9 @@ internal sealed class FakeMattermost : IAsyncDisposable
     public string? DirectChannelWith(string userId) =>
         DirectChannels.GetValueOrDefault(string.Join("__", new[] { BotId, userId }.Order(StringComparer.Ordinal)));
 
-    public static async Task<FakeMattermost> StartAsync()
-    {
-        var fake = new FakeMattermost();
-        var (app, url) = await AdapterHarness.StartKestrelAsync(fake.Map);
-        fake._app = app;
-        fake.ServerUrl = url;
-        return fake;
-    }
+    public static Task<FakeMattermost> StartAsync() => StartAsync(new FakeMattermost());
 
     public static string NewId(char c) => new string(c, 1) + Guid.NewGuid().ToString("N")[..25];
-
-    public Task WaitConnectedAsync()
-    {
-        lock (_gate)
-        {
-            return _connected.Task.WaitAsync(AdapterHarness.Wait);
-        }
-    }
 
     /// <summary>A user posts; the <c>posted</c> event is sent now, or kept for replay while the robot is away. Returns the post id.</summary>
     public async Task<string> PostAsUserAsync(string userId, string userName, string channelId, string message, string rootId = "", string channelType = "O", string type = "")
@@ -142,43 +114,17 @@ internal sealed class FakeMattermost : IAsyncDisposable
         return await _client.PostAsync(action["integration"]!["url"]!.GetValue<string>(), new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
     }
 
-    public void Drop()
+    public override async ValueTask DisposeAsync()
     {
-        lock (_gate)
-        {
-            _socket?.Abort();
-        }
-    }
-
-    public async Task<JsonObject> NextPostAsync() => await _posts.Reader.ReadAsync().AsTask().WaitAsync(AdapterHarness.Wait);
-
-    public async Task<bool> NoPostWithinAsync(TimeSpan quiet)
-    {
-        using var cts = new CancellationTokenSource(quiet);
-        try
-        {
-            await _posts.Reader.WaitToReadAsync(cts.Token);
-            return false;
-        }
-        catch (OperationCanceledException)
-        {
-            return true;
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await base.DisposeAsync();
         _client.Dispose();
-        _sendLock.Dispose();
     }
 
     private async Task BroadcastAsync(string name, JsonObject data, string channelId)
     {
         JsonObject frame;
         WebSocket? socket;
-        lock (_gate)
+        lock (Gate)
         {
             frame = new JsonObject
             {
@@ -188,29 +134,13 @@ internal sealed class FakeMattermost : IAsyncDisposable
                 ["seq"] = _seq++,
             };
             _events.Add(frame);
-            socket = _socket;
+            socket = CurrentOrNull();
         }
 
+        // A socket gone meanwhile loses the frame; the event stays in the buffer for a resuming client.
         if (socket is not null)
         {
             await SendAsync(socket, frame);
-        }
-    }
-
-    private async Task SendAsync(WebSocket socket, JsonNode message)
-    {
-        await _sendLock.WaitAsync();
-        try
-        {
-            await socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
-        }
-        catch (WebSocketException)
-        {
-            // Gone: the event stays in the buffer for a resuming client.
-        }
-        finally
-        {
-            _sendLock.Release();
         }
     }
 
@@ -219,7 +149,7 @@ internal sealed class FakeMattermost : IAsyncDisposable
     private static IResult AppError(int status, string id, string message) =>
         Results.Json(new { id, message, detailed_error = string.Empty, request_id = "r1", status_code = status }, statusCode: status);
 
-    private void Map(WebApplication app)
+    protected override void Map(WebApplication app)
     {
         app.MapGet("/api/v4/users/me", (HttpRequest r) => !Bearer(r)
             ? AppError(401, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
@@ -233,7 +163,7 @@ internal sealed class FakeMattermost : IAsyncDisposable
 
             var ids = (await JsonNode.ParseAsync(r.Body)) is JsonArray array ? array.Select(n => n?.GetValue<string>() ?? string.Empty).ToList() : [];
             var users = string.Join(",", ids);
-            if (Interlocked.Decrement(ref RateLimitOpenNext) >= 0)
+            if (TakeOne(ref RateLimitOpenNext))
             {
                 OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), users, 429));
                 response.Headers["X-Ratelimit-Limit"] = "10";
@@ -266,16 +196,14 @@ internal sealed class FakeMattermost : IAsyncDisposable
                 return AppError(401, "api.context.session_expired.app_error", "Invalid or expired session, please login again.");
             }
 
-            if (Interlocked.Decrement(ref RateLimitNext) >= 0)
+            if (RateLimitPost(okStatus: 201))
             {
-                PostAttempts.Enqueue((TimeProvider.System.GetUtcNow(), 429));
                 response.Headers["X-Ratelimit-Limit"] = "10";
                 response.Headers["X-Ratelimit-Remaining"] = "0";
                 response.Headers["X-Ratelimit-Reset"] = "2";
                 return AppError(429, "api.context.rate_limit.app_error", "Too many requests.");
             }
 
-            PostAttempts.Enqueue((TimeProvider.System.GetUtcNow(), 201));
             var body = (await JsonNode.ParseAsync(r.Body))!.AsObject();
             var pending = body["pending_post_id"]?.GetValue<string>() ?? string.Empty;
             if (pending.Length > 0 && _byPendingId.TryGetValue(pending, out var existing))
@@ -297,7 +225,7 @@ internal sealed class FakeMattermost : IAsyncDisposable
                 _byPendingId[pending] = body;
             }
 
-            await _posts.Writer.WriteAsync(body);
+            await RecordPostAsync(body);
             return Results.Json(body, statusCode: 201);
         });
         app.Map("/api/v4/websocket", async (HttpContext context) =>
@@ -309,9 +237,7 @@ internal sealed class FakeMattermost : IAsyncDisposable
             }
 
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            var buffer = new byte[64 * 1024];
-            var first = await socket.ReceiveAsync(buffer, CancellationToken.None);
-            var challenge = JsonNode.Parse(buffer.AsSpan(0, first.Count))!;
+            var challenge = await ReceiveOneAsync(socket);
             if (challenge["action"]?.GetValue<string>() != "authentication_challenge" || challenge["data"]?["token"]?.GetValue<string>() != Token)
             {
                 await SendAsync(socket, new JsonObject
@@ -330,7 +256,7 @@ internal sealed class FakeMattermost : IAsyncDisposable
             List<JsonObject> replay = [];
             TaskCompletionSource connected;
             var resumed = false;
-            lock (_gate)
+            lock (Gate)
             {
                 if (resumeId == _connectionId && resumeFrom >= 0)
                 {
@@ -345,8 +271,8 @@ internal sealed class FakeMattermost : IAsyncDisposable
                     _seq = 0;
                 }
 
-                _socket = socket;
-                connected = _connected;
+                // Under the same lock as the replay: an event broadcast meanwhile is either replayed or sent live.
+                connected = Attach(socket);
             }
 
             Interlocked.Increment(ref Connections);
@@ -361,30 +287,8 @@ internal sealed class FakeMattermost : IAsyncDisposable
             }
 
             connected.TrySetResult();
-            try
-            {
-                while (socket.State == WebSocketState.Open)
-                {
-                    var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        break;
-                    }
-                }
-            }
-            catch (WebSocketException)
-            {
-                // Dropped.
-            }
-
-            lock (_gate)
-            {
-                if (_socket == socket)
-                {
-                    _socket = null;
-                    _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-            }
+            await ReceiveUntilClosedAsync(socket);
+            Detach(socket);
         });
     }
 }

@@ -1,12 +1,10 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Chat.Connected;
 using OpsRobot.Chat.Mattermost;
-using OpsRobot.Chat.Tests.Slack;
 using OpsRobot.Chat.Tests.Support;
 using OpsRobot.Core.Chat;
 using OpsRobot.Core.Status;
@@ -24,7 +22,7 @@ public sealed class MattermostAdapterTests
     public async Task PingInThread_AnsweredUnderTheSameRoot()
     {
         await using var mm = await FakeMattermost.StartAsync();
-        await using var robot = await Robot.StartAsync(mm);
+        await using var robot = await StartRobotAsync(mm);
 
         var root = FakeMattermost.NewId('t');
         await mm.PostAsUserAsync(Alice, "alice", Ops, "!ping", rootId: root);
@@ -40,7 +38,7 @@ public sealed class MattermostAdapterTests
     public async Task DirectMessage_NeedsNoPrefix_SenderIsTheImmutableId_SystemAndOwnPostsIgnored()
     {
         await using var mm = await FakeMattermost.StartAsync();
-        await using var robot = await Robot.StartAsync(mm);
+        await using var robot = await StartRobotAsync(mm);
 
         await mm.PostAsUserAsync(Alice, "alice", Ops, "!echo joined", type: "system_join_channel");
         await mm.PostAsUserAsync(FakeMattermost.BotId, "opsrobot", Ops, "!echo myself");
@@ -60,7 +58,7 @@ public sealed class MattermostAdapterTests
     public async Task Buttons_RoundTrip_ThroughTheIntegrationUrl_ForgedPressRefused()
     {
         await using var mm = await FakeMattermost.StartAsync();
-        await using var robot = await Robot.StartAsync(mm, withActions: true);
+        await using var robot = await StartRobotAsync(mm, withActions: true);
 
         var root = FakeMattermost.NewId('t');
         await mm.PostAsUserAsync(Alice, "alice", Ops, "!deploy 12", rootId: root);
@@ -85,7 +83,7 @@ public sealed class MattermostAdapterTests
     public async Task Buttons_WithoutCallbackAddress_AreTypedCommandHints()
     {
         await using var mm = await FakeMattermost.StartAsync();
-        await using var robot = await Robot.StartAsync(mm);
+        await using var robot = await StartRobotAsync(mm);
 
         await mm.PostAsUserAsync(Alice, "alice", Ops, "!deploy 7");
 
@@ -98,7 +96,7 @@ public sealed class MattermostAdapterTests
     public async Task DisconnectMidStream_ResumesAndReplays_LosesNothing_DuplicatesNothing()
     {
         await using var mm = await FakeMattermost.StartAsync();
-        await using var robot = await Robot.StartAsync(mm);
+        await using var robot = await StartRobotAsync(mm);
         await mm.PostAsUserAsync(Alice, "alice", Ops, "!echo one");
         (await mm.NextPostAsync())["message"]!.GetValue<string>().ShouldBe("one");
 
@@ -119,7 +117,7 @@ public sealed class MattermostAdapterTests
     {
         await using var mm = await FakeMattermost.StartAsync();
         mm.RateLimitNext = 1;
-        await using var robot = await Robot.StartAsync(mm);
+        await using var robot = await StartRobotAsync(mm);
 
         await mm.PostAsUserAsync(Alice, "alice", Ops, "!ping");
 
@@ -134,9 +132,9 @@ public sealed class MattermostAdapterTests
     public async Task WrongToken_StatusSaysSo_WithoutTheToken()
     {
         await using var mm = await FakeMattermost.StartAsync();
-        await using var robot = await Robot.StartAsync(mm, token: "wrongtokenwrongtoken000000", waitConnected: false);
+        await using var robot = await StartRobotAsync(mm, token: "wrongtokenwrongtoken000000", waitConnected: false);
 
-        await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.LastError is not null);
+        await AdapterHarness.WaitUntilAsync(() => robot.Adapter.LastError is not null);
         var status = await new ChatAdapterStatus(robot.Adapter).GetStatusAsync(CancellationToken.None);
 
         status.State.ShouldBe(HealthState.Degraded);
@@ -152,10 +150,10 @@ public sealed class MattermostAdapterTests
     public async Task ActionEndpoint_HostileBodies_AreRefused(string body, HttpStatusCode expected, string what)
     {
         await using var mm = await FakeMattermost.StartAsync();
-        await using var robot = await Robot.StartAsync(mm, withActions: true);
+        await using var robot = await StartRobotAsync(mm, withActions: true);
 
         using var client = new HttpClient();
-        var response = await client.PostAsync(robot.ActionUrl, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var response = await client.PostAsync(robot.EndpointUrl, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
         response.StatusCode.ShouldBe(expected, what);
         (await mm.NoPostWithinAsync(TimeSpan.FromMilliseconds(300))).ShouldBeTrue(what);
@@ -165,7 +163,7 @@ public sealed class MattermostAdapterTests
     public async Task DirectMessage_OpensTheChannelWithBotAndUser_AndReusesItsId()
     {
         await using var mm = await FakeMattermost.StartAsync();
-        await using var robot = await Robot.StartAsync(mm);
+        await using var robot = await StartRobotAsync(mm);
         var sender = new ChatAdapterReplySender(robot.Adapter);
 
         (await sender.SendDirectAsync("mattermost", new ChatUser(Alice, "alice"), new OutgoingMessage("code 1") { ThreadId = FakeMattermost.NewId('t') }, CancellationToken.None)).ShouldBeTrue();
@@ -189,7 +187,7 @@ public sealed class MattermostAdapterTests
     {
         await using var mm = await FakeMattermost.StartAsync();
         mm.RefuseOpen = true;
-        await using var robot = await Robot.StartAsync(mm);
+        await using var robot = await StartRobotAsync(mm);
         var sender = new ChatAdapterReplySender(robot.Adapter);
 
         (await sender.SendDirectAsync("mattermost", new ChatUser(Alice, "alice"), new OutgoingMessage("code 123456"), CancellationToken.None)).ShouldBeFalse();
@@ -205,7 +203,7 @@ public sealed class MattermostAdapterTests
     {
         await using var mm = await FakeMattermost.StartAsync();
         mm.RateLimitOpenNext = 1;
-        await using var robot = await Robot.StartAsync(mm);
+        await using var robot = await StartRobotAsync(mm);
 
         (await new ChatAdapterReplySender(robot.Adapter).SendDirectAsync("mattermost", new ChatUser(Alice, "alice"), new OutgoingMessage("code 654321"), CancellationToken.None)).ShouldBeTrue();
 
@@ -217,64 +215,43 @@ public sealed class MattermostAdapterTests
     }
 
     /// <summary>The adapter, and (for buttons) OpsRobot's action endpoint on its own Kestrel port, mapped as the host maps it.</summary>
-    private sealed class Robot : IAsyncDisposable
+    /// <summary>
+    /// The Mattermost adapter against <paramref name="mm"/>; <paramref name="withActions"/> also serves its integration URL
+    /// (the robot's <see cref="RunningAdapter{TAdapter}.EndpointUrl"/>), which Mattermost posts button presses to.
+    /// </summary>
+    private static async Task<RunningAdapter<MattermostAdapter>> StartRobotAsync(FakeMattermost mm, bool withActions = false, string token = FakeMattermost.Token, bool waitConnected = true)
     {
-        private ServiceProvider _services = null!;
-        private IAsyncDisposable _running = null!;
-        private WebApplication? _web;
-
-        public MattermostAdapter Adapter { get; private set; } = null!;
-
-        public Uri? ActionUrl { get; private set; }
-
-        public static async Task<Robot> StartAsync(FakeMattermost mm, bool withActions = false, string token = FakeMattermost.Token, bool waitConnected = true)
-        {
-            var robot = new Robot();
-            var options = new MattermostOptions
+        var robot = await RunningAdapter<MattermostAdapter>.StartAsync(
+            (services, actionUrl) =>
             {
-                Enabled = true,
-                ServerUrl = mm.ServerUrl,
-                Token = token,
-                ReconnectMinDelay = TimeSpan.FromMilliseconds(200),
-                ReconnectMaxDelay = TimeSpan.FromSeconds(30),
-                MessageDelay = TimeSpan.Zero,
-            };
-            if (withActions)
-            {
-                var (web, url) = await AdapterHarness.StartKestrelAsync(app => app.MapPost(MattermostOptions.ActionPath, async (HttpRequest request) =>
+                var options = new MattermostOptions
                 {
-                    using var reader = new StreamReader(request.Body);
-                    var (status, json) = robot.Adapter.HandleAction(await reader.ReadToEndAsync());
-                    return Results.Content(json, "application/json", statusCode: status);
-                }));
-                robot._web = web;
-                robot.ActionUrl = new Uri(url, MattermostOptions.ActionPath.TrimStart('/'));
-                options.ActionUrl = robot.ActionUrl;
-            }
-
-            options.Validate();
-            robot._services = AdapterHarness.Services();
-            robot.Adapter = new MattermostAdapter(Options.Create(options), robot._services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, robot._services.GetRequiredService<ILogger<MattermostAdapter>>());
-            robot._running = await AdapterHarness.RunAsync(robot.Adapter);
-            if (waitConnected)
-            {
-                await mm.WaitConnectedAsync();
-                await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.State == ChatAdapterState.Ready);
-            }
-
-            return robot;
-        }
-
-        public async ValueTask DisposeAsync()
+                    Enabled = true,
+                    ServerUrl = mm.ServerUrl,
+                    Token = token,
+                    ReconnectMinDelay = TimeSpan.FromMilliseconds(200),
+                    ReconnectMaxDelay = TimeSpan.FromSeconds(30),
+                    MessageDelay = TimeSpan.Zero,
+                    ActionUrl = actionUrl,
+                };
+                options.Validate();
+                return new MattermostAdapter(Options.Create(options), services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, services.GetRequiredService<ILogger<MattermostAdapter>>());
+            },
+            MattermostOptions.ActionPath,
+            withActions ? PressedAsync : null);
+        if (waitConnected)
         {
-            await _running.DisposeAsync();
-            Adapter.Dispose();
-            await _services.DisposeAsync();
-            if (_web is not null)
-            {
-                await _web.StopAsync();
-                await _web.DisposeAsync();
-            }
+            await mm.WaitConnectedAsync();
+            await robot.WaitReadyAsync();
         }
+
+        return robot;
+    }
+
+    private static async Task<IResult> PressedAsync(MattermostAdapter adapter, HttpRequest request)
+    {
+        using var reader = new StreamReader(request.Body);
+        var (status, json) = adapter.HandleAction(await reader.ReadToEndAsync());
+        return Results.Content(json, "application/json", statusCode: status);
     }
 }

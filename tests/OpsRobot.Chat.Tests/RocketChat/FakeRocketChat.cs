@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
@@ -19,30 +18,20 @@ namespace OpsRobot.Chat.Tests.RocketChat;
 /// <c>login</c> method with a resume token, <c>sub</c>/<c>ready</c> on <c>stream-room-messages</c>, and
 /// <c>changed</c> frames carrying each message.
 /// </summary>
-internal sealed class FakeRocketChat : IAsyncDisposable
+internal sealed class FakeRocketChat : FakeChatServer
 {
     public const string BotId = "B0tUser00000000xx";
     public const string BotToken = "pat-secret-token-0123456789abcdef";
     public const string BotPassword = "bot-password-secret";
 
-    private readonly Channel<JsonObject> _posts = Channel.CreateUnbounded<JsonObject>();
     private readonly Channel<string> _pongs = Channel.CreateUnbounded<string>();
     private readonly ConcurrentDictionary<string, bool> _messageIds = new();
     private readonly ConcurrentQueue<JsonObject> _history = new();
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly Lock _gate = new();
-    private WebApplication _app = null!;
-    private WebSocket? _socket;
-    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _ids;
 
-    public Uri ServerUrl { get; private set; } = null!;
-
-    public int Connections;
+    public Uri ServerUrl => BaseUrl;
 
     public int Logins;
-
-    public int RateLimitNext;
 
     /// <summary>While true, the realtime WebSocket is refused (the server is unreachable for the robot).</summary>
     public volatile bool RefuseConnections;
@@ -52,8 +41,6 @@ internal sealed class FakeRocketChat : IAsyncDisposable
 
     /// <summary>The login token the password login hands out (a personal access token is used as is).</summary>
     public string SessionToken { get; } = "session-secret-" + Guid.NewGuid().ToString("N");
-
-    public ConcurrentQueue<(DateTimeOffset At, int Status)> PostAttempts { get; } = new();
 
     /// <summary>How many of the next im.create calls get 429.</summary>
     public int RateLimitOpenNext;
@@ -67,22 +54,10 @@ internal sealed class FakeRocketChat : IAsyncDisposable
     /// <summary>The direct room between the bot and <paramref name="userId"/>: the two ids, sorted and joined, as Rocket.Chat makes it.</summary>
     public static string DirectRoomWith(string userId) => string.Concat(new[] { BotId, userId }.Order(StringComparer.Ordinal));
 
-    public static async Task<FakeRocketChat> StartAsync()
-    {
-        var fake = new FakeRocketChat();
-        var (app, url) = await AdapterHarness.StartKestrelAsync(fake.Map);
-        fake._app = app;
-        fake.ServerUrl = url;
-        return fake;
-    }
+    public static Task<FakeRocketChat> StartAsync() => StartAsync(new FakeRocketChat());
 
-    public Task WaitSubscribedAsync()
-    {
-        lock (_gate)
-        {
-            return _connected.Task.WaitAsync(AdapterHarness.Wait);
-        }
-    }
+    /// <summary>Waits until the robot has subscribed to its messages (Rocket.Chat's "connected").</summary>
+    public Task WaitSubscribedAsync() => WaitConnectedAsync();
 
     /// <summary>A user's message, streamed to the subscription as a <c>changed</c> frame. Returns the message id.</summary>
     public async Task<string> SayAsync(string userId, string userName, string roomId, string text, string? tmid = null, string roomType = "c", Action<JsonObject>? shape = null, string? id = null)
@@ -107,12 +82,7 @@ internal sealed class FakeRocketChat : IAsyncDisposable
 
         shape?.Invoke(message);
         _history.Enqueue(message.DeepClone().AsObject());
-        WebSocket? socket;
-        lock (_gate)
-        {
-            socket = _socket;
-        }
-
+        var socket = CurrentOrNull();
         if (socket is null || socket.State != WebSocketState.Open)
         {
             // Nobody subscribed: the message is only in the room's history (what chat.syncMessages returns).
@@ -138,58 +108,12 @@ internal sealed class FakeRocketChat : IAsyncDisposable
 
     public async Task<string> NextPongAsync() => await _pongs.Reader.ReadAsync().AsTask().WaitAsync(AdapterHarness.Wait);
 
-    public void Drop() => Current().Abort();
-
-    public async Task<JsonObject> NextPostAsync() => await _posts.Reader.ReadAsync().AsTask().WaitAsync(AdapterHarness.Wait);
-
-    public async Task<bool> NoPostWithinAsync(TimeSpan quiet)
-    {
-        using var cts = new CancellationTokenSource(quiet);
-        try
-        {
-            await _posts.Reader.WaitToReadAsync(cts.Token);
-            return false;
-        }
-        catch (OperationCanceledException)
-        {
-            return true;
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _sendLock.Dispose();
-    }
-
-    private WebSocket Current()
-    {
-        lock (_gate)
-        {
-            return _socket ?? throw new InvalidOperationException("No realtime connection.");
-        }
-    }
-
-    private async Task SendAsync(WebSocket socket, JsonNode message)
-    {
-        await _sendLock.WaitAsync();
-        try
-        {
-            await socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
-
     private bool Authenticated(HttpRequest r) =>
         r.Headers["X-User-Id"].ToString() == BotId && (r.Headers["X-Auth-Token"].ToString() == BotToken || r.Headers["X-Auth-Token"].ToString() == SessionToken);
 
     private static IResult NotLoggedIn() => Results.Json(new { success = false, status = "error", message = "You must be logged in to do this." }, statusCode: 401);
 
-    private void Map(WebApplication app)
+    protected override void Map(WebApplication app)
     {
         app.MapPost("/api/v1/login", async (HttpRequest r) =>
         {
@@ -211,7 +135,7 @@ internal sealed class FakeRocketChat : IAsyncDisposable
             }
 
             var username = (await JsonNode.ParseAsync(r.Body))?["username"]?.GetValue<string>() ?? string.Empty;
-            if (Interlocked.Decrement(ref RateLimitOpenNext) >= 0)
+            if (TakeOne(ref RateLimitOpenNext))
             {
                 OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), username, 429));
                 response.Headers["X-RateLimit-Limit"] = "10";
@@ -237,16 +161,14 @@ internal sealed class FakeRocketChat : IAsyncDisposable
                 return NotLoggedIn();
             }
 
-            if (Interlocked.Decrement(ref RateLimitNext) >= 0)
+            if (RateLimitPost(okStatus: 200))
             {
-                PostAttempts.Enqueue((TimeProvider.System.GetUtcNow(), 429));
                 response.Headers["X-RateLimit-Limit"] = "10";
                 response.Headers["X-RateLimit-Remaining"] = "0";
                 response.Headers["X-RateLimit-Reset"] = (TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() + 2000).ToString(CultureInfo.InvariantCulture);
                 return Results.Json(new { success = false, error = "Error, too many requests. Please slow down. You must wait 2 seconds before trying this endpoint again. [error-too-many-requests]" }, statusCode: 429);
             }
 
-            PostAttempts.Enqueue((TimeProvider.System.GetUtcNow(), 200));
             var message = (await JsonNode.ParseAsync(r.Body))!["message"]!.AsObject();
             var id = message["_id"]?.GetValue<string>() ?? "S" + Interlocked.Increment(ref _ids).ToString("D16", CultureInfo.InvariantCulture);
             if (!_messageIds.TryAdd(id, true))
@@ -260,7 +182,7 @@ internal sealed class FakeRocketChat : IAsyncDisposable
             }
 
             message["u"] = new JsonObject { ["_id"] = BotId, ["username"] = "opsrobot" };
-            await _posts.Writer.WriteAsync(message);
+            await RecordPostAsync(message);
             return Results.Json(new JsonObject { ["message"] = message.DeepClone(), ["success"] = true });
         });
         app.MapGet("/api/v1/chat.syncMessages", (HttpRequest r) =>
@@ -300,34 +222,8 @@ internal sealed class FakeRocketChat : IAsyncDisposable
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             Interlocked.Increment(ref Connections);
             await SendAsync(socket, new JsonObject { ["server_id"] = "0" });
-            var buffer = new byte[64 * 1024];
-            try
-            {
-                while (socket.State == WebSocketState.Open)
-                {
-                    var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        break;
-                    }
-
-                    var frame = JsonNode.Parse(buffer.AsSpan(0, result.Count))!;
-                    await OnFrameAsync(socket, frame);
-                }
-            }
-            catch (WebSocketException)
-            {
-                // Dropped.
-            }
-
-            lock (_gate)
-            {
-                if (_socket == socket)
-                {
-                    _socket = null;
-                    _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-            }
+            await ReceiveUntilClosedAsync(socket, frame => OnFrameAsync(socket, frame));
+            Detach(socket);
         });
     }
 
@@ -370,13 +266,7 @@ internal sealed class FakeRocketChat : IAsyncDisposable
                 });
                 break;
             case "sub" when (frame["name"]?.GetValue<string>() == "stream-room-messages") && (frame["params"]?[0]?.GetValue<string>() == "__my_messages__"):
-                TaskCompletionSource connected;
-                lock (_gate)
-                {
-                    _socket = socket;
-                    connected = _connected;
-                }
-
+                var connected = Attach(socket);
                 await SendAsync(socket, new JsonObject { ["msg"] = "ready", ["subs"] = new JsonArray(frame["id"]!.GetValue<string>()) });
                 connected.TrySetResult();
                 break;

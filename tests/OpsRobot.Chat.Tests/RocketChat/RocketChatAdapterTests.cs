@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Chat.Connected;
 using OpsRobot.Chat.RocketChat;
-using OpsRobot.Chat.Tests.Slack;
 using OpsRobot.Chat.Tests.Support;
 using OpsRobot.Core.Chat;
 
@@ -21,7 +20,7 @@ public sealed class RocketChatAdapterTests
     public async Task PingInThread_AnsweredWithTmid_AndOwnMessageId()
     {
         await using var rc = await FakeRocketChat.StartAsync();
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
 
         await rc.SayAsync(Alice, "alice", Ops, "!ping", tmid: "Thr3adRoot000000x");
 
@@ -36,7 +35,7 @@ public sealed class RocketChatAdapterTests
     public async Task PasswordSignIn_ThenDirectMessage_SenderIsTheImmutableId()
     {
         await using var rc = await FakeRocketChat.StartAsync();
-        await using var robot = await Robot.StartAsync(rc, password: true);
+        await using var robot = await StartRobotAsync(rc, password: true);
 
         await rc.SayAsync(Alice, "alice", "A1iceUser0000000xB0tUser00000000xx", "whoami", roomType: "d");
 
@@ -51,7 +50,7 @@ public sealed class RocketChatAdapterTests
     public async Task DdpPing_IsAnsweredWithPong()
     {
         await using var rc = await FakeRocketChat.StartAsync();
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
 
         await rc.PingAsync("keepalive-7");
 
@@ -62,7 +61,7 @@ public sealed class RocketChatAdapterTests
     public async Task EditsSystemMessagesOwnPostsAndRepeats_AreNotCommands()
     {
         await using var rc = await FakeRocketChat.StartAsync();
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
 
         var first = await rc.SayAsync(Alice, "alice", Ops, "!echo first");
         (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("first");
@@ -79,7 +78,7 @@ public sealed class RocketChatAdapterTests
     public async Task Buttons_PostTheirCommandAsThePressingUser_RoundTrip()
     {
         await using var rc = await FakeRocketChat.StartAsync();
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
 
         await rc.SayAsync(Alice, "alice", Ops, "!deploy 12", tmid: "Thr3adRoot000000x");
         var question = await rc.NextPostAsync();
@@ -99,12 +98,12 @@ public sealed class RocketChatAdapterTests
     public async Task DisconnectMidStream_QueuedRepliesDeliveredAfterReconnect_NothingDuplicated()
     {
         await using var rc = await FakeRocketChat.StartAsync();
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
         await rc.SayAsync(Alice, "alice", Ops, "!echo one");
         (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("one");
 
         rc.Drop();
-        await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.State != ChatAdapterState.Ready);
+        await AdapterHarness.WaitUntilAsync(() => robot.Adapter.State != ChatAdapterState.Ready);
         var sender = new ChatAdapterReplySender(robot.Adapter);
         (await sender.SendAsync("rocketchat", new ChatRoom(Ops, "ops", false), new OutgoingMessage("result while away"), CancellationToken.None)).ShouldBeTrue();
 
@@ -119,13 +118,13 @@ public sealed class RocketChatAdapterTests
     public async Task MessagesSaidWhileDisconnected_AreCaughtUpAfterReconnect_Once()
     {
         await using var rc = await FakeRocketChat.StartAsync();
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
         await rc.SayAsync(Alice, "alice", Ops, "!echo one");
         (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("one");
 
         rc.RefuseConnections = true;
         rc.Drop();
-        await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.State != ChatAdapterState.Ready);
+        await AdapterHarness.WaitUntilAsync(() => robot.Adapter.State != ChatAdapterState.Ready);
         await rc.SayAsync(Alice, "alice", Ops, "!echo said while the robot was away");
         rc.RefuseConnections = false;
 
@@ -141,7 +140,7 @@ public sealed class RocketChatAdapterTests
     {
         await using var rc = await FakeRocketChat.StartAsync();
         rc.RateLimitNext = 1;
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
 
         await rc.SayAsync(Alice, "alice", Ops, "!ping");
 
@@ -176,7 +175,7 @@ public sealed class RocketChatAdapterTests
     {
         await using var rc = await FakeRocketChat.StartAsync();
         rc.Users["alice"] = Alice;
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
         var sender = new ChatAdapterReplySender(robot.Adapter);
         await rc.SayAsync(Alice, "alice", Ops, "!ping");
         (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("pong");
@@ -198,7 +197,7 @@ public sealed class RocketChatAdapterTests
     public async Task DirectMessage_UserNeverSeen_OrOpenRefused_ReturnsFalse_AndPostsNothingAnywhere()
     {
         await using var rc = await FakeRocketChat.StartAsync();
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
         var sender = new ChatAdapterReplySender(robot.Adapter);
 
         // Never seen: no username to open a direct room by, so no call at all.
@@ -220,7 +219,7 @@ public sealed class RocketChatAdapterTests
         await using var rc = await FakeRocketChat.StartAsync();
         rc.Users["alice"] = Alice;
         rc.RateLimitOpenNext = 1;
-        await using var robot = await Robot.StartAsync(rc);
+        await using var robot = await StartRobotAsync(rc);
         await rc.SayAsync(Alice, "alice", Ops, "!ping");
         (await rc.NextPostAsync())["msg"]!.GetValue<string>().ShouldBe("pong");
 
@@ -233,41 +232,26 @@ public sealed class RocketChatAdapterTests
         (await rc.NoPostWithinAsync(TimeSpan.FromMilliseconds(500))).ShouldBeTrue();
     }
 
-    private sealed class Robot : IAsyncDisposable
+    /// <summary>The Rocket.Chat adapter, signed in with a personal access token or (<paramref name="password"/>) a password, subscribed.</summary>
+    private static async Task<RunningAdapter<RocketChatAdapter>> StartRobotAsync(FakeRocketChat rc, bool password = false)
     {
-        private ServiceProvider _services = null!;
-        private IAsyncDisposable _running = null!;
-
-        public RocketChatAdapter Adapter { get; private set; } = null!;
-
-        public static async Task<Robot> StartAsync(FakeRocketChat rc, bool password = false)
+        var options = new RocketChatOptions
         {
-            var options = new RocketChatOptions
-            {
-                Enabled = true,
-                ServerUrl = rc.ServerUrl,
-                UserId = password ? null : FakeRocketChat.BotId,
-                AuthToken = password ? null : FakeRocketChat.BotToken,
-                Username = password ? "opsrobot" : null,
-                Password = password ? FakeRocketChat.BotPassword : null,
-                ReconnectMinDelay = TimeSpan.FromMilliseconds(200),
-                ReconnectMaxDelay = TimeSpan.FromSeconds(30),
-                MessageDelay = TimeSpan.Zero,
-            };
-            options.Validate();
-            var robot = new Robot { _services = AdapterHarness.Services() };
-            robot.Adapter = new RocketChatAdapter(Options.Create(options), robot._services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, robot._services.GetRequiredService<ILogger<RocketChatAdapter>>());
-            robot._running = await AdapterHarness.RunAsync(robot.Adapter);
-            await rc.WaitSubscribedAsync();
-            await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.State == ChatAdapterState.Ready);
-            return robot;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _running.DisposeAsync();
-            Adapter.Dispose();
-            await _services.DisposeAsync();
-        }
+            Enabled = true,
+            ServerUrl = rc.ServerUrl,
+            UserId = password ? null : FakeRocketChat.BotId,
+            AuthToken = password ? null : FakeRocketChat.BotToken,
+            Username = password ? "opsrobot" : null,
+            Password = password ? FakeRocketChat.BotPassword : null,
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(200),
+            ReconnectMaxDelay = TimeSpan.FromSeconds(30),
+            MessageDelay = TimeSpan.Zero,
+        };
+        options.Validate();
+        var robot = await RunningAdapter<RocketChatAdapter>.StartAsync((services, _) =>
+            new RocketChatAdapter(Options.Create(options), services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, services.GetRequiredService<ILogger<RocketChatAdapter>>()));
+        await rc.WaitSubscribedAsync();
+        await robot.WaitReadyAsync();
+        return robot;
     }
 }

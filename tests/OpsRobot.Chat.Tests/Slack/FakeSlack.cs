@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
@@ -18,7 +17,7 @@ namespace OpsRobot.Chat.Tests.Slack;
 /// addresses, <c>hello</c>, envelopes with <c>envelope_id</c> that must be acknowledged, redelivery of
 /// unacknowledged envelopes on the next connection (<c>retry_attempt</c>), and <c>disconnect</c> messages.
 /// </summary>
-internal sealed class FakeSlack : IAsyncDisposable
+internal sealed class FakeSlack : FakeChatServer
 {
     public const string AppToken = "xapp-1-A0001-1-secretapp";
     public const string BotToken = "xoxb-1-2-secretbot";
@@ -27,23 +26,12 @@ internal sealed class FakeSlack : IAsyncDisposable
     private readonly ConcurrentDictionary<string, bool> _tickets = new();
     private readonly ConcurrentDictionary<string, JsonObject> _unacked = new();
     private readonly ConcurrentDictionary<string, bool> _losingAcks = new();
-    private readonly Channel<JsonObject> _posts = Channel.CreateUnbounded<JsonObject>();
     private readonly Channel<string> _acks = Channel.CreateUnbounded<string>();
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly Lock _gate = new();
-    private WebApplication _app = null!;
-    private WebSocket? _socket;
-    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _envelopes;
     private int _posted;
 
-    public Uri ApiBase { get; private set; } = null!;
-
-    /// <summary>Socket Mode connections accepted so far.</summary>
-    public int Connections;
-
-    /// <summary>How many of the next chat.postMessage calls get 429.</summary>
-    public int RateLimitNext;
+    /// <summary>The Web API's base address (<c>…/api/</c>).</summary>
+    public Uri ApiBase => new(BaseUrl, "api/");
 
     public int RetryAfterSeconds { get; set; } = 2;
 
@@ -62,26 +50,7 @@ internal sealed class FakeSlack : IAsyncDisposable
     /// <summary>The direct conversation (D…) Slack keeps for each user with the bot.</summary>
     public ConcurrentDictionary<string, string> DirectChannels { get; } = new();
 
-    /// <summary>When each chat.postMessage call arrived, 429s included.</summary>
-    public ConcurrentQueue<(DateTimeOffset At, int Status)> PostAttempts { get; } = new();
-
-    public static async Task<FakeSlack> StartAsync()
-    {
-        var fake = new FakeSlack();
-        var (app, url) = await AdapterHarness.StartKestrelAsync(fake.Map);
-        fake._app = app;
-        fake.ApiBase = new Uri(url, "api/");
-        return fake;
-    }
-
-    /// <summary>Waits until the robot holds a Socket Mode connection that has had its hello.</summary>
-    public Task WaitConnectedAsync()
-    {
-        lock (_gate)
-        {
-            return _connected.Task.WaitAsync(AdapterHarness.Wait);
-        }
-    }
+    public static Task<FakeSlack> StartAsync() => StartAsync(new FakeSlack());
 
     /// <summary>Sends an <c>events_api</c> envelope carrying <paramref name="slackEvent"/>; returns its envelope id.</summary>
     /// <remarks>With <paramref name="loseAck"/>, the acknowledgement is lost on its way: the envelope stays due for redelivery.</remarks>
@@ -156,42 +125,7 @@ internal sealed class FakeSlack : IAsyncDisposable
         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "disconnect", CancellationToken.None);
     }
 
-    /// <summary>Cuts the connection without a word (a network failure).</summary>
-    public void Drop() => Current().Abort();
-
-    public async Task<JsonObject> NextPostAsync() => await _posts.Reader.ReadAsync().AsTask().WaitAsync(AdapterHarness.Wait);
-
     public async Task<string> NextAckAsync() => await _acks.Reader.ReadAsync().AsTask().WaitAsync(AdapterHarness.Wait);
-
-    /// <summary>True when no post arrives within <paramref name="quiet"/>.</summary>
-    public async Task<bool> NoPostWithinAsync(TimeSpan quiet)
-    {
-        using var cts = new CancellationTokenSource(quiet);
-        try
-        {
-            await _posts.Reader.WaitToReadAsync(cts.Token);
-            return false;
-        }
-        catch (OperationCanceledException)
-        {
-            return true;
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _sendLock.Dispose();
-    }
-
-    private WebSocket Current()
-    {
-        lock (_gate)
-        {
-            return _socket ?? throw new InvalidOperationException("No Socket Mode connection.");
-        }
-    }
 
     private async Task<string> SendEnvelopeAsync(string type, JsonObject payload, bool loseAck)
     {
@@ -215,20 +149,7 @@ internal sealed class FakeSlack : IAsyncDisposable
         return id;
     }
 
-    private async Task SendAsync(WebSocket socket, JsonNode message)
-    {
-        await _sendLock.WaitAsync();
-        try
-        {
-            await socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
-
-    private void Map(WebApplication app)
+    protected override void Map(WebApplication app)
     {
         app.MapPost("/api/auth.test", (HttpRequest r) => !Bearer(r, BotToken) ? NotOk("invalid_auth") : Results.Json(new
         {
@@ -270,7 +191,7 @@ internal sealed class FakeSlack : IAsyncDisposable
             }
 
             var users = (await JsonNode.ParseAsync(r.Body))?["users"]?.GetValue<string>() ?? string.Empty;
-            if (Interlocked.Decrement(ref RateLimitOpenNext) >= 0)
+            if (TakeOne(ref RateLimitOpenNext))
             {
                 OpenAttempts.Enqueue((TimeProvider.System.GetUtcNow(), users, 429));
                 r.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
@@ -300,14 +221,12 @@ internal sealed class FakeSlack : IAsyncDisposable
                 return NotOk("not_authed");
             }
 
-            if (Interlocked.Decrement(ref RateLimitNext) >= 0)
+            if (RateLimitPost(okStatus: 200))
             {
-                PostAttempts.Enqueue((TimeProvider.System.GetUtcNow(), 429));
                 r.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
                 return Results.Json(new { ok = false, error = "ratelimited" }, statusCode: 429);
             }
 
-            PostAttempts.Enqueue((TimeProvider.System.GetUtcNow(), 200));
             var body = (await JsonNode.ParseAsync(r.Body))!.AsObject();
             if (body["channel"]?.GetValue<string>() is not { Length: > 0 } channel)
             {
@@ -321,7 +240,7 @@ internal sealed class FakeSlack : IAsyncDisposable
 
             var ts = "1700000500." + Interlocked.Increment(ref _posted).ToString("D6", CultureInfo.InvariantCulture);
             body["ts"] = ts;
-            await _posts.Writer.WriteAsync(body);
+            await RecordPostAsync(body);
             return Results.Json(new { ok = true, channel, ts, message = new { type = "message", text = body["text"]?.GetValue<string>(), user = BotUserId, ts } });
         });
         app.Map("/link", async (HttpContext context) =>
@@ -335,13 +254,7 @@ internal sealed class FakeSlack : IAsyncDisposable
             }
 
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            TaskCompletionSource connected;
-            lock (_gate)
-            {
-                _socket = socket;
-                connected = _connected;
-            }
-
+            var connected = Attach(socket);
             Interlocked.Increment(ref Connections);
             await SendAsync(socket, new JsonObject
             {
@@ -358,47 +271,17 @@ internal sealed class FakeSlack : IAsyncDisposable
             }
 
             connected.TrySetResult();
-            await ReadAcksAsync(socket);
-            lock (_gate)
-            {
-                if (_socket == socket)
-                {
-                    _socket = null;
-                    _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-            }
+            await ReceiveUntilClosedAsync(socket, OnAckAsync);
+            Detach(socket);
         });
     }
 
-    private async Task ReadAcksAsync(WebSocket socket)
+    private async Task OnAckAsync(JsonNode ack)
     {
-        var buffer = new byte[64 * 1024];
-        try
+        var id = ack["envelope_id"]!.GetValue<string>();
+        if (!_losingAcks.TryRemove(id, out _) && _unacked.TryRemove(id, out _))
         {
-            while (socket.State == WebSocketState.Open)
-            {
-                var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    break;
-                }
-
-                var ack = JsonNode.Parse(buffer.AsSpan(0, result.Count))!;
-                var id = ack["envelope_id"]!.GetValue<string>();
-                if (_losingAcks.TryRemove(id, out _))
-                {
-                    continue;
-                }
-
-                if (_unacked.TryRemove(id, out _))
-                {
-                    await _acks.Writer.WriteAsync(id);
-                }
-            }
-        }
-        catch (WebSocketException)
-        {
-            // Dropped.
+            await _acks.Writer.WriteAsync(id);
         }
     }
 

@@ -90,10 +90,8 @@ public sealed class SlackAdapterTests
     public async Task DisconnectMidStream_LosesNothing_DuplicatesNothing()
     {
         await using var slack = await FakeSlack.StartAsync();
-        var (services, adapter) = Create(slack);
-        await using var _ = services;
-        await using var robot = await AdapterHarness.RunAsync(adapter);
-        await slack.WaitConnectedAsync();
+        await using var robot = await StartAsync(slack);
+        var adapter = robot.Adapter;
 
         // "one" is handled but its acknowledgement is lost with the connection: Slack delivers it again.
         await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!echo one", "1700000004.000100"), loseAck: true);
@@ -102,7 +100,7 @@ public sealed class SlackAdapterTests
         slack.Drop();
 
         // While the robot is away, a later message (an execution's result) is queued, not lost.
-        await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
+        await AdapterHarness.WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
         var sender = new ChatAdapterReplySender(adapter);
         (await sender.SendAsync("slack", new ChatRoom("C0OPS", "C0OPS", false), new OutgoingMessage("said while away"), CancellationToken.None)).ShouldBeTrue();
         (await slack.NoPostWithinAsync(TimeSpan.FromSeconds(1))).ShouldBeTrue();
@@ -119,13 +117,11 @@ public sealed class SlackAdapterTests
     public async Task RefreshRequested_ReconnectsAtOnce_AndKeepsAnswering()
     {
         await using var slack = await FakeSlack.StartAsync();
-        var (services, adapter) = Create(slack, reconnectMin: TimeSpan.FromSeconds(20));
-        await using var _ = services;
-        await using var robot = await AdapterHarness.RunAsync(adapter);
-        await slack.WaitConnectedAsync();
+        await using var robot = await StartAsync(slack, reconnectMin: TimeSpan.FromSeconds(20));
+        var adapter = robot.Adapter;
 
         await slack.DisconnectAsync("refresh_requested");
-        await WaitUntilAsync(() => slack.Connections == 2);
+        await AdapterHarness.WaitUntilAsync(() => slack.Connections == 2);
         await slack.WaitConnectedAsync();
         await slack.SendEventAsync(FakeSlack.Message("U0ALICE", "C0OPS", "!ping", "1700000005.000100"));
 
@@ -155,11 +151,9 @@ public sealed class SlackAdapterTests
     public async Task Status_NamesWorkspaceAndBot_NeverTokens()
     {
         await using var slack = await FakeSlack.StartAsync();
-        var (services, adapter) = Create(slack);
-        await using var _ = services;
-        await using var robot = await AdapterHarness.RunAsync(adapter);
-        await slack.WaitConnectedAsync();
-        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
+        await using var robot = await StartAsync(slack);
+        var adapter = robot.Adapter;
+        await AdapterHarness.WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
 
         var status = await new ChatAdapterStatus(adapter).GetStatusAsync(CancellationToken.None);
 
@@ -296,23 +290,21 @@ public sealed class SlackAdapterTests
     public async Task DirectMessage_WhileDisconnectedPastTheTimeout_ReturnsFalse_AndIsNeverSentLate()
     {
         await using var slack = await FakeSlack.StartAsync();
-        var (services, adapter) = Create(slack, directTimeout: TimeSpan.FromSeconds(1));
-        await using var _ = services;
-        await using var robot = await AdapterHarness.RunAsync(adapter);
-        await slack.WaitConnectedAsync();
+        await using var robot = await StartAsync(slack, directTimeout: TimeSpan.FromSeconds(1));
+        var adapter = robot.Adapter;
 
         // Ready first (the hello was read), so that "not ready" below means the session is over, not yet to begin.
-        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
+        await AdapterHarness.WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
         slack.RefuseConnections = true;
         slack.Drop();
-        await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
+        await AdapterHarness.WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
 
         (await new ChatAdapterReplySender(adapter).SendDirectAsync("slack", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 111111"), CancellationToken.None)).ShouldBeFalse();
         slack.RefuseConnections = false;
         await slack.WaitConnectedAsync();
 
         // The send loop, back, finds the withdrawn message and drops it without a call.
-        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready && adapter.QueuedPosts == 0);
+        await AdapterHarness.WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready && adapter.QueuedPosts == 0);
         (await slack.NoPostWithinAsync(TimeSpan.FromSeconds(1))).ShouldBeTrue();
         slack.OpenAttempts.ShouldBeEmpty();
     }
@@ -321,20 +313,18 @@ public sealed class SlackAdapterTests
     public async Task DirectMessage_DroppedFromAFullQueue_ReturnsFalseAtOnce_AndIsNeverSent()
     {
         await using var slack = await FakeSlack.StartAsync();
-        var (services, adapter) = Create(slack, maxQueued: 1);
-        await using var _ = services;
-        await using var robot = await AdapterHarness.RunAsync(adapter);
-        await slack.WaitConnectedAsync();
+        await using var robot = await StartAsync(slack, maxQueued: 1);
+        var adapter = robot.Adapter;
 
         // Ready first (the hello was read), so that "not ready" below means the session is over, not yet to begin.
-        await WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
+        await AdapterHarness.WaitUntilAsync(() => adapter.State == ChatAdapterState.Ready);
         slack.RefuseConnections = true;
         slack.Drop();
-        await WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
+        await AdapterHarness.WaitUntilAsync(() => adapter.State != ChatAdapterState.Ready);
         var sender = new ChatAdapterReplySender(adapter);
 
         var direct = sender.SendDirectAsync("slack", new ChatUser("U0ALICE", "alice"), new OutgoingMessage("code 222222"), CancellationToken.None);
-        await WaitUntilAsync(() => adapter.QueuedPosts == 1);
+        await AdapterHarness.WaitUntilAsync(() => adapter.QueuedPosts == 1);
         (await sender.SendAsync("slack", new ChatRoom("C0OPS", "C0OPS", false), new OutgoingMessage("newer"), CancellationToken.None)).ShouldBeTrue();
 
         (await direct.WaitAsync(TimeSpan.FromSeconds(10))).ShouldBeFalse("the queue made room by dropping it");
@@ -345,21 +335,15 @@ public sealed class SlackAdapterTests
         slack.OpenAttempts.ShouldBeEmpty();
     }
 
-    internal static async Task WaitUntilAsync(Func<bool> condition)
+    /// <summary>The Socket Mode adapter against <paramref name="slack"/>, running, once Slack has had its connection.</summary>
+    private static async Task<RunningAdapter<SlackAdapter>> StartAsync(FakeSlack slack, TimeSpan? reconnectMin = null, TimeSpan? directTimeout = null, int maxQueued = 1000)
     {
-        var until = TimeProvider.System.GetUtcNow() + AdapterHarness.Wait;
-        while (!condition())
-        {
-            if (TimeProvider.System.GetUtcNow() > until)
-            {
-                throw new TimeoutException("The condition did not come true in time.");
-            }
-
-            await Task.Delay(20);
-        }
+        var robot = await RunningAdapter<SlackAdapter>.StartAsync((services, _) => Create(slack, services, reconnectMin, directTimeout, maxQueued));
+        await slack.WaitConnectedAsync();
+        return robot;
     }
 
-    private static (ServiceProvider Services, SlackAdapter Adapter) Create(FakeSlack slack, TimeSpan? reconnectMin = null, TimeSpan? directTimeout = null, int maxQueued = 1000)
+    private static SlackAdapter Create(FakeSlack slack, ServiceProvider services, TimeSpan? reconnectMin, TimeSpan? directTimeout, int maxQueued)
     {
         var options = new SlackOptions
         {
@@ -378,28 +362,6 @@ public sealed class SlackAdapterTests
         }
 
         options.Validate();
-        var services = AdapterHarness.Services();
-        var adapter = new SlackAdapter(Options.Create(options), services.GetRequiredService<IOptions<RobotOptions>>(), services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, services.GetRequiredService<ILogger<SlackAdapter>>());
-        return (services, adapter);
-    }
-
-    private static async Task<Both> StartAsync(FakeSlack slack)
-    {
-        var (services, adapter) = Create(slack);
-        var running = await AdapterHarness.RunAsync(adapter);
-        await slack.WaitConnectedAsync();
-        return new Both(running, services, adapter);
-    }
-
-    private sealed class Both(IAsyncDisposable running, ServiceProvider services, SlackAdapter adapter) : IAsyncDisposable
-    {
-        public SlackAdapter Adapter => adapter;
-
-        public async ValueTask DisposeAsync()
-        {
-            await running.DisposeAsync();
-            adapter.Dispose();
-            await services.DisposeAsync();
-        }
+        return new SlackAdapter(Options.Create(options), services.GetRequiredService<IOptions<RobotOptions>>(), services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, services.GetRequiredService<ILogger<SlackAdapter>>());
     }
 }

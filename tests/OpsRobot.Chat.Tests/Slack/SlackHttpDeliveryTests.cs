@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -94,41 +93,33 @@ public sealed class SlackHttpDeliveryTests
         (await slack.NoPostWithinAsync(TimeSpan.FromMilliseconds(500))).ShouldBeTrue(what);
     }
 
-    private sealed class Robot : IAsyncDisposable
+    private sealed class Robot(RunningAdapter<SlackAdapter> running) : IAsyncDisposable
     {
         private readonly HttpClient _client = new();
-        private ServiceProvider _services = null!;
-        private IAsyncDisposable _running = null!;
-        private WebApplication _web = null!;
-        private Uri _url = null!;
-
-        public SlackAdapter Adapter { get; private set; } = null!;
 
         /// <summary>The adapter with events over HTTP only (no app token), and OpsRobot's endpoint for them.</summary>
         public static async Task<Robot> StartAsync(FakeSlack slack)
         {
             var options = new SlackOptions { Enabled = true, BotToken = FakeSlack.BotToken, SigningSecret = Secret, ApiBaseUrl = slack.ApiBase, MessageDelay = TimeSpan.Zero };
             options.Validate();
-            var robot = new Robot { _services = AdapterHarness.Services() };
-            robot.Adapter = new SlackAdapter(Options.Create(options), robot._services.GetRequiredService<IOptions<RobotOptions>>(), robot._services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, robot._services.GetRequiredService<ILogger<SlackAdapter>>());
-            var (web, url) = await AdapterHarness.StartKestrelAsync(app => app.MapPost(SlackOptions.EventsPath, async (HttpRequest request, CancellationToken ct) =>
-            {
-                var body = await ChatHttp.ReadCappedAsync(request.Body, 1024 * 1024, ct);
-                var (status, type, text) = robot.Adapter.HandleHttp(request.Headers["X-Slack-Request-Timestamp"], request.Headers["X-Slack-Signature"], body!, request.ContentType);
-                return Results.Content(text, type, statusCode: status);
-            }));
-            robot._web = web;
-            robot._url = new Uri(url, SlackOptions.EventsPath.TrimStart('/'));
-            robot._running = await AdapterHarness.RunAsync(robot.Adapter);
-            await SlackAdapterTests.WaitUntilAsync(() => robot.Adapter.State == ChatAdapterState.Ready && robot.Adapter.BotUserId is not null);
-            return robot;
+            var running = await RunningAdapter<SlackAdapter>.StartAsync(
+                (services, _) => new SlackAdapter(Options.Create(options), services.GetRequiredService<IOptions<RobotOptions>>(), services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System, services.GetRequiredService<ILogger<SlackAdapter>>()),
+                SlackOptions.EventsPath,
+                async (adapter, request) =>
+                {
+                    var body = await ChatHttp.ReadCappedAsync(request.Body, 1024 * 1024, request.HttpContext.RequestAborted);
+                    var (status, type, text) = adapter.HandleHttp(request.Headers["X-Slack-Request-Timestamp"], request.Headers["X-Slack-Signature"], body!, request.ContentType);
+                    return Results.Content(text, type, statusCode: status);
+                });
+            await AdapterHarness.WaitUntilAsync(() => running.Adapter.State == ChatAdapterState.Ready && running.Adapter.BotUserId is not null);
+            return new Robot(running);
         }
 
         public async Task<HttpResponseMessage> DeliverAsync(string body, string contentType = "application/json", string? secret = Secret, int ageSeconds = 0)
         {
             var bytes = Encoding.UTF8.GetBytes(body);
             var timestamp = TimeProvider.System.GetUtcNow().AddSeconds(ageSeconds).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            using var request = new HttpRequestMessage(HttpMethod.Post, _url) { Content = new ByteArrayContent(bytes) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, running.EndpointUrl) { Content = new ByteArrayContent(bytes) };
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
             if (secret is not null)
             {
@@ -141,11 +132,7 @@ public sealed class SlackHttpDeliveryTests
 
         public async ValueTask DisposeAsync()
         {
-            await _running.DisposeAsync();
-            Adapter.Dispose();
-            await _services.DisposeAsync();
-            await _web.StopAsync();
-            await _web.DisposeAsync();
+            await running.DisposeAsync();
             _client.Dispose();
         }
     }

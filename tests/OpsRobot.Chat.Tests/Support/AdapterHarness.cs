@@ -34,6 +34,21 @@ internal static class AdapterHarness
         return services.BuildServiceProvider();
     }
 
+    /// <summary>Waits (polling, up to <see cref="Wait"/>) until <paramref name="condition"/> holds.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var until = TimeProvider.System.GetUtcNow() + AdapterHarness.Wait;
+        while (!condition())
+        {
+            if (TimeProvider.System.GetUtcNow() > until)
+            {
+                throw new TimeoutException("The condition did not come true in time.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Runs <paramref name="adapter"/> until the returned handle is disposed.</summary>
     public static async Task<IAsyncDisposable> RunAsync(BackgroundService adapter)
     {

@@ -56,7 +56,7 @@ public sealed class CrashTests
         var steps = Path.Combine(home.Path, "steps.log");
         var flag = Path.Combine(home.Path, "gate.open");
         WritePack(home, runs);
-        WorkflowCrashRecoveryTests.WritePack(home);
+        WorkflowPacks.WriteFlow(home);
         var port = CliTests.FreePort();
         var accepted = new List<long>();
         long running, workflow;

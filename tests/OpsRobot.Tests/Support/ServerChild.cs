@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
-using OpsRobot.Tests.Support;
-
-namespace OpsRobot.Tests.Faults;
+namespace OpsRobot.Tests.Support;
 
 /// <summary>
 /// The real opsrobot server as a child process on a loopback port, for tests that must kill it the hard way.
@@ -14,6 +12,7 @@ internal sealed class ServerChild : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private IReadOnlyCollection<int> _leftBehind = [];
 
     private ServerChild(Process process) => _process = process;
 
@@ -79,9 +78,17 @@ internal sealed class ServerChild : IAsyncDisposable
     /// <summary>SIGKILL: no shutdown hook, no flush, no goodbye. The process groups it started live on, as in production.</summary>
     public async Task KillNineAsync()
     {
+        // Noted before the kill: afterwards the orphans belong to init and nothing ties them to this server.
+        _leftBehind = Orphans.GroupsBelow(_process.Id);
         _process.Kill();
         await _process.WaitForExitAsync();
     }
+
+    /// <summary>
+    /// Stops the process groups the server had started when it was killed (they outlive it, as in production), so
+    /// only a restarted server acts. Only this server's groups: a test running beside it keeps its own.
+    /// </summary>
+    public void KillLeftBehind() => Orphans.KillGroups(_leftBehind);
 
     public static async Task<ApiClient> SignInAsync(int port)
     {
@@ -151,6 +158,42 @@ internal static class Orphans
             }
         }
 
+        KillGroups(groups);
+    }
+
+    /// <summary>The process groups of <paramref name="pid"/>'s descendants, other than its own and the test runner's.</summary>
+    public static IReadOnlyCollection<int> GroupsBelow(int pid)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var child) && Stat(child) is { } stat)
+            {
+                (children.TryGetValue(stat.Parent, out var list) ? list : children[stat.Parent] = []).Add(child);
+            }
+        }
+
+        var excluded = new HashSet<int> { GroupOf(pid) ?? 0, GroupOf(Environment.ProcessId) ?? 0, 0, 1 };
+        var groups = new HashSet<int>();
+        var pending = new Stack<int>([pid]);
+        while (pending.TryPop(out var next))
+        {
+            foreach (var child in children.GetValueOrDefault(next) ?? [])
+            {
+                if (GroupOf(child) is { } group && !excluded.Contains(group))
+                {
+                    groups.Add(group);
+                }
+
+                pending.Push(child);
+            }
+        }
+
+        return groups;
+    }
+
+    public static void KillGroups(IEnumerable<int> groups)
+    {
         foreach (var group in groups)
         {
             using var kill = Process.Start(new ProcessStartInfo("kill", ["-KILL", "--", "-" + group.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
@@ -158,14 +201,16 @@ internal static class Orphans
         }
     }
 
-    private static int? GroupOf(int pid)
+    private static int? GroupOf(int pid) => Stat(pid)?.Group;
+
+    private static (int Parent, int Group)? Stat(int pid)
     {
         try
         {
             // /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses, so split after the last ')'.
             var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return int.Parse(fields[2], CultureInfo.InvariantCulture);
+            return (int.Parse(fields[1], CultureInfo.InvariantCulture), int.Parse(fields[2], CultureInfo.InvariantCulture));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
         {

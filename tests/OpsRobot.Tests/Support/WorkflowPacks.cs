@@ -1,0 +1,152 @@
+using OpsRobot.Testing;
+
+namespace OpsRobot.Tests.Support;
+
+/// <summary>The packs the workflow end-to-end tests run: written into a test's own home, never shared between tests.</summary>
+internal static class WorkflowPacks
+{
+    /// <summary>A pack with a three-step workflow whose middle step waits for a file to exist (pack <c>wf</c>, action <c>wf.flow</c>).</summary>
+    public static void WriteFlow(TestHome home)
+    {
+        home.Write("packs/wf/pack.yaml", "name: wf\nversion: 0.1.0\ndescription: Workflow crash test\n");
+        home.Write("packs/wf/actions/mark.yaml", """
+            name: mark
+            runner_type: shell
+            parameters:
+              cmd:
+                type: string
+                immutable: true
+                default: "echo {{ name }} >> {{ log }}"
+              name:
+                type: string
+                required: true
+              log:
+                type: string
+                required: true
+            """);
+        home.Write("packs/wf/actions/gate.yaml", """
+            name: gate
+            runner_type: shell
+            timeout: 120
+            parameters:
+              cmd:
+                type: string
+                immutable: true
+                default: "echo gate-start >> {{ log }}; while [ ! -e {{ flag }} ]; do sleep 0.1; done; echo gate-end >> {{ log }}"
+              log:
+                type: string
+                required: true
+              flag:
+                type: string
+                required: true
+            """);
+        home.Write("packs/wf/actions/flow.yaml", """
+            name: flow
+            runner_type: workflow
+            entry_point: workflows/flow.yaml
+            timeout: 600
+            parameters:
+              log:
+                type: string
+                required: true
+              flag:
+                type: string
+                required: true
+            """);
+        home.Write("packs/wf/actions/workflows/flow.yaml", """
+            version: 1.0
+            input:
+              - log
+              - flag
+            tasks:
+              step1:
+                action: wf.mark name=step1 log=<% ctx(log) %>
+                next:
+                  - when: <% succeeded() %>
+                    do: gate
+              gate:
+                action: wf.gate log=<% ctx(log) %> flag=<% ctx(flag) %>
+                next:
+                  - when: <% succeeded() %>
+                    publish: gated=true
+                    do: step3
+              step3:
+                action: wf.mark name=step3 log=<% ctx(log) %>
+            output:
+              - gated: <% ctx(gated) %>
+            """);
+    }
+
+    /// <summary>A pack with a workflow that asks alice (or the approvers role) before it goes on, and one that asks for values.</summary>
+    public static void WriteAsks(TestHome home, string? route = "web:ops")
+    {
+        var routeLine = route is null ? string.Empty : $"      route: {route}\n";
+        home.Write("packs/asks/pack.yaml", "name: asks\nversion: 0.1.0\ndescription: Inquiry tests\n");
+        home.Write("roles/approvers.yaml", """
+            name: approvers
+            description: May answer the deploy question
+            grants:
+              - permission: execution.view
+            users: [dave]
+            """);
+        home.Write("packs/asks/actions/gate.yaml", """
+            name: gate
+            runner_type: workflow
+            entry_point: workflows/gate.yaml
+            timeout: 3600
+            parameters:
+              ttl: {type: number, default: 30}
+            """);
+        home.Write("packs/asks/actions/workflows/gate.yaml", """
+            version: 1.0
+            input:
+              - ttl
+            tasks:
+              ask:
+                action: core.ask
+                input:
+                  question: Deploy booking 1.4 to production?
+                  users: [alice]
+                  roles: [approvers]
+                  ttl: <% ctx(ttl) %>
+
+            """ + routeLine + """
+                next:
+                  - when: <% succeeded() %>
+                    publish: approved=<% result().approved %>
+                    do: done
+              done:
+                action: core.echo message="deploying"
+            output:
+              - approved: <% ctx().approved %>
+            """);
+        home.Write("packs/asks/actions/values.yaml", """
+            name: values
+            runner_type: workflow
+            entry_point: workflows/values.yaml
+            timeout: 3600
+            """);
+        home.Write("packs/asks/actions/workflows/values.yaml", """
+            version: 1.0
+            tasks:
+              ask:
+                action: core.ask
+                input:
+                  question: Which version, and how many hosts?
+                  schema:
+                    type: object
+                    properties:
+                      version: {type: string}
+                      hosts: {type: integer}
+                      canary: {type: boolean}
+                      env: {type: string, enum: [staging, production]}
+                    required: [version, hosts]
+                next:
+                  - when: <% succeeded() %>
+                    publish: version=<% result().version %> hosts=<% result().hosts %>
+            output:
+              - version: <% ctx(version) %>
+              - hosts: <% ctx(hosts) %>
+            """);
+    }
+}
