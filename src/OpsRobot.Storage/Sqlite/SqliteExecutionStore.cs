@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -22,7 +23,8 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(long, bool), string> TransitionStatements = new();
+    /// <summary>The transition statements by the set of statuses they move from (a bit per status) and RETURNING or not.</summary>
+    private static readonly ConcurrentDictionary<(long From, bool Returning), string> TransitionStatements = new();
 
     /// <summary>The columns of a RETURNING clause, in the order <see cref="ReadRow"/> reads them.</summary>
     private const string ReturningColumns =
@@ -134,21 +136,24 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         return Database.Writer.WriteAsync(context => transition.Bind(context).ExecuteNonQuery() == 1, cancellationToken);
     }
 
-    public Task<ExecutionRecord?> TransitionAndReadAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus status, ExecutionUpdate update, CancellationToken cancellationToken)
+    public async Task<ExecutionRecord?> TransitionAndReadAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus status, ExecutionUpdate update, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(update);
         if (from.Count == 0)
         {
-            return Task.FromResult<ExecutionRecord?>(null);
+            return null;
         }
 
         var transition = new Transition(id, status, update, TransitionSql(from, returning: true));
-        return Database.Writer.WriteAsync(context =>
+        var row = await Database.Writer.WriteAsync(context =>
         {
             using var reader = transition.Bind(context).ExecuteReader();
-            return reader.Read() ? Map(ReadRow(reader)) : null;
-        }, cancellationToken);
+            return reader.Read() ? ReadRow(reader) : null;
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Parsed here, after the commit: a result of a megabyte is not parsed while the writer holds the write lock.
+        return row is null ? null : Map(row);
     }
 
     public Task<bool> ClaimAsync(long id, string fromOwner, string toOwner, IReadOnlyCollection<ExecutionStatus> from, CancellationToken cancellationToken)
@@ -216,10 +221,9 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
     /// </summary>
     private static string TransitionSql(IReadOnlyCollection<ExecutionStatus> from, bool returning)
     {
-        var key = (Mask(from), returning);
-        return TransitionStatements.GetOrAdd(key, static k =>
+        return TransitionStatements.GetOrAdd((Mask(from), returning), static k =>
         {
-            var statuses = Enum.GetValues<ExecutionStatus>().Where(s => (k.Item1 & (1L << (int)s)) != 0).ToArray();
+            var statuses = Enum.GetValues<ExecutionStatus>().Where(s => (k.From & (1L << (int)s)) != 0).ToArray();
             return $"""
                 UPDATE executions SET
                     status = $to,
@@ -229,7 +233,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
                     exit_code = COALESCE($exit, exit_code),
                     error = COALESCE($error, error)
                 WHERE id = $id AND status IN ({StatusList(statuses)})
-                {(k.Item2 ? "RETURNING " + ReturningColumns : string.Empty)}
+                {(k.Returning ? "RETURNING " + ReturningColumns : string.Empty)}
                 """;
         });
     }
