@@ -154,18 +154,14 @@ public sealed partial class ExecutionService : IAsyncDisposable
         if (_active.TryGetValue(id, out var state))
         {
             state.CancelReason = reason;
-            if (await _store.TransitionAsync(id, Running, ExecutionStatus.Canceling, new ExecutionUpdate { Error = reason }, cancellationToken).ConfigureAwait(false))
-            {
-                await PublishAsync(id, cancellationToken).ConfigureAwait(false);
-            }
+            await MoveAsync(id, Running, ExecutionStatus.Canceling, new ExecutionUpdate { Error = reason }, cancellationToken).ConfigureAwait(false);
 
             await state.Cancel.CancelAsync().ConfigureAwait(false);
         }
-        else if (await _store.TransitionAsync(id, Unfinished, ExecutionStatus.Canceled,
-                     new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = reason }, cancellationToken).ConfigureAwait(false))
+        else
         {
             // Not ours to stop (left over by a process that is gone): record the decision.
-            await PublishAsync(id, cancellationToken).ConfigureAwait(false);
+            await MoveAsync(id, Unfinished, ExecutionStatus.Canceled, new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = reason }, cancellationToken).ConfigureAwait(false);
         }
 
         LogCanceled(_logger, id, by);
@@ -184,13 +180,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(status), status, "Only running, pausing, paused and resuming are a workflow's to report.");
         }
 
-        if (!await _store.TransitionAsync(id, Running, status, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
-
-        await PublishAsync(id, cancellationToken).ConfigureAwait(false);
-        return true;
+        return await MoveAsync(id, Running, status, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -201,19 +191,12 @@ public sealed partial class ExecutionService : IAsyncDisposable
     public async Task<bool> ReportInquiryWaitAsync(long askId, long? workflowId, bool waiting, CancellationToken cancellationToken)
     {
         var (from, to) = waiting ? (ExecutionStatus.Running, ExecutionStatus.Pending) : (ExecutionStatus.Pending, ExecutionStatus.Running);
-        var moved = await _store.TransitionAsync(askId, [from], to, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false);
-        if (moved)
-        {
-            await PublishAsync(askId, cancellationToken).ConfigureAwait(false);
-        }
+        var moved = await MoveAsync(askId, [from], to, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false);
 
         if (workflowId is { } parent)
         {
             var (parentFrom, parentTo) = waiting ? (ExecutionStatus.Running, ExecutionStatus.Paused) : (ExecutionStatus.Paused, ExecutionStatus.Running);
-            if (await _store.TransitionAsync(parent, [parentFrom], parentTo, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false))
-            {
-                await PublishAsync(parent, cancellationToken).ConfigureAwait(false);
-            }
+            await MoveAsync(parent, [parentFrom], parentTo, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false);
         }
 
         return moved;
@@ -274,16 +257,12 @@ public sealed partial class ExecutionService : IAsyncDisposable
                 error = $"OpsRobot stopped while this execution was {record.Status.ToWire()}, so it did not finish. Check what it did, then run it again if needed.";
             }
 
-            if (await _store.TransitionAsync(record.Id, Unfinished, ExecutionStatus.Abandoned,
-                    new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = error }, cancellationToken).ConfigureAwait(false))
+            if (await _store.TransitionAndReadAsync(record.Id, Unfinished, ExecutionStatus.Abandoned,
+                    new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = error }, cancellationToken).ConfigureAwait(false) is { } updated)
             {
-                var updated = await _store.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
-                if (updated is not null)
-                {
-                    abandoned.Add(updated);
-                    _events.Publish(new ExecutionStatusEvent(updated));
-                    await AuditFinishedAsync(updated).ConfigureAwait(false);
-                }
+                abandoned.Add(updated);
+                _events.Publish(new ExecutionStatusEvent(updated));
+                await AuditFinishedAsync(updated).ConfigureAwait(false);
             }
         }
 
@@ -438,20 +417,17 @@ public sealed partial class ExecutionService : IAsyncDisposable
                 return;
             }
 
-            if (!await _store.TransitionAsync(id, Waiting, ExecutionStatus.Running, new ExecutionUpdate { StartedAt = _time.GetUtcNow() }, CancellationToken.None).ConfigureAwait(false))
+            var running = await _store.TransitionAndReadAsync(id, Waiting, ExecutionStatus.Running, new ExecutionUpdate { StartedAt = _time.GetUtcNow() }, CancellationToken.None).ConfigureAwait(false);
+            if (running is null)
             {
                 final = await _store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 
-            var running = await _store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
-            if (running is not null)
+            _events.Publish(new ExecutionStatusEvent(running));
+            if (_guard is not null)
             {
-                _events.Publish(new ExecutionStatusEvent(running));
-                if (_guard is not null)
-                {
-                    await _guard.StartedAsync(running, CancellationToken.None).ConfigureAwait(false);
-                }
+                await _guard.StartedAsync(running, CancellationToken.None).ConfigureAwait(false);
             }
 
             final = await RunRunnerAsync(s).ConfigureAwait(false);
@@ -623,16 +599,14 @@ public sealed partial class ExecutionService : IAsyncDisposable
 
     private async Task ScheduleAsync(long id)
     {
-        if (await _store.TransitionAsync(id, [ExecutionStatus.Requested], ExecutionStatus.Scheduled, new ExecutionUpdate(), CancellationToken.None).ConfigureAwait(false))
-        {
-            await PublishAsync(id, CancellationToken.None).ConfigureAwait(false);
-        }
+        await MoveAsync(id, [ExecutionStatus.Requested], ExecutionStatus.Scheduled, new ExecutionUpdate(), CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task<ExecutionRecord?> FinishAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus to, ExecutionUpdate update)
     {
-        await _store.TransitionAsync(id, from, to, update, CancellationToken.None).ConfigureAwait(false);
-        var record = await _store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
+        // When it did not move (a cancel or another node got there first), the record as that left it is the outcome.
+        var record = await _store.TransitionAndReadAsync(id, from, to, update, CancellationToken.None).ConfigureAwait(false)
+            ?? await _store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
         if (record is not null)
         {
             LogFinished(_logger, id, record.ActionRef, record.Status.ToWire());
@@ -657,13 +631,16 @@ public sealed partial class ExecutionService : IAsyncDisposable
         }
     }
 
-    private async Task PublishAsync(long id, CancellationToken cancellationToken)
+    /// <summary>A conditional transition; when it moved the record, the record as it left it is announced.</summary>
+    private async Task<bool> MoveAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus to, ExecutionUpdate update, CancellationToken cancellationToken)
     {
-        var record = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (record is not null)
+        if (await _store.TransitionAndReadAsync(id, from, to, update, cancellationToken).ConfigureAwait(false) is not { } moved)
         {
-            _events.Publish(new ExecutionStatusEvent(record));
+            return false;
         }
+
+        _events.Publish(new ExecutionStatusEvent(moved));
+        return true;
     }
 
     private string UnknownAction(string actionRef)

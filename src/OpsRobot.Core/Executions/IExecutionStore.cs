@@ -21,6 +21,13 @@ public interface IExecutionStore
     Task<bool> TransitionAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus status, ExecutionUpdate update, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="TransitionAsync"/> that also returns the record as the transition left it, or null when the
+    /// execution was not in one of <paramref name="from"/> (or does not exist): the record to announce, without
+    /// reading it again (a second read could also see a later change than this one).
+    /// </summary>
+    Task<ExecutionRecord?> TransitionAndReadAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus status, ExecutionUpdate update, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Hands an execution over from <paramref name="fromOwner"/> (a process that is gone) to <paramref name="toOwner"/>,
     /// only while it is still in one of <paramref name="from"/> and still owned by <paramref name="fromOwner"/>;
     /// returns false when another process claimed it, or it moved on, first.

@@ -5,7 +5,8 @@ namespace OpsRobot.Core.Executions;
 
 /// <summary>
 /// Takes a runner's output as it comes: publishes each piece live at once, and writes them to the store in
-/// batches (every <see cref="ExecutionOptions.OutputFlushInterval"/>), up to the stored-output cap.
+/// batches (at most one write per <see cref="ExecutionOptions.OutputFlushInterval"/>), up to the stored-output cap.
+/// A run that prints nothing costs no timer: the flusher sleeps until the first piece arrives after a flush.
 /// </summary>
 internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
 {
@@ -17,10 +18,12 @@ internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _flusher;
+    private Task? _flusher;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private List<OutputChunk> _pending = [];
     private long _sequence;
     private long _stored;
+    private bool _closed;
 
     public OutputSink(long executionId, IExecutionStore store, ExecutionEvents events, TimeProvider time, ExecutionOptions options, ILogger logger)
     {
@@ -30,7 +33,6 @@ internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
         _time = time;
         _options = options;
         _logger = logger;
-        _flusher = Task.Run(FlushLoopAsync);
     }
 
     /// <summary>True when some output was not stored because of the cap.</summary>
@@ -44,8 +46,10 @@ internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
         }
 
         OutputChunk chunk;
+        TaskCompletionSource? wake = null;
         lock (_gate)
         {
+            var wasEmpty = _pending.Count == 0;
             chunk = new OutputChunk(_executionId, ++_sequence, kind, text, _time.GetUtcNow());
             var room = _options.MaxStoredOutputChars - _stored;
             if (room >= text.Length)
@@ -65,15 +69,35 @@ internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
                     $"\n[OpsRobot: output beyond {_options.MaxStoredOutputChars:N0} characters is not stored]\n", _time.GetUtcNow()));
                 _stored = _options.MaxStoredOutputChars;
             }
+
+            if (wasEmpty && _pending.Count > 0 && !_closed)
+            {
+                // The first piece to store since the last flush: the flusher (started by the first piece of all) wakes.
+                wake = _wake;
+                _flusher ??= Task.Run(FlushLoopAsync);
+            }
         }
 
+        wake?.TrySetResult();
         _events.Publish(new ExecutionOutputEvent(chunk));
     }
 
     public async ValueTask DisposeAsync()
     {
+        Task? flusher;
+        lock (_gate)
+        {
+            _closed = true;
+            flusher = _flusher;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _flusher.ConfigureAwait(false);
+
+        if (flusher is not null)
+        {
+            await flusher.ConfigureAwait(false);
+        }
+
         await FlushAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
@@ -84,6 +108,15 @@ internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
         {
             while (!_stop.IsCancellationRequested)
             {
+                Task wake;
+                lock (_gate)
+                {
+                    wake = _wake.Task;
+                }
+
+                // Until there is output to store, then one interval more so a chatty run's pieces share a write. One
+                // loop per run, flushing in order: a reader paging by sequence never sees a later piece before an earlier.
+                await wake.WaitAsync(_stop.Token).ConfigureAwait(false);
                 await Task.Delay(_options.OutputFlushInterval, _time, _stop.Token).ConfigureAwait(false);
                 await FlushAsync().ConfigureAwait(false);
             }
@@ -105,6 +138,7 @@ internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
 
             batch = _pending;
             _pending = [];
+            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
         try

@@ -132,7 +132,7 @@ internal sealed partial class ProcessTreeExecutor(ProcessRunnerOptions options, 
                 // Reported by TerminateAsync already; the result says the exit code is unknown.
             }
         }
-        else if (options.StopLeftoverProcesses && ProcessTable.LiveMembers(sessionId).Count is var leftovers and > 0)
+        else if (options.StopLeftoverProcesses && ProcessTable.Members(await ProcessTable.SnapshotAsync().ConfigureAwait(false), sessionId).Count is var leftovers and > 0)
         {
             LogLeftovers(logger, context.ExecutionId, leftovers, sessionId);
             await TerminateAsync(process, sessionId, context.ExecutionId).ConfigureAwait(false);
@@ -215,7 +215,7 @@ internal sealed partial class ProcessTreeExecutor(ProcessRunnerOptions options, 
         var started = time.GetTimestamp();
         while (true)
         {
-            if (process.HasExited && ProcessTable.LiveMembers(sessionId).Count == 0)
+            if (process.HasExited && ProcessTable.Members(await ProcessTable.SnapshotAsync().ConfigureAwait(false), sessionId).Count == 0)
             {
                 return true;
             }

@@ -1,19 +1,34 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
+using Microsoft.Data.Sqlite;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Executions;
 
 namespace OpsRobot.Storage.Sqlite;
 
-/// <summary>Executions and their output in SQLite.</summary>
+/// <summary>
+/// Executions and their output in SQLite. Every write (creation, transitions, claims, output) goes through the
+/// database's group-committing <see cref="SqliteWriter"/>: a thousand executions starting and ending at once share
+/// commits instead of each taking SQLite's write lock on its own connection, where the busy waits of the losers (SQLite
+/// sleeps between tries, and a waiter that sleeps loses to one that does not) made starting work crawl under load.
+/// Each write still completes only once committed, so an accepted execution is on disk before anyone hears of it.
+/// </summary>
 public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreBase(database), IExecutionStore
 {
     /// <summary>The most executions or output chunks one read returns.</summary>
     public const int MaxPage = 1000;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The transition statements by the set of statuses they move from (a bit per status) and RETURNING or not.</summary>
+    private static readonly ConcurrentDictionary<(long From, bool Returning), string> TransitionStatements = new();
+
+    /// <summary>The columns of a RETURNING clause, in the order <see cref="ReadRow"/> reads them.</summary>
+    private const string ReturningColumns =
+        "id, action_ref, runner_type, parameters, status, requester, result, exit_code, error, created_at, started_at, ended_at, parent_id, retry_of, attempt, owner";
 
     private const string Columns =
         "id AS Id, action_ref AS ActionRef, runner_type AS RunnerType, parameters AS Parameters, status AS Status, requester AS Requester, " +
@@ -23,35 +38,37 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
     public Task<ExecutionRecord> CreateAsync(ExecutionRecord execution, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(execution);
-        return WithConnectionAsync(async c =>
+
+        // Serialized here, on the caller's thread: the writer runs its units one after another, so a unit holds only SQL.
+        var parameters = execution.Parameters.ToJsonString();
+        var requester = JsonSerializer.Serialize(execution.Requester, Json);
+        var result = execution.Result?.ToJsonString();
+        return Database.Writer.WriteAsync(context =>
         {
-            var id = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            var id = (long)context.Command(
                 """
                 INSERT INTO executions (action_ref, runner_type, parameters, status, requester, requester_user, result, exit_code, error,
                                         created_at, started_at, ended_at, parent_id, retry_of, attempt, owner)
-                VALUES (@ActionRef, @RunnerType, @Parameters, @Status, @Requester, @RequesterUser, @Result, @ExitCode, @Error,
-                        @CreatedAt, @StartedAt, @EndedAt, @ParentId, @RetryOf, @Attempt, @Owner)
+                VALUES ($action, $runner, $parameters, $status, $requester, $user, $result, $exit, $error,
+                        $created, $started, $ended, $parent, $retryOf, $attempt, $owner)
                 RETURNING id
                 """,
-                new
-                {
-                    execution.ActionRef,
-                    execution.RunnerType,
-                    Parameters = execution.Parameters.ToJsonString(),
-                    Status = execution.Status.ToWire(),
-                    Requester = JsonSerializer.Serialize(execution.Requester, Json),
-                    RequesterUser = execution.Requester.UserName,
-                    Result = execution.Result?.ToJsonString(),
-                    execution.ExitCode,
-                    execution.Error,
-                    CreatedAt = ToUnixMs(execution.CreatedAt),
-                    StartedAt = execution.StartedAt?.ToUnixTimeMilliseconds(),
-                    EndedAt = execution.EndedAt?.ToUnixTimeMilliseconds(),
-                    execution.ParentId,
-                    execution.RetryOf,
-                    execution.Attempt,
-                    execution.Owner,
-                }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                ("$action", execution.ActionRef),
+                ("$runner", execution.RunnerType),
+                ("$parameters", parameters),
+                ("$status", execution.Status.ToWire()),
+                ("$requester", requester),
+                ("$user", execution.Requester.UserName),
+                ("$result", result),
+                ("$exit", execution.ExitCode),
+                ("$error", execution.Error),
+                ("$created", ToUnixMs(execution.CreatedAt)),
+                ("$started", execution.StartedAt?.ToUnixTimeMilliseconds()),
+                ("$ended", execution.EndedAt?.ToUnixTimeMilliseconds()),
+                ("$parent", execution.ParentId),
+                ("$retryOf", execution.RetryOf),
+                ("$attempt", execution.Attempt),
+                ("$owner", execution.Owner)).ExecuteScalar()!;
             return execution with { Id = id };
         }, cancellationToken);
     }
@@ -110,45 +127,49 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(update);
-        return WithConnectionAsync(async c =>
+        if (from.Count == 0)
         {
-            var changed = await c.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE executions SET
-                    status = @to,
-                    started_at = COALESCE(@StartedAt, started_at),
-                    ended_at = COALESCE(@EndedAt, ended_at),
-                    result = COALESCE(@Result, result),
-                    exit_code = COALESCE(@ExitCode, exit_code),
-                    error = COALESCE(@Error, error)
-                WHERE id = @id AND status IN @from
-                """,
-                new
-                {
-                    id,
-                    to = status.ToWire(),
-                    from = from.Select(s => s.ToWire()).ToArray(),
-                    StartedAt = update.StartedAt?.ToUnixTimeMilliseconds(),
-                    EndedAt = update.EndedAt?.ToUnixTimeMilliseconds(),
-                    Result = update.Result?.ToJsonString(),
-                    update.ExitCode,
-                    update.Error,
-                }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return changed == 1;
-        }, cancellationToken);
+            return Task.FromResult(false);
+        }
+
+        var transition = new Transition(id, status, update, TransitionSql(from, returning: false));
+        return Database.Writer.WriteAsync(context => transition.Bind(context).ExecuteNonQuery() == 1, cancellationToken);
+    }
+
+    public async Task<ExecutionRecord?> TransitionAndReadAsync(long id, IReadOnlyCollection<ExecutionStatus> from, ExecutionStatus status, ExecutionUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(update);
+        if (from.Count == 0)
+        {
+            return null;
+        }
+
+        var transition = new Transition(id, status, update, TransitionSql(from, returning: true));
+        var row = await Database.Writer.WriteAsync(context =>
+        {
+            using var reader = transition.Bind(context).ExecuteReader();
+            return reader.Read() ? ReadRow(reader) : null;
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Parsed here, after the commit: a result of a megabyte is not parsed while the writer holds the write lock.
+        return row is null ? null : Map(row);
     }
 
     public Task<bool> ClaimAsync(long id, string fromOwner, string toOwner, IReadOnlyCollection<ExecutionStatus> from, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(from);
-        return WithConnectionAsync(async c =>
+        ArgumentNullException.ThrowIfNull(fromOwner);
+        ArgumentNullException.ThrowIfNull(toOwner);
+        if (from.Count == 0)
         {
-            var changed = await c.ExecuteAsync(new CommandDefinition(
-                "UPDATE executions SET owner = @toOwner WHERE id = @id AND owner = @fromOwner AND status IN @from",
-                new { id, fromOwner, toOwner, from = from.Select(s => s.ToWire()).ToArray() },
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return changed == 1;
-        }, cancellationToken);
+            return Task.FromResult(false);
+        }
+
+        var sql = $"UPDATE executions SET owner = $toOwner WHERE id = $id AND owner = $fromOwner AND status IN ({StatusList(from)})";
+        return Database.Writer.WriteAsync(
+            context => context.Command(sql, ("$id", id), ("$fromOwner", fromOwner), ("$toOwner", toOwner)).ExecuteNonQuery() == 1,
+            cancellationToken);
     }
 
     public Task AppendOutputAsync(IReadOnlyList<OutputChunk> chunks, CancellationToken cancellationToken)
@@ -159,19 +180,21 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             return Task.CompletedTask;
         }
 
-        return InTransactionAsync(async (c, tx) =>
+        // One unit: the chunks of one flush are stored all together or not at all, as before in their own transaction.
+        return Database.Writer.WriteAsync(context =>
         {
-            await c.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO execution_output (execution_id, seq, kind, text, at) VALUES (@ExecutionId, @Sequence, @Kind, @Text, @At)",
-                chunks.Select(x => new
-                {
-                    x.ExecutionId,
-                    x.Sequence,
-                    Kind = x.Kind == OutputKind.Stderr ? "stderr" : "stdout",
-                    x.Text,
-                    At = ToUnixMs(x.At),
-                }), tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return 0;
+            foreach (var chunk in chunks)
+            {
+                context.Command(
+                    "INSERT INTO execution_output (execution_id, seq, kind, text, at) VALUES ($execution, $seq, $kind, $text, $at)",
+                    ("$execution", chunk.ExecutionId),
+                    ("$seq", chunk.Sequence),
+                    ("$kind", chunk.Kind == OutputKind.Stderr ? "stderr" : "stdout"),
+                    ("$text", chunk.Text),
+                    ("$at", ToUnixMs(chunk.At))).ExecuteNonQuery();
+            }
+
+            return chunks.Count;
         }, cancellationToken);
     }
 
@@ -190,6 +213,73 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
                 $"SELECT {Columns} FROM executions WHERE status IN ('requested', 'scheduled', 'running', 'canceling', 'pausing', 'paused', 'resuming', 'pending') ORDER BY id",
                 cancellationToken: cancellationToken)).ConfigureAwait(false)).Select(Map)],
             cancellationToken);
+
+    /// <summary>
+    /// The transition statement for one set of statuses it may move from. The statuses are the enum's own names, not
+    /// input, so they are written into the text: each set is one statement the writer prepares once and reuses
+    /// (a handful of sets exist), where a parameter list of varying length would be a new statement every time.
+    /// </summary>
+    private static string TransitionSql(IReadOnlyCollection<ExecutionStatus> from, bool returning)
+    {
+        return TransitionStatements.GetOrAdd((Mask(from), returning), static k =>
+        {
+            var statuses = Enum.GetValues<ExecutionStatus>().Where(s => (k.From & (1L << (int)s)) != 0).ToArray();
+            return $"""
+                UPDATE executions SET
+                    status = $to,
+                    started_at = COALESCE($started, started_at),
+                    ended_at = COALESCE($ended, ended_at),
+                    result = COALESCE($result, result),
+                    exit_code = COALESCE($exit, exit_code),
+                    error = COALESCE($error, error)
+                WHERE id = $id AND status IN ({StatusList(statuses)})
+                {(k.Returning ? "RETURNING " + ReturningColumns : string.Empty)}
+                """;
+        });
+    }
+
+    private static long Mask(IReadOnlyCollection<ExecutionStatus> statuses)
+    {
+        long mask = 0;
+        foreach (var status in statuses)
+        {
+            if (!Enum.IsDefined(status))
+            {
+                throw new ArgumentOutOfRangeException(nameof(statuses), status, "Not an execution status.");
+            }
+
+            mask |= 1L << (int)status;
+        }
+
+        return mask;
+    }
+
+    private static string StatusList(IReadOnlyCollection<ExecutionStatus> statuses)
+    {
+        Mask(statuses);
+        return string.Join(", ", statuses.Distinct().Select(s => "'" + s.ToWire() + "'"));
+    }
+
+    /// <summary>A RETURNING row read in the order of <see cref="ReturningColumns"/>.</summary>
+    private static Row ReadRow(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        ActionRef = reader.GetString(1),
+        RunnerType = reader.GetString(2),
+        Parameters = reader.GetString(3),
+        Status = reader.GetString(4),
+        Requester = reader.GetString(5),
+        Result = reader.IsDBNull(6) ? null : reader.GetString(6),
+        ExitCode = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+        Error = reader.IsDBNull(8) ? null : reader.GetString(8),
+        CreatedAt = reader.GetInt64(9),
+        StartedAt = reader.IsDBNull(10) ? null : reader.GetInt64(10),
+        EndedAt = reader.IsDBNull(11) ? null : reader.GetInt64(11),
+        ParentId = reader.IsDBNull(12) ? null : reader.GetInt64(12),
+        RetryOf = reader.IsDBNull(13) ? null : reader.GetInt64(13),
+        Attempt = reader.GetInt64(14),
+        Owner = reader.GetString(15),
+    };
 
     private static ExecutionRecord Map(Row r) => new()
     {
@@ -210,6 +300,24 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         Attempt = (int)r.Attempt,
         Owner = r.Owner,
     };
+
+    /// <summary>
+    /// One transition's values, converted for SQLite on the caller's thread. The statement is conditional: its WHERE
+    /// decides, inside the writer's transaction, so of two transitions racing from the same status exactly one moves
+    /// the record, and a caller hears of it only once it is committed.
+    /// </summary>
+    private sealed class Transition(long id, ExecutionStatus status, ExecutionUpdate update, string sql)
+    {
+        private readonly string _to = status.ToWire();
+        private readonly long? _startedAt = update.StartedAt?.ToUnixTimeMilliseconds();
+        private readonly long? _endedAt = update.EndedAt?.ToUnixTimeMilliseconds();
+        private readonly string? _result = update.Result?.ToJsonString();
+        private readonly int? _exitCode = update.ExitCode;
+        private readonly string? _error = update.Error;
+
+        public SqliteCommand Bind(SqliteWriteContext context) => context.Command(sql,
+            ("$id", id), ("$to", _to), ("$started", _startedAt), ("$ended", _endedAt), ("$result", _result), ("$exit", _exitCode), ("$error", _error));
+    }
 
     private sealed class Row
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OpsRobot.Runners.Processes;
 
 namespace OpsRobot.Runners.Tests.Processes;
@@ -30,6 +31,61 @@ public sealed class ProcessTableTests
         var stat = ProcessTable.Read(Environment.ProcessId);
 
         stat.ShouldNotBeNull().ProcessId.ShouldBe(Environment.ProcessId);
+        stat.Value.ParentId.ShouldBeGreaterThanOrEqualTo(0);
+        stat.Value.IsDead.ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("no such process (beyond pid_max)", int.MaxValue)]
+    [InlineData("zero", 0)]
+    [InlineData("negative", -5)]
+    public void Read_NoSuchProcess_ReturnsNull(string label, int processId)
+    {
+        ProcessTable.Read(processId).ShouldBeNull(label);
+    }
+
+    [Fact]
+    public async Task SnapshotAsync_ManyRunsEndingAtOnce_ShareScans()
+    {
+        // As a burst of runs ending together asks for leftovers: 200 callers at once.
+        var snapshots = Enumerable.Range(0, 200).Select(_ => ProcessTable.SnapshotAsync()).ToList();
+        await Task.WhenAll(snapshots);
+
+        // A scan is shared by everyone who asked before it began: a handful of scans, not one per caller.
+        snapshots.Distinct().Count().ShouldBeLessThanOrEqualTo(20);
+        foreach (var snapshot in snapshots)
+        {
+            (await snapshot).ShouldContain(p => p.ProcessId == Environment.ProcessId);
+        }
+    }
+
+    [Fact]
+    public async Task SnapshotAsync_AfterAProcessStarts_SeesItInItsSession_AndNotOnceItIsGone()
+    {
+        using var process = Process.Start(new ProcessStartInfo("/usr/bin/setsid", ["--wait", "sleep", "60"]) { UseShellExecute = false })!;
+        try
+        {
+            // setsid execs sleep once the new session exists; wait for that rather than for a fixed time.
+            var clock = Stopwatch.StartNew();
+            var members = ProcessTable.Members(await ProcessTable.SnapshotAsync(), process.Id);
+            while (members.Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(20);
+                members = ProcessTable.Members(await ProcessTable.SnapshotAsync(), process.Id);
+            }
+
+            var member = members.ShouldHaveSingleItem();
+            member.ProcessId.ShouldBe(process.Id);
+            member.ProcessGroupId.ShouldBe(process.Id);
+            member.SessionId.ShouldBe(process.Id);
+        }
+        finally
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+
+        ProcessTable.Members(await ProcessTable.SnapshotAsync(), process.Id).ShouldBeEmpty();
     }
 }
 
