@@ -11,6 +11,7 @@ using OpsRobot.Benchmarks;
 // evaluated by the rules, the matching ones enforced exactly once, with the server's memory bounded. Then the alerts
 // path: the same number of alerts through Alertmanager's intake, every one applied to the alert board, the room
 // told a bounded number of times (grouping and the per-room rate limit hold).
+// Between the two, a tenth as many webhooks that all match, to measure executions started by the rules.
 // Usage: dotnet run --project bench/OpsRobot.EventsBench -c Release -- [path/to/opsrobot.dll] [events] [senders]
 var dll = BenchServer.ResolveDll(args);
 var total = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
@@ -99,6 +100,7 @@ while (true)
 }
 
 var processSeconds = clock.Elapsed.TotalSeconds;
+var fires = await FiringPhaseAsync(http, total, Math.Max(1, total / 10), senders, Secret, expected: ((total - 1) / SampleEvery) + 1);
 var alerts = await AlertsPhaseAsync(server, total, senders);
 var stored = await CountAsync(http, "/api/v1/events?trigger=core.webhook", "events");
 var enforced = await CountAsync(http, "/api/v1/enforcements?rule=loadtest.sample", "enforcements");
@@ -107,14 +109,16 @@ var peakKb = server.PeakRssKb();
 await server.StopAsync();
 
 var expectedSamples = ((total - 1) / SampleEvery) + 1;
-var ok = failures == 0 && stored == total && enforced == expectedSamples && neverEnforced == 0 && alerts.Ok;
+var ok = failures == 0 && stored == total + fires.Sent && enforced == expectedSamples + fires.Sent && neverEnforced == 0 && fires.Ok && alerts.Ok;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"webhooks sent\t{total}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"refused or failed\t{failures}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accepted (stored) per second\t{total / acceptSeconds:0}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"evaluated per second, burst to last processed\t{total / processSeconds:0}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"events stored\t{stored}"));
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"enforcements (expected {expectedSamples})\t{enforced}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"enforcements (expected {expectedSamples + fires.Sent})\t{enforced}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"enforcements of the rule that never matches\t{neverEnforced}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rule-started executions, webhooks that all match\t{fires.Sent}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rule-started executions per second, first webhook to last execution succeeded\t{fires.Sent / fires.Seconds:0}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server peak memory (VmHWM, MiB)\t{peakKb / 1024.0:0}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alert events sent (intake)\t{alerts.Sent}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alert deliveries refused or failed\t{alerts.Failures}"));
@@ -123,6 +127,43 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"distinct alerts 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"alert messages posted to the room\t{alerts.Messages}"));
 Console.WriteLine(ok ? "result\tok: nothing lost, nothing enforced twice, the room not flooded" : "result\tFAILED");
 return ok ? 0 : 1;
+
+// Executions started by the rules: `count` webhooks that all match the sample rule, from `senders` at once; done
+// when every one has an execution of its action that succeeded. The first burst's `expected` executions are there before.
+static async Task<(bool Ok, int Sent, double Seconds)> FiringPhaseAsync(HttpClient http, int first, int count, int senders, string secret, int expected)
+{
+    var failures = 0;
+    var next = -1;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, senders).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { n = first + i, kind = "sample", host = $"web-{i % 50}", alerts = Array.Empty<object>() }));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/webhooks/load") { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            request.Headers.Add("X-OpsRobot-Signature", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
+            using var response = await http.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.Accepted && Interlocked.Increment(ref failures) <= 5)
+            {
+                Console.Error.WriteLine($"firing webhook {i}: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+    }));
+
+    while (await CountAsync(http, "/api/v1/executions?action=loadtest.noop&status=succeeded", "executions") < expected + count)
+    {
+        if (clock.Elapsed > TimeSpan.FromMinutes(10))
+        {
+            throw new TimeoutException("the rules' executions did not all succeed within 10 minutes");
+        }
+
+        await Task.Delay(100);
+    }
+
+    return (failures == 0, count, clock.Elapsed.TotalSeconds);
+}
 
 // The alerts path: `total` alert events in deliveries of 100 (Alertmanager's webhook shape), in five rounds over
 // total/5 distinct alerts (firing, firing again, resolved, firing, resolved), rounds one after the other and the
