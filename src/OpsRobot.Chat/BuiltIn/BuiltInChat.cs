@@ -128,7 +128,8 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
         var answer = await robot.HandleAsync(incoming, holdUntilRecorded: true, cancellationToken).ConfigureAwait(false);
 
         // Queued now, so history keeps each answer right after its line. The store commits in the order writes are
-        // queued and the command's record was queued during the dispatch, so the answer is never stored without it.
+        // queued and the command's record was queued during the dispatch, so the answer is never stored without it (a
+        // batch that fails as a whole fails the writes queued behind it too).
         var answerText = answer is null ? string.Empty : Rendering.MessageFallback.Markdown(answer);
         var storedReply = answerText.Length == 0
             ? null
@@ -139,8 +140,9 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
 
     private async Task<PostResult> CompleteAsync(Task<StoredMessage> storedLine, OutgoingMessage? answer, Task<StoredMessage>? storedReply, IReadOnlyList<long> members, Task previous)
     {
-        // The writer tells callers in the order their writes were queued (line, record, answer), so once the last of
-        // them is done the others are too: waiting for it first makes one pause per line instead of three.
+        // The writer commits in the order writes were queued (line, record, answer) and tells a batch's callers in that
+        // order, so once the last of them is done the others almost always are: waiting for it first makes one pause
+        // per line instead of three. Each is still awaited below, in order, for its own outcome.
         var last = (Task?)storedReply ?? answer?.Recorded ?? storedLine;
         try
         {

@@ -88,12 +88,28 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
     {
         if (_created && !File.Exists(FilePath))
         {
-            // Pooled connections keep a deleted file open and would go on "succeeding" into nothing.
-            SqliteConnection.ClearAllPools();
+            // Pooled connections keep a deleted file open and would go on "succeeding" into nothing: this database's
+            // pool is cleared (not every pool in the process).
+            ClearOwnPool();
             throw new StoreUnavailableException($"The database file {FilePath} is gone. Restore it from a backup, or restart OpsRobot to create an empty one.");
         }
 
         return await OpenCoreAsync(_created ? _connectionString : _createConnectionString, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void ClearOwnPool()
+    {
+        try
+        {
+            using var pooled = new SqliteConnection(_connectionString);
+            SqliteConnection.ClearPool(pooled);
+        }
+        catch (InvalidOperationException)
+        {
+            // Microsoft.Data.Sqlite 6.0.0 trips over a pooled connection the GC reclaimed while it clears a pool
+            // ("Collection was modified", dotnet/efcore#27214). The caller is told the file is gone either way, and
+            // the pool's handles on the deleted file are closed when they are next returned.
+        }
     }
 
     private async Task<SqliteConnection> OpenCoreAsync(string connectionString, CancellationToken cancellationToken)

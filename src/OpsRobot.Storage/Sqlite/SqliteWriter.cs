@@ -5,11 +5,14 @@ using Microsoft.Extensions.Logging;
 namespace OpsRobot.Storage.Sqlite;
 
 /// <summary>
-/// Group commit for the hot writes (chat lines and answers, audit records): callers queue a unit of work, one
-/// writer runs every unit waiting into one transaction on its own connection with its statements prepared once,
-/// commits, and only then tells each caller it is done. A caller alone pays one commit, as before; a hundred callers
-/// at once pay one commit between them instead of a hundred. Each unit runs inside its own savepoint, so a unit that
-/// fails (a constraint) fails alone and the others still commit. Order is the order of <see cref="WriteAsync{T}"/> calls.
+/// Group commit for the hot writes (chat lines and answers, audit records, events, executions): callers queue a unit of
+/// work, one writer runs every unit waiting into one transaction on its own connection with its statements prepared
+/// once, commits, and only then tells each caller it is done. A caller alone pays one commit, as before; a hundred
+/// callers at once pay one commit between them instead of a hundred. A unit that fails (a constraint) fails alone and
+/// the others still commit (the batch is run again with a savepoint per unit). Order is the order of
+/// <see cref="WriteAsync{T}"/> calls, and holds through failures: when a batch fails as a whole (a full disk, a lock
+/// held too long by another process), the writes queued behind it fail too, so no write commits ahead of one queued
+/// before it that failed (a chat answer is never stored without its line and its audit record).
 /// </summary>
 public sealed partial class SqliteWriter : IAsyncDisposable
 {
@@ -61,17 +64,15 @@ public sealed partial class SqliteWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        Task? loop;
+        Task loop;
         lock (_gate)
         {
-            loop = _loop;
+            // Started here if a first write raced the dispose (queued, its loop not started yet): the loop runs what
+            // is queued and ends, instead of starting later and opening a connection no one closes.
+            loop = _loop ??= Task.Run(RunAsync);
         }
 
-        if (loop is not null)
-        {
-            await loop.ConfigureAwait(false);
-        }
-
+        await loop.ConfigureAwait(false);
         CloseConnection();
     }
 
@@ -142,6 +143,19 @@ public sealed partial class SqliteWriter : IAsyncDisposable
             DisposeTransaction();
             CloseConnection();
             Settle(batch, unit => unit.Fail(error));
+
+            // Writes queued while this batch ran were queued before its failure was known, and may depend on it (an
+            // answer on its line): they fail too. Writes queued from now on are run as usual.
+            var behind = new List<IUnit>();
+            while (_queue.Reader.TryRead(out var unit))
+            {
+                behind.Add(unit);
+            }
+
+            if (behind.Count > 0)
+            {
+                Settle(behind, unit => unit.Fail(error));
+            }
         }
     }
 

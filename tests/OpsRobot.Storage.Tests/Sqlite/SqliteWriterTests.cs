@@ -195,5 +195,33 @@ public sealed class SqliteWriterTests : IAsyncLifetime
         (await SqliteTestDatabase.ScalarAsync(_database, "SELECT group_concat(v) FROM (SELECT v FROM t ORDER BY n)")).ShouldBe("x,y,z");
     }
 
+    [Fact]
+    public async Task ABatchFailingAsAWhole_FailsTheWritesQueuedBehindIt_AndLaterWritesRunAsUsual()
+    {
+        using var running = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+
+        // Ends the transaction itself and fails, as SQLite does on a full disk: the whole batch is lost.
+        var failing = _database.Writer.WriteAsync<int>(c =>
+        {
+            running.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+            c.Command("ROLLBACK").ExecuteNonQuery();
+            throw new InvalidOperationException("the whole batch is lost");
+        }, CancellationToken.None);
+        running.Wait(TimeSpan.FromSeconds(30)).ShouldBeTrue();
+
+        // Queued while it runs, so before its failure is known (an answer queued behind its line).
+        var behind = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES ('behind') RETURNING n").ExecuteInt64(), CancellationToken.None);
+        release.Set();
+
+        (await Should.ThrowAsync<InvalidOperationException>(() => failing)).Message.ShouldBe("the whole batch is lost");
+        (await Should.ThrowAsync<InvalidOperationException>(() => behind)).Message.ShouldBe("the whole batch is lost");
+
+        var later = await _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES ('later') RETURNING n").ExecuteInt64(), CancellationToken.None);
+        (await SqliteTestDatabase.ScalarAsync(_database, "SELECT group_concat(v) FROM t")).ShouldBe("later");
+        later.ShouldBeGreaterThan(0);
+    }
+
     private Task<int> WriteAsync(string sql) => _database.Writer.WriteAsync(c => c.Command(sql).ExecuteNonQuery(), CancellationToken.None);
 }
