@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
-using Microsoft.Data.Sqlite;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Executions;
 
@@ -45,30 +44,30 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         var result = execution.Result?.ToJsonString();
         return Database.Writer.WriteAsync(context =>
         {
-            var id = (long)context.Command(
+            var id = context.Statement(
                 """
                 INSERT INTO executions (action_ref, runner_type, parameters, status, requester, requester_user, result, exit_code, error,
                                         created_at, started_at, ended_at, parent_id, retry_of, attempt, owner)
-                VALUES ($action, $runner, $parameters, $status, $requester, $user, $result, $exit, $error,
-                        $created, $started, $ended, $parent, $retryOf, $attempt, $owner)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                 RETURNING id
-                """,
-                ("$action", execution.ActionRef),
-                ("$runner", execution.RunnerType),
-                ("$parameters", parameters),
-                ("$status", execution.Status.ToWire()),
-                ("$requester", requester),
-                ("$user", execution.Requester.UserName),
-                ("$result", result),
-                ("$exit", execution.ExitCode),
-                ("$error", execution.Error),
-                ("$created", ToUnixMs(execution.CreatedAt)),
-                ("$started", execution.StartedAt?.ToUnixTimeMilliseconds()),
-                ("$ended", execution.EndedAt?.ToUnixTimeMilliseconds()),
-                ("$parent", execution.ParentId),
-                ("$retryOf", execution.RetryOf),
-                ("$attempt", execution.Attempt),
-                ("$owner", execution.Owner)).ExecuteScalar()!;
+                """)
+                .Bind(1, execution.ActionRef)
+                .Bind(2, execution.RunnerType)
+                .Bind(3, parameters)
+                .Bind(4, execution.Status.ToWire())
+                .Bind(5, requester)
+                .Bind(6, execution.Requester.UserName)
+                .Bind(7, result)
+                .Bind(8, execution.ExitCode)
+                .Bind(9, execution.Error)
+                .Bind(10, ToUnixMs(execution.CreatedAt))
+                .Bind(11, execution.StartedAt?.ToUnixTimeMilliseconds())
+                .Bind(12, execution.EndedAt?.ToUnixTimeMilliseconds())
+                .Bind(13, execution.ParentId)
+                .Bind(14, execution.RetryOf)
+                .Bind(15, execution.Attempt)
+                .Bind(16, execution.Owner)
+                .ExecuteInt64();
             return execution with { Id = id };
         }, cancellationToken);
     }
@@ -148,8 +147,8 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         var transition = new Transition(id, status, update, TransitionSql(from, returning: true));
         var row = await Database.Writer.WriteAsync(context =>
         {
-            using var reader = transition.Bind(context).ExecuteReader();
-            return reader.Read() ? ReadRow(reader) : null;
+            var returning = transition.Bind(context);
+            return returning.Step() ? ReadRow(returning) : null;
         }, cancellationToken).ConfigureAwait(false);
 
         // Parsed here, after the commit: a result of a megabyte is not parsed while the writer holds the write lock.
@@ -166,9 +165,9 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             return Task.FromResult(false);
         }
 
-        var sql = $"UPDATE executions SET owner = $toOwner WHERE id = $id AND owner = $fromOwner AND status IN ({StatusList(from)})";
+        var sql = $"UPDATE executions SET owner = ?3 WHERE id = ?1 AND owner = ?2 AND status IN ({StatusList(from)})";
         return Database.Writer.WriteAsync(
-            context => context.Command(sql, ("$id", id), ("$fromOwner", fromOwner), ("$toOwner", toOwner)).ExecuteNonQuery() == 1,
+            context => context.Statement(sql).Bind(1, id).Bind(2, fromOwner).Bind(3, toOwner).ExecuteNonQuery() == 1,
             cancellationToken);
     }
 
@@ -185,13 +184,13 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         {
             foreach (var chunk in chunks)
             {
-                context.Command(
-                    "INSERT INTO execution_output (execution_id, seq, kind, text, at) VALUES ($execution, $seq, $kind, $text, $at)",
-                    ("$execution", chunk.ExecutionId),
-                    ("$seq", chunk.Sequence),
-                    ("$kind", chunk.Kind == OutputKind.Stderr ? "stderr" : "stdout"),
-                    ("$text", chunk.Text),
-                    ("$at", ToUnixMs(chunk.At))).ExecuteNonQuery();
+                context.Statement("INSERT INTO execution_output (execution_id, seq, kind, text, at) VALUES (?1, ?2, ?3, ?4, ?5)")
+                    .Bind(1, chunk.ExecutionId)
+                    .Bind(2, chunk.Sequence)
+                    .Bind(3, chunk.Kind == OutputKind.Stderr ? "stderr" : "stdout")
+                    .Bind(4, chunk.Text)
+                    .Bind(5, ToUnixMs(chunk.At))
+                    .Execute();
             }
 
             return chunks.Count;
@@ -226,13 +225,13 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             var statuses = Enum.GetValues<ExecutionStatus>().Where(s => (k.From & (1L << (int)s)) != 0).ToArray();
             return $"""
                 UPDATE executions SET
-                    status = $to,
-                    started_at = COALESCE($started, started_at),
-                    ended_at = COALESCE($ended, ended_at),
-                    result = COALESCE($result, result),
-                    exit_code = COALESCE($exit, exit_code),
-                    error = COALESCE($error, error)
-                WHERE id = $id AND status IN ({StatusList(statuses)})
+                    status = ?2,
+                    started_at = COALESCE(?3, started_at),
+                    ended_at = COALESCE(?4, ended_at),
+                    result = COALESCE(?5, result),
+                    exit_code = COALESCE(?6, exit_code),
+                    error = COALESCE(?7, error)
+                WHERE id = ?1 AND status IN ({StatusList(statuses)})
                 {(k.Returning ? "RETURNING " + ReturningColumns : string.Empty)}
                 """;
         });
@@ -261,24 +260,24 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
     }
 
     /// <summary>A RETURNING row read in the order of <see cref="ReturningColumns"/>.</summary>
-    private static Row ReadRow(SqliteDataReader reader) => new()
+    private static Row ReadRow(WriteStatement row) => new()
     {
-        Id = reader.GetInt64(0),
-        ActionRef = reader.GetString(1),
-        RunnerType = reader.GetString(2),
-        Parameters = reader.GetString(3),
-        Status = reader.GetString(4),
-        Requester = reader.GetString(5),
-        Result = reader.IsDBNull(6) ? null : reader.GetString(6),
-        ExitCode = reader.IsDBNull(7) ? null : reader.GetInt64(7),
-        Error = reader.IsDBNull(8) ? null : reader.GetString(8),
-        CreatedAt = reader.GetInt64(9),
-        StartedAt = reader.IsDBNull(10) ? null : reader.GetInt64(10),
-        EndedAt = reader.IsDBNull(11) ? null : reader.GetInt64(11),
-        ParentId = reader.IsDBNull(12) ? null : reader.GetInt64(12),
-        RetryOf = reader.IsDBNull(13) ? null : reader.GetInt64(13),
-        Attempt = reader.GetInt64(14),
-        Owner = reader.GetString(15),
+        Id = row.ColumnInt64(0),
+        ActionRef = row.ColumnText(1)!,
+        RunnerType = row.ColumnText(2)!,
+        Parameters = row.ColumnText(3)!,
+        Status = row.ColumnText(4)!,
+        Requester = row.ColumnText(5)!,
+        Result = row.ColumnText(6),
+        ExitCode = row.IsNull(7) ? null : row.ColumnInt64(7),
+        Error = row.ColumnText(8),
+        CreatedAt = row.ColumnInt64(9),
+        StartedAt = row.IsNull(10) ? null : row.ColumnInt64(10),
+        EndedAt = row.IsNull(11) ? null : row.ColumnInt64(11),
+        ParentId = row.IsNull(12) ? null : row.ColumnInt64(12),
+        RetryOf = row.IsNull(13) ? null : row.ColumnInt64(13),
+        Attempt = row.ColumnInt64(14),
+        Owner = row.ColumnText(15)!,
     };
 
     private static ExecutionRecord Map(Row r) => new()
@@ -315,8 +314,8 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         private readonly int? _exitCode = update.ExitCode;
         private readonly string? _error = update.Error;
 
-        public SqliteCommand Bind(SqliteWriteContext context) => context.Command(sql,
-            ("$id", id), ("$to", _to), ("$started", _startedAt), ("$ended", _endedAt), ("$result", _result), ("$exit", _exitCode), ("$error", _error));
+        public WriteStatement Bind(SqliteWriteContext context) => context.Statement(sql)
+            .Bind(1, id).Bind(2, _to).Bind(3, _startedAt).Bind(4, _endedAt).Bind(5, _result).Bind(6, _exitCode).Bind(7, _error);
     }
 
     private sealed class Row

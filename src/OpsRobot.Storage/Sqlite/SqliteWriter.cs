@@ -23,7 +23,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Channel<IUnit> _queue = Channel.CreateUnbounded<IUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private readonly Dictionary<string, WriteStatement> _statements = new(StringComparer.Ordinal);
     private readonly List<WriteStatement> _inUse = [];
     private Task? _loop;
@@ -259,12 +258,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable
 
     internal WriteStatement Statement(string sql)
     {
-        if (!_statements.TryGetValue(sql, out var statement))
-        {
-            statement = WriteStatement.Prepare(_connection!.Handle!, sql);
-            _statements[sql] = statement;
-        }
-
+        var statement = Prepared(sql);
         if (_inUse.Contains(statement))
         {
             // Asked for again within the unit (a loop): ready it for new bindings.
@@ -278,23 +272,24 @@ public sealed partial class SqliteWriter : IAsyncDisposable
         return statement;
     }
 
+    /// <summary>Runs one of the writer's own statements (the savepoints), prepared once like the units' statements.</summary>
     private void Execute(string sql)
     {
-        var command = Command(sql);
-        command.ExecuteNonQuery();
+        var statement = Prepared(sql);
+        statement.Execute();
+        statement.Reset();
     }
 
-    internal SqliteCommand Command(string sql)
+    /// <summary>The statement <paramref name="sql"/> on the writer's connection, prepared on first use and kept.</summary>
+    private WriteStatement Prepared(string sql)
     {
-        if (!_commands.TryGetValue(sql, out var command))
+        if (!_statements.TryGetValue(sql, out var statement))
         {
-            command = _connection!.CreateCommand();
-            command.CommandText = sql;
-            _commands[sql] = command;
+            statement = WriteStatement.Prepare(_connection!.Handle!, sql);
+            _statements[sql] = statement;
         }
 
-        command.Transaction = _transaction;
-        return command;
+        return statement;
     }
 
     private void DisposeTransaction()
@@ -315,12 +310,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable
 
     private void CloseConnection()
     {
-        foreach (var command in _commands.Values)
-        {
-            command.Dispose();
-        }
-
-        _commands.Clear();
         foreach (var statement in _statements.Values)
         {
             statement.Dispose();
@@ -435,33 +424,7 @@ public sealed class SqliteWriteContext
 
     /// <summary>
     /// The statement <paramref name="sql"/> (one statement), prepared on first use and kept; bind its parameters by
-    /// position. The fastest way in for a hot insert. It belongs to the writer: use it only within the unit of work.
+    /// position. It belongs to the writer: use it only within the unit of work.
     /// </summary>
     public WriteStatement Statement(string sql) => _writer.Statement(sql);
-
-    /// <summary>
-    /// The statement <paramref name="sql"/>, prepared on first use and kept, with <paramref name="parameters"/> bound.
-    /// The command belongs to the writer: do not dispose it or keep it past the unit of work.
-    /// </summary>
-    public SqliteCommand Command(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
-    {
-        var command = _writer.Command(sql);
-        if (command.Parameters.Count != parameters.Length)
-        {
-            command.Parameters.Clear();
-            foreach (var (name, value) in parameters)
-            {
-                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-            }
-        }
-        else
-        {
-            foreach (var (name, value) in parameters)
-            {
-                command.Parameters[name].Value = value ?? DBNull.Value;
-            }
-        }
-
-        return command;
-    }
 }

@@ -75,6 +75,13 @@ public sealed class WriteStatement : IDisposable
         }
     }
 
+    /// <summary>Runs a statement that returns no row; returns how many rows it changed.</summary>
+    public int ExecuteNonQuery()
+    {
+        Execute();
+        return raw.sqlite3_changes(_db);
+    }
+
     /// <summary>Runs the statement to its next row: true with a row to read, false when it is done.</summary>
     public bool Step()
     {
@@ -109,7 +116,9 @@ public sealed class WriteStatement : IDisposable
     public long ColumnInt64(int column) => raw.sqlite3_column_int64(_statement, column);
 
     public string? ColumnText(int column) =>
-        raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(_statement, column).utf8_to_string();
+        IsNull(column) ? null : raw.sqlite3_column_text(_statement, column).utf8_to_string();
+
+    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
 
     /// <summary>Ends the current run (rows unread are dropped) so the statement can be bound and run again.</summary>
     internal void Reset()

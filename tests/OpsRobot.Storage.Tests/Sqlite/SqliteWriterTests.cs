@@ -38,7 +38,7 @@ public sealed class SqliteWriterTests : IAsyncLifetime
     {
         var writes = Enumerable.Range(1, 2000).Select(i => _database.Writer.WriteAsync(c =>
         {
-            c.Command("INSERT INTO t (v) VALUES ($v) RETURNING n", ("$v", $"w{i}")).ExecuteScalar();
+            c.Statement("INSERT INTO t (v) VALUES (?1) RETURNING n").Bind(1, $"w{i}").ExecuteInt64();
             return i;
         }, CancellationToken.None)).ToList();
 
@@ -52,13 +52,13 @@ public sealed class SqliteWriterTests : IAsyncLifetime
     [Fact]
     public async Task OneUnitFails_ItAloneIsRolledBack_TheOthersInItsBatchCommit()
     {
-        var before = _database.Writer.WriteAsync(c => c.Command("INSERT INTO t (n, v) VALUES (1, 'a')").ExecuteNonQuery(), CancellationToken.None);
+        var before = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (n, v) VALUES (1, 'a')").ExecuteNonQuery(), CancellationToken.None);
         var failing = _database.Writer.WriteAsync(c =>
         {
-            c.Command("INSERT INTO t (n, v) VALUES (2, 'half done')").ExecuteNonQuery();
-            return c.Command("INSERT INTO t (n, v) VALUES (1, 'duplicate')").ExecuteNonQuery();
+            c.Statement("INSERT INTO t (n, v) VALUES (2, 'half done')").ExecuteNonQuery();
+            return c.Statement("INSERT INTO t (n, v) VALUES (1, 'duplicate')").ExecuteNonQuery();
         }, CancellationToken.None);
-        var after = _database.Writer.WriteAsync(c => c.Command("INSERT INTO t (n, v) VALUES (3, 'c')").ExecuteNonQuery(), CancellationToken.None);
+        var after = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (n, v) VALUES (3, 'c')").ExecuteNonQuery(), CancellationToken.None);
 
         await before;
         await Should.ThrowAsync<StoreConflictException>(() => failing);
@@ -91,7 +91,7 @@ public sealed class SqliteWriterTests : IAsyncLifetime
         await cts.CancelAsync();
 
         await Should.ThrowAsync<OperationCanceledException>(() =>
-            _database.Writer.WriteAsync(c => c.Command("INSERT INTO t (v) VALUES ('x')").ExecuteNonQuery(), cts.Token));
+            _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES ('x')").ExecuteNonQuery(), cts.Token));
 
         (await SqliteTestDatabase.ScalarAsync(_database, "SELECT COUNT(*) FROM t")).ShouldBe(0L);
     }
@@ -157,7 +157,7 @@ public sealed class SqliteWriterTests : IAsyncLifetime
             writes.Add(audit.AppendAsync([(_time.GetUtcNow(), entry, "{}")], AuditChain.Hash, CancellationToken.None));
             if (i % 7 == 3)
             {
-                writes.Add(_database.Writer.WriteAsync(c => c.Command("INSERT INTO t (n, v) VALUES (1, 'x'), (1, 'clash')").ExecuteNonQuery(), CancellationToken.None));
+                writes.Add(_database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (n, v) VALUES (1, 'x'), (1, 'clash')").ExecuteNonQuery(), CancellationToken.None));
             }
         }
 
@@ -206,7 +206,7 @@ public sealed class SqliteWriterTests : IAsyncLifetime
         {
             running.Set();
             release.Wait(TimeSpan.FromSeconds(30));
-            c.Command("ROLLBACK").ExecuteNonQuery();
+            c.Statement("ROLLBACK").ExecuteNonQuery();
             throw new InvalidOperationException("the whole batch is lost");
         }, CancellationToken.None);
         running.Wait(TimeSpan.FromSeconds(30)).ShouldBeTrue();
@@ -223,5 +223,5 @@ public sealed class SqliteWriterTests : IAsyncLifetime
         later.ShouldBeGreaterThan(0);
     }
 
-    private Task<int> WriteAsync(string sql) => _database.Writer.WriteAsync(c => c.Command(sql).ExecuteNonQuery(), CancellationToken.None);
+    private Task<int> WriteAsync(string sql) => _database.Writer.WriteAsync(c => c.Statement(sql).ExecuteNonQuery(), CancellationToken.None);
 }
