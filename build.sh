@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # OpsRobot's build and test entry point.
 #
-#   ./build.sh test     install what the tests need (Debian's Chromium), build, run every test, print totals
+#   ./build.sh test     install what the tests need (Debian packages), build, run every test, print totals
 #   ./build.sh build    build the solution
 #   ./build.sh format   check formatting and analyzers the way CI would (dotnet format --verify-no-changes)
 #
@@ -14,36 +14,39 @@ results="$here/artifacts/test-results"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-# Installs a Debian package when its command is missing. Needs root (CI runs as root); otherwise says what to run.
-need_package() {
-  local command="$1" package="$2"
-  if command -v "$command" >/dev/null 2>&1 || [ -x "$command" ]; then
-    return 0
-  fi
-  if [ "$(id -u)" != "0" ]; then
-    echo "build.sh: '$command' is missing; install it with: sudo apt-get install -y $package" >&2
-    exit 1
-  fi
-  if [ -z "${_apt_updated:-}" ]; then
-    log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-    _apt_updated=1
-  fi
-  log "installing $package"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >&2
-}
+# The Debian packages the tests' real servers need, as "command package": each is installed when its command is
+# missing. As root (CI) they are installed together; otherwise the one command to run is printed.
+test_packages=(
+  "/usr/bin/chromium chromium"
+  "/usr/sbin/ngircd ngircd"
+  "/usr/bin/prometheus-alertmanager prometheus-alertmanager"
+  "/usr/sbin/sshd openssh-server"
+  "/usr/bin/ssh openssh-client"
+  "/usr/bin/ansible-playbook ansible"
+  "/usr/sbin/nagios4 nagios4-core"
+  "/usr/lib/nagios/plugins/check_dummy monitoring-plugins-basic"
+  "/usr/bin/curl curl"
+  "/usr/bin/mount mount" # the disk-full fault test mounts a small tmpfs (as root)
+)
 
 install_test_dependencies() {
-  need_package /usr/bin/chromium chromium
-  need_package /usr/sbin/ngircd ngircd
-  need_package /usr/bin/prometheus-alertmanager prometheus-alertmanager
-  need_package /usr/sbin/sshd openssh-server
-  need_package /usr/bin/ssh openssh-client
-  need_package /usr/bin/ansible-playbook ansible
-  need_package /usr/sbin/nagios4 nagios4-core
-  need_package /usr/lib/nagios/plugins/check_dummy monitoring-plugins-basic
-  need_package /usr/bin/curl curl
-  need_package /usr/bin/mount mount  # the disk-full fault test mounts a small tmpfs (as root)
+  local missing=() entry command package
+  for entry in "${test_packages[@]}"; do
+    read -r command package <<<"$entry"
+    if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "$command" ]; then
+      missing+=("$package")
+    fi
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" != "0" ]; then
+    echo "build.sh: the tests need Debian packages that are missing; install them with:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  log "apt-get update"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
 
 build() {

@@ -41,28 +41,14 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(room);
         text ??= string.Empty;
-        var max = robot.Options.MaxMessageLength;
-        var verdict = MessageScreen.Check(text, max);
-        if (verdict != ScreenVerdict.Accepted)
-        {
-            LogRefused(logger, platform, room.Name, user.Name, verdict, text.Length);
-            throw new ChatRefusedException(verdict, MessageScreen.Explain(verdict, text.Length, max));
-        }
+        Screen(user, room, text, platform);
 
         var now = time.GetUtcNow();
         var stored = await rooms.AppendAsync(new NewMessage(room.Id, AuthorKind.User, user.Id, user.Name, text, now), cancellationToken).ConfigureAwait(false);
         var members = await rooms.GetMemberIdsAsync(room.Id, cancellationToken).ConfigureAwait(false);
         feed.Publish(stored, members);
 
-        var incoming = new IncomingMessage(
-            platform,
-            new ChatRoom(room.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), room.Name, room.Kind == RoomKind.Direct),
-            new ChatUser(user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), user.Name),
-            text,
-            now)
-        {
-            AuthenticatedUserId = user.Id,
-        };
+        var incoming = Incoming(user, room, text, platform, now);
         var answer = await robot.HandleAsync(incoming, cancellationToken).ConfigureAwait(false);
         if (answer is null)
         {
@@ -106,25 +92,11 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
         ArgumentNullException.ThrowIfNull(room);
         ArgumentNullException.ThrowIfNull(previous);
         text ??= string.Empty;
-        var max = robot.Options.MaxMessageLength;
-        var verdict = MessageScreen.Check(text, max);
-        if (verdict != ScreenVerdict.Accepted)
-        {
-            LogRefused(logger, platform, room.Name, user.Name, verdict, text.Length);
-            throw new ChatRefusedException(verdict, MessageScreen.Explain(verdict, text.Length, max));
-        }
+        Screen(user, room, text, platform);
 
         var now = time.GetUtcNow();
         var stored = rooms.AppendAsync(new NewMessage(room.Id, AuthorKind.User, user.Id, user.Name, text, now), cancellationToken);
-        var incoming = new IncomingMessage(
-            platform,
-            new ChatRoom(room.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), room.Name, room.Kind == RoomKind.Direct),
-            new ChatUser(user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), user.Name),
-            text,
-            now)
-        {
-            AuthenticatedUserId = user.Id,
-        };
+        var incoming = Incoming(user, room, text, platform, now);
         var answer = await robot.HandleAsync(incoming, holdUntilRecorded: true, cancellationToken).ConfigureAwait(false);
 
         // Queued now, so history keeps each answer right after its line. The store commits in the order writes are
@@ -137,6 +109,29 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
         var members = await MembersAsync(room.Id, user.Id, cancellationToken).ConfigureAwait(false);
         return new PipelinedPost(CompleteAsync(stored, answer, storedReply, members, previous), answer?.FollowUp ?? Task.CompletedTask);
     }
+
+    /// <summary>Refuses, before anything is stored, a line that is empty, oversized or binary.</summary>
+    private void Screen(UserRecord user, RoomRecord room, string text, string platform)
+    {
+        var max = robot.Options.MaxMessageLength;
+        var verdict = MessageScreen.Check(text, max);
+        if (verdict != ScreenVerdict.Accepted)
+        {
+            LogRefused(logger, platform, room.Name, user.Name, verdict, text.Length);
+            throw new ChatRefusedException(verdict, MessageScreen.Explain(verdict, text.Length, max));
+        }
+    }
+
+    /// <summary>The line as the robot sees it: from a user the door itself signed in.</summary>
+    private static IncomingMessage Incoming(UserRecord user, RoomRecord room, string text, string platform, DateTimeOffset now) => new(
+        platform,
+        new ChatRoom(room.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), room.Name, room.Kind == RoomKind.Direct),
+        new ChatUser(user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), user.Name),
+        text,
+        now)
+    {
+        AuthenticatedUserId = user.Id,
+    };
 
     private async Task<PostResult> CompleteAsync(Task<StoredMessage> storedLine, OutgoingMessage? answer, Task<StoredMessage>? storedReply, IReadOnlyList<long> members, Task previous)
     {

@@ -512,10 +512,10 @@ public sealed partial class AccessService : IDisposable
     private static partial void LogUnknownRole(ILogger logger, string role, string user);
 }
 
-/// <summary>The cached view access decisions are made from.</summary>
 /// <summary>Who spoke where, as far as access is concerned.</summary>
 internal readonly record struct ChatPrincipalKey(string Platform, string Room, string SenderId, long? AuthenticatedUserId);
 
+/// <summary>The cached view access decisions are made from.</summary>
 internal sealed class AccessSnapshot
 {
     public AccessSnapshot(DateTimeOffset loadedAt, IEnumerable<Role> builtIn, IEnumerable<Role> fromFiles, IEnumerable<Role> fromStore,

@@ -173,7 +173,7 @@ public sealed class AlertBoard(IAlertStore store, AlertRouter router, TimeProvid
             return (updated, null);
         }
 
-        if (_options.FlapThreshold > 0 && changes.Count(c => c > window) >= _options.FlapThreshold)
+        if (_options.FlapThreshold > 0 && changes.Count >= _options.FlapThreshold)
         {
             return (updated with { Flapping = true }, (AlertNoticeKind.Flapping, null));
         }

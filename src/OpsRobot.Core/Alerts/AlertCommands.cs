@@ -141,8 +141,9 @@ public sealed class AlertsCommand(IAlertStore store, TimeProvider time) : IRobot
 
         var now = time.GetUtcNow();
         var firing = await store.ListFiringAsync(10_000, cancellationToken).ConfigureAwait(false);
-        var visible = firing.Where(a => context.Principal is null || AlertAccess.MaySee(context.Principal, a)).Where(a => Matches(a, filter)).ToList();
-        var hidden = firing.Count - firing.Count(a => context.Principal is null || AlertAccess.MaySee(context.Principal, a));
+        var mayShow = firing.Where(a => context.Principal is null || AlertAccess.MaySee(context.Principal, a)).ToList();
+        var hidden = firing.Count - mayShow.Count;
+        var visible = mayShow.Where(a => Matches(a, filter)).ToList();
         if (visible.Count == 0)
         {
             var none = filter.Length == 0 ? "Nothing is firing" : $"Nothing matching {Markdown.Code(filter)} is firing";

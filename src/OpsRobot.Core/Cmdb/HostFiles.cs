@@ -378,9 +378,12 @@ public static class HostFiles
                 return (hosts, [new ImportProblem(LineAt(bytes, reader.TokenStartIndex), "the file must be a JSON array of hosts, or an object with a \"hosts\" array")]);
             }
 
+            // Lines are counted on from the last host, not from the start of the file for each host.
+            var counted = (Index: 0L, Line: 1);
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                var line = LineAt(bytes, reader.TokenStartIndex);
+                counted = (reader.TokenStartIndex, counted.Line + LinesBetween(bytes, counted.Index, reader.TokenStartIndex));
+                var line = counted.Line;
                 var node = JsonNode.Parse(ref reader);
                 if (hosts.Count >= maxHosts)
                 {
@@ -408,10 +411,12 @@ public static class HostFiles
         return (hosts, problems);
     }
 
-    private static int LineAt(byte[] bytes, long index)
+    private static int LineAt(byte[] bytes, long index) => 1 + LinesBetween(bytes, 0, index);
+
+    private static int LinesBetween(byte[] bytes, long from, long to)
     {
-        var span = bytes.AsSpan(0, (int)Math.Min(index, bytes.Length));
-        return span.Count((byte)'\n') + 1;
+        var start = (int)Math.Min(from, bytes.Length);
+        return bytes.AsSpan(start, (int)Math.Min(to, bytes.Length) - start).Count((byte)'\n');
     }
 
     private static string WriteCsv(IEnumerable<HostRecord> hosts)

@@ -60,7 +60,7 @@ public sealed partial class SaltBackend(IHttpClientFactory clients, IOptions<Dep
             var token = (login.Body?["return"] as JsonArray)?.FirstOrDefault()?["token"]?.GetValue<string>();
             if (login.Status != HttpStatusCode.OK || string.IsNullOrEmpty(token))
             {
-                return Failed(string.Create(CultureInfo.InvariantCulture, $"salt-api's login answered {(int)login.Status} without a token."));
+                return Failed(string.Create(CultureInfo.InvariantCulture, $"salt-api's login answered {(int)login.Status} without a token: check that OpsRobot:Deploy:Salt:Url points at salt-api (rest_cherrypy) and see its log."));
             }
 
             // 2. Start state.apply on the minions, asynchronously.
@@ -89,7 +89,7 @@ public sealed partial class SaltBackend(IHttpClientFactory clients, IOptions<Dep
             var jid = job?["jid"]?.GetValue<string>();
             if (started.Status != HttpStatusCode.OK || string.IsNullOrEmpty(jid))
             {
-                return Failed(string.Create(CultureInfo.InvariantCulture, $"salt-api did not start the job (HTTP {(int)started.Status}{(started.Status == HttpStatusCode.Unauthorized ? ": the user may not run state.apply on these minions" : string.Empty)})."));
+                return Failed(string.Create(CultureInfo.InvariantCulture, $"salt-api did not start the job (HTTP {(int)started.Status}{(started.Status == HttpStatusCode.Unauthorized ? ": the user may not run state.apply on these minions" : "; see salt-api's log")})."));
             }
 
             var targeted = (job!["minions"] as JsonArray)?.Select(m => m?.GetValue<string>()).OfType<string>().ToList() ?? [];
@@ -109,7 +109,7 @@ public sealed partial class SaltBackend(IHttpClientFactory clients, IOptions<Dep
                 var lookup = await SendAsync(http, HttpMethod.Get, new Uri(baseUri, "jobs/" + Uri.EscapeDataString(jid)), token, null, salt, cancellationToken).ConfigureAwait(false);
                 if (lookup.Status != HttpStatusCode.OK)
                 {
-                    return new DeployOutcome(false, string.Create(CultureInfo.InvariantCulture, $"salt-api's job lookup for {jid} answered HTTP {(int)lookup.Status}."), results);
+                    return new DeployOutcome(false, string.Create(CultureInfo.InvariantCulture, $"salt-api's job lookup for {jid} answered HTTP {(int)lookup.Status}; the job may still be running in Salt: check it there (salt-run jobs.lookup_jid {jid}) before deploying again."), results);
                 }
 
                 var info = (lookup.Body?["info"] as JsonArray)?.FirstOrDefault() as JsonObject;

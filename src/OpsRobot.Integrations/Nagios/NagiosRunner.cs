@@ -53,7 +53,7 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
                 "downtime_cancel" => await CancelDowntimeAsync(p, cancellationToken).ConfigureAwait(false),
                 "recheck" => await RecheckAsync(p, cancellationToken).ConfigureAwait(false),
                 "notifications" => await NotificationsAsync(p, cancellationToken).ConfigureAwait(false),
-                var other => throw new NagiosException($"Unknown nagios operation '{other}'."),
+                var other => throw new NagiosException($"Unknown nagios operation '{other}'; the runner knows: {string.Join(", ", Operations)}."),
             };
             context.Output.Write(OutputKind.Stdout, result["text"]!.GetValue<string>() + "\n");
             return new RunnerResult(RunnerOutcome.Succeeded, result, null, null);

@@ -88,16 +88,7 @@ internal sealed class OpsRobotClient : IDisposable
     public async Task<JsonElement> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
     {
         using var request = NewRequest(method, path, body);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(RequestTimeout);
-        using var response = await SendCoreAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token, cancellationToken);
-        var text = await ReadBodyAsync(request, response, timeout.Token, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw ApiError(request, response, text);
-        }
-
-        return ParseJson(request, response, text);
+        return await ExchangeAsync(request, cancellationToken);
     }
 
     public Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);
@@ -107,6 +98,12 @@ internal sealed class OpsRobotClient : IDisposable
     {
         using var request = NewRequest(method, path, null);
         request.Content = new StringContent(body, Encoding.UTF8, mediaType);
+        return await ExchangeAsync(request, cancellationToken);
+    }
+
+    /// <summary>Sends <paramref name="request"/> within the request timeout and reads its JSON answer.</summary>
+    private async Task<JsonElement> ExchangeAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RequestTimeout);
         using var response = await SendCoreAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token, cancellationToken);
