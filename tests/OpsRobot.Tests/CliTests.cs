@@ -50,6 +50,35 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Shell_LeavesExecutionsACrashedServerQueued_ForTheNextServer()
+    {
+        using var home = new TestHome();
+        (await OpsRobotProcess.RunAsync(home.Path, ["shell", "--user", "alice"], "echo first\n")).ExitCode.ShouldBe(0);
+        var database = Path.Combine(home.Path, "data", "opsrobot.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            // Queued by a server that is gone (its owner names another machine, so it cannot be alive).
+            await connection.OpenAsync();
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = """
+                INSERT INTO executions (action_ref, runner_type, parameters, status, requester, requester_user, created_at, owner)
+                VALUES ('core.echo', 'echo', '{"message":"left"}', 'requested', '{"userName":"alice","door":1}', 'alice', 0, 'gone-host:1:1')
+                """;
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["shell", "--user", "alice"], "echo second\n");
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        result.StandardOutput.Trim().ShouldBe("second");
+        await using var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False");
+        await check.OpenAsync();
+        await using var read = check.CreateCommand();
+        read.CommandText = "SELECT status || ' ' || owner FROM executions WHERE owner = 'gone-host:1:1' OR parameters LIKE '%left%'";
+        (await read.ExecuteScalarAsync()).ShouldBe("requested gone-host:1:1");
+    }
+
+    [Fact]
     public async Task Shell_PipedBurst_EveryLineAuditedInOrder_HistoryPairsEachLineWithItsAnswer()
     {
         using var home = new TestHome();

@@ -10,7 +10,9 @@ internal static class ShellVerb
     {
         using var host = LocalHost.Build(configArgs, settings);
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpsRobot.Shell");
-        await Composition.PrepareAsync(host.Services, logger, cancellationToken);
+        // A shell session ends when its script or its person does: executions a crashed server left queued are left
+        // for the next server, which runs them, instead of being started here and abandoned when the shell exits.
+        await Composition.PrepareAsync(host.Services, logger, longLived: false, cancellationToken);
 
         var shell = host.Services.GetRequiredService<ShellChat>();
         var interactive = !Console.IsInputRedirected;
