@@ -19,6 +19,11 @@ public sealed class ExecutionAccessGuard(AccessService access, IUserStore users)
         ArgumentNullException.ThrowIfNull(execution);
         ArgumentNullException.ThrowIfNull(action);
         var requester = execution.Requester;
+        if (requester.Door == ExecutionDoor.Unknown)
+        {
+            return "its stored requester cannot be read, so who asked for it cannot be checked";
+        }
+
         var door = requester.Door switch
         {
             ExecutionDoor.Chat => Doors.Chat,

@@ -65,6 +65,9 @@ public enum ExecutionDoor
     Rule,
     Workflow,
     Retry,
+
+    /// <summary>The stored record's requester could not be read (see <see cref="ExecutionRecord.Damage"/>).</summary>
+    Unknown,
 }
 
 /// <summary>Who asked for an execution, through which door, and where to report back.</summary>
@@ -134,6 +137,12 @@ public sealed record ExecutionRecord
 
     /// <summary>The process that runs (or ran) it: <c>host:pid:start</c>. Recovery after a crash abandons only the executions of processes that are gone.</summary>
     public string Owner { get; init; } = string.Empty;
+
+    /// <summary>
+    /// What of the stored record could not be read, when something could not (a database edited by hand, or damaged):
+    /// the record is shown with what could be read, and it is never started again.
+    /// </summary>
+    public string? Damage { get; init; }
 }
 
 /// <summary>A piece of an execution's output, in order.</summary>

@@ -227,7 +227,13 @@ public sealed partial class ExecutionService : IAsyncDisposable
             }
 
             string error;
-            if (record.Status is ExecutionStatus.Requested or ExecutionStatus.Scheduled)
+            if (record.Damage is { } damage)
+            {
+                // Never started again: what it was asked to do, or by whom, is not known for sure.
+                LogDamaged(_logger, record.Id, damage);
+                error = $"OpsRobot stopped while this execution was {record.Status.ToWire()}, and its stored record cannot be read ({damage}), so it was not started again. Check what it did, then run it again if needed.";
+            }
+            else if (record.Status is ExecutionStatus.Requested or ExecutionStatus.Scheduled)
             {
                 if (!takeOverQueued)
                 {
@@ -731,6 +737,9 @@ public sealed partial class ExecutionService : IAsyncDisposable
 
     [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "Execution {ExecutionId} of {ActionRef} was queued by a process that is gone and never started; running it now")]
     private static partial void LogResumed(ILogger logger, long executionId, string actionRef);
+
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Warning, Message = "Execution {ExecutionId} was left unfinished and its stored record cannot be read ({Damage}); marking it abandoned, not running it again")]
+    private static partial void LogDamaged(ILogger logger, long executionId, string damage);
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "Execution {ExecutionId} will be retried as {RetryId} (attempt {Attempt}) after {Delay}")]
     private static partial void LogRetrying(ILogger logger, long executionId, long retryId, int attempt, TimeSpan delay);

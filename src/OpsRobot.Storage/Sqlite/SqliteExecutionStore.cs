@@ -27,12 +27,12 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
 
     /// <summary>The columns of a RETURNING clause, in the order <see cref="ReadRow"/> reads them.</summary>
     private const string ReturningColumns =
-        "id, action_ref, runner_type, parameters, status, requester, result, exit_code, error, created_at, started_at, ended_at, parent_id, retry_of, attempt, owner";
+        "id, action_ref, runner_type, parameters, status, requester, result, exit_code, error, created_at, started_at, ended_at, parent_id, retry_of, attempt, owner, requester_user";
 
     private const string Columns =
         "id AS Id, action_ref AS ActionRef, runner_type AS RunnerType, parameters AS Parameters, status AS Status, requester AS Requester, " +
         "result AS Result, exit_code AS ExitCode, error AS Error, created_at AS CreatedAt, started_at AS StartedAt, ended_at AS EndedAt, " +
-        "parent_id AS ParentId, retry_of AS RetryOf, attempt AS Attempt, owner AS Owner";
+        "parent_id AS ParentId, retry_of AS RetryOf, attempt AS Attempt, owner AS Owner, requester_user AS RequesterUser";
 
     public Task<ExecutionRecord> CreateAsync(ExecutionRecord execution, CancellationToken cancellationToken)
     {
@@ -278,27 +278,69 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         RetryOf = row.IsNull(13) ? null : row.ColumnInt64(13),
         Attempt = row.ColumnInt64(14),
         Owner = row.ColumnText(15)!,
+        RequesterUser = row.ColumnText(16),
     };
 
-    private static ExecutionRecord Map(Row r) => new()
+    /// <summary>
+    /// A row as a record. A JSON column that does not parse (a database edited by hand, or damaged) does not make the
+    /// execution unreadable: the record says so in <see cref="ExecutionRecord.Damage"/>, with the column left empty
+    /// (the requester reduced to the user name kept in its own column), and recovery never starts it again.
+    /// </summary>
+    private static ExecutionRecord Map(Row r)
     {
-        Id = r.Id,
-        ActionRef = r.ActionRef,
-        RunnerType = r.RunnerType,
-        Parameters = JsonNode.Parse(r.Parameters) as JsonObject ?? [],
-        Status = ExecutionStatuses.TryParseWire(r.Status, out var s) ? s : throw new InvalidDataException($"Execution {r.Id} has an unknown status '{r.Status}'."),
-        Requester = JsonSerializer.Deserialize<ExecutionRequester>(r.Requester, Json)!,
-        Result = r.Result is null ? null : JsonNode.Parse(r.Result),
-        ExitCode = r.ExitCode is null ? null : (int)r.ExitCode.Value,
-        Error = r.Error,
-        CreatedAt = FromUnixMs(r.CreatedAt),
-        StartedAt = FromUnixMs(r.StartedAt),
-        EndedAt = FromUnixMs(r.EndedAt),
-        ParentId = r.ParentId,
-        RetryOf = r.RetryOf,
-        Attempt = (int)r.Attempt,
-        Owner = r.Owner,
-    };
+        List<string>? damage = null;
+        var parameters = ParseJson(r.Parameters, "parameters", ref damage);
+        if (parameters is not null and not JsonObject)
+        {
+            (damage ??= []).Add("parameters: not a JSON object");
+        }
+
+        ExecutionRequester? requester = null;
+        try
+        {
+            requester = JsonSerializer.Deserialize<ExecutionRequester>(r.Requester, Json)
+                ?? throw new JsonException("null instead of a requester.");
+        }
+        catch (JsonException ex)
+        {
+            (damage ??= []).Add($"requester: {ex.Message}");
+        }
+
+        var result = r.Result is null ? null : ParseJson(r.Result, "result", ref damage);
+        return new ExecutionRecord
+        {
+            Id = r.Id,
+            ActionRef = r.ActionRef,
+            RunnerType = r.RunnerType,
+            Parameters = parameters as JsonObject ?? [],
+            Status = ExecutionStatuses.TryParseWire(r.Status, out var s) ? s : throw new InvalidDataException($"Execution {r.Id} has an unknown status '{r.Status}'."),
+            Requester = requester ?? new ExecutionRequester { Door = ExecutionDoor.Unknown, UserName = r.RequesterUser ?? string.Empty },
+            Result = result,
+            ExitCode = r.ExitCode is null ? null : (int)r.ExitCode.Value,
+            Error = r.Error,
+            CreatedAt = FromUnixMs(r.CreatedAt),
+            StartedAt = FromUnixMs(r.StartedAt),
+            EndedAt = FromUnixMs(r.EndedAt),
+            ParentId = r.ParentId,
+            RetryOf = r.RetryOf,
+            Attempt = (int)r.Attempt,
+            Owner = r.Owner,
+            Damage = damage is null ? null : $"the stored {string.Join("; ", damage)}",
+        };
+    }
+
+    private static JsonNode? ParseJson(string text, string column, ref List<string>? damage)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException ex)
+        {
+            (damage ??= []).Add($"{column}: {ex.Message}");
+            return null;
+        }
+    }
 
     /// <summary>
     /// One transition's values, converted for SQLite on the caller's thread. The statement is conditional: its WHERE
@@ -351,6 +393,8 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         public long Attempt { get; set; }
 
         public string Owner { get; set; } = "";
+
+        public string? RequesterUser { get; set; }
     }
 
     private sealed class OutputRow

@@ -46,7 +46,8 @@ internal sealed record ExecutionDto(
     long? ParentId,
     long? RetryOf,
     int Attempt,
-    string? Workflow = null)
+    string? Workflow = null,
+    string? Damage = null)
 {
     public static ExecutionDto From(ExecutionRecord e, TimeProvider time) => new(
         e.Id, e.ActionRef, e.RunnerType, e.Status.ToWire(), e.Parameters, e.Result, e.ExitCode, e.Error, RequesterDto.From(e.Requester),
@@ -54,7 +55,8 @@ internal sealed record ExecutionDto(
         e.StartedAt is { } s ? Math.Round(((e.EndedAt ?? time.GetUtcNow()) - s).TotalSeconds, 3) : null,
         e.ParentId, e.RetryOf, e.Attempt,
         // The task graph of a workflow execution, for the console to draw (docs/workflows.md).
-        e.RunnerType is "workflow" or "orquesta" ? $"/api/v1/executions/{e.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}/workflow" : null);
+        e.RunnerType is "workflow" or "orquesta" ? $"/api/v1/executions/{e.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}/workflow" : null,
+        e.Damage);
 }
 
 /// <summary>Who asked for an execution, with the door as a word (<c>chat</c>, <c>api</c>, <c>cli</c>, …).</summary>

@@ -122,6 +122,48 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
         _runner.Runs.ShouldBeEmpty(row);
     }
 
+    [Theory]
+    [InlineData("requester", "requester = '{\"door\": 0, \"userName\": '")]
+    [InlineData("parameters", "parameters = 'not json'")]
+    [InlineData("parameters", "parameters = '[1, 2]'")]
+    [InlineData("requester", "requester = 'null'")]
+    public async Task Recover_ARecordWhoseStoredJsonCannotBeRead_IsAbandonedNotRunAndRecoveryGoesOn(string column, string damage)
+    {
+        var broken = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested);
+        var sound = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web2" }, ExecutionStatus.Requested);
+        await using (var connection = await _database.OpenAsync(None))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE executions SET {damage} WHERE id = {broken.Id}";
+            (await command.ExecuteNonQueryAsync(None)).ShouldBe(1);
+        }
+
+        var recovery = await _executions.RecoverAsync(None);
+        var resumed = await recovery.Resumed.Single().Outcome.WaitAsync(TimeSpan.FromSeconds(30));
+
+        resumed.Id.ShouldBe(sound.Id, "one damaged record does not stop the others' recovery");
+        _runner.Runs.Single()["host"]!.GetValue<string>().ShouldBe("web2");
+        var abandoned = recovery.Abandoned.Single();
+        abandoned.Id.ShouldBe(broken.Id);
+        abandoned.Status.ShouldBe(ExecutionStatus.Abandoned);
+        abandoned.Error.ShouldNotBeNull().ShouldContain("its stored record cannot be read");
+        abandoned.Error.ShouldContain($"the stored {column}: ");
+        var read = (await _store.GetAsync(broken.Id, None)).ShouldNotBeNull();
+        read.Damage.ShouldNotBeNull().ShouldContain(column);
+        if (column == "requester")
+        {
+            read.Requester.Door.ShouldBe(ExecutionDoor.Unknown);
+            read.Requester.UserName.ShouldBe("alice", "the user name is kept in a column of its own");
+        }
+        else
+        {
+            read.Parameters.ShouldBeEmpty();
+            read.Requester.UserName.ShouldBe("alice");
+        }
+
+        (await _store.GetAsync(sound.Id, None)).ShouldNotBeNull().Damage.ShouldBeNull();
+    }
+
     [Fact]
     public async Task Recover_ByAOneShotProcess_LeavesQueuedWorkForTheNextServer()
     {
