@@ -32,9 +32,9 @@ public sealed class SqliteEventStore(SqliteDatabase database) : SqliteStoreBase(
                 """
                 INSERT INTO events (trigger_type, payload, source, received_at, status)
                 VALUES (?1, ?2, ?3, ?4, 'pending')
-                RETURNING id
                 """)
-                .Bind(1, record.TriggerType).Bind(2, payload).Bind(3, record.Source).Bind(4, ToUnixMs(record.ReceivedAt)).ExecuteInt64();
+                .Bind(1, record.TriggerType).Bind(2, payload).Bind(3, record.Source).Bind(4, ToUnixMs(record.ReceivedAt))
+                .ExecuteInsert() ?? throw new InvalidOperationException("The event insert stored no row.");
             return record with { Id = id, Status = EventStatus.Pending, ProcessedAt = null };
         }, cancellationToken);
     }
@@ -98,14 +98,8 @@ public sealed class SqliteEventStore(SqliteDatabase database) : SqliteStoreBase(
             var marked = 0;
             foreach (var id in ids)
             {
-                var update = context.Statement("UPDATE events SET status = 'processed', processed_at = ?1 WHERE id = ?2 AND status = 'pending' RETURNING id");
-                if (update.Bind(1, when).Bind(2, id).Step())
-                {
-                    marked++;
-
-                    // Run it to its end (one row at most: id is the key), so it is done before it is bound again.
-                    update.Step();
-                }
+                marked += context.Statement("UPDATE events SET status = 'processed', processed_at = ?1 WHERE id = ?2 AND status = 'pending'")
+                    .Bind(1, when).Bind(2, id).ExecuteNonQuery();
             }
 
             return marked;
@@ -118,17 +112,17 @@ public sealed class SqliteEventStore(SqliteDatabase database) : SqliteStoreBase(
         var parameters = enforcement.Parameters?.ToJsonString();
         return Database.Writer.WriteAsync(context =>
         {
-            // ON CONFLICT DO NOTHING returns no row when (event, rule) already has an enforcement.
-            var insert = context.Statement(
+            // ON CONFLICT DO NOTHING inserts nothing when (event, rule) already has an enforcement.
+            var id = context.Statement(
                 """
                 INSERT INTO rule_enforcements (rule_ref, event_id, trigger_type, action_ref, status, parameters, created_at)
                 VALUES (?1, ?2, ?3, ?4, 'starting', ?5, ?6)
                 ON CONFLICT (event_id, rule_ref) DO NOTHING
-                RETURNING id
                 """)
                 .Bind(1, enforcement.RuleRef).Bind(2, enforcement.EventId).Bind(3, enforcement.TriggerType).Bind(4, enforcement.ActionRef)
-                .Bind(5, parameters).Bind(6, ToUnixMs(enforcement.CreatedAt));
-            return insert.Step() ? enforcement with { Id = insert.ColumnInt64(0), Status = EnforcementStatus.Starting } : null;
+                .Bind(5, parameters).Bind(6, ToUnixMs(enforcement.CreatedAt))
+                .ExecuteInsert();
+            return id is { } stored ? enforcement with { Id = stored, Status = EnforcementStatus.Starting } : null;
         }, cancellationToken);
     }
 

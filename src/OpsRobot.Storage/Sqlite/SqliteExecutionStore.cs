@@ -22,11 +22,11 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>The transition statements by the set of statuses they move from (a bit per status) and RETURNING or not.</summary>
-    private static readonly ConcurrentDictionary<(long From, bool Returning), string> TransitionStatements = new();
+    /// <summary>The transition statements by the set of statuses they move from (a bit per status).</summary>
+    private static readonly ConcurrentDictionary<long, string> TransitionStatements = new();
 
-    /// <summary>The columns of a RETURNING clause, in the order <see cref="ReadRow"/> reads them.</summary>
-    private const string ReturningColumns =
+    /// <summary>The columns the writer reads a record back with, in the order <see cref="ReadRow"/> reads them.</summary>
+    private const string RowColumns =
         "id, action_ref, runner_type, parameters, status, requester, result, exit_code, error, created_at, started_at, ended_at, parent_id, retry_of, attempt, owner, requester_user";
 
     private const string Columns =
@@ -49,7 +49,6 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
                 INSERT INTO executions (action_ref, runner_type, parameters, status, requester, requester_user, result, exit_code, error,
                                         created_at, started_at, ended_at, parent_id, retry_of, attempt, owner)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-                RETURNING id
                 """)
                 .Bind(1, execution.ActionRef)
                 .Bind(2, execution.RunnerType)
@@ -67,7 +66,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
                 .Bind(14, execution.RetryOf)
                 .Bind(15, execution.Attempt)
                 .Bind(16, execution.Owner)
-                .ExecuteInt64();
+                .ExecuteInsert() ?? throw new InvalidOperationException("The execution insert stored no row.");
             return execution with { Id = id };
         }, cancellationToken);
     }
@@ -131,7 +130,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             return Task.FromResult(false);
         }
 
-        var transition = new Transition(id, status, update, TransitionSql(from, returning: false));
+        var transition = new Transition(id, status, update, TransitionSql(from));
         return Database.Writer.WriteAsync(context => transition.Bind(context).ExecuteNonQuery() == 1, cancellationToken);
     }
 
@@ -144,11 +143,18 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             return null;
         }
 
-        var transition = new Transition(id, status, update, TransitionSql(from, returning: true));
+        var transition = new Transition(id, status, update, TransitionSql(from));
         var row = await Database.Writer.WriteAsync(context =>
         {
-            var returning = transition.Bind(context);
-            return returning.Step() ? ReadRow(returning) : null;
+            if (transition.Bind(context).ExecuteNonQuery() != 1)
+            {
+                return null;
+            }
+
+            // Read back in the same transaction, so it is the record as this transition left it. (A RETURNING clause
+            // would say the same, at several times the cost: SQLite runs it through a temporary table.)
+            var read = context.Statement(ReadBackSql).Bind(1, id);
+            return read.Step() ? ReadRow(read) : null;
         }, cancellationToken).ConfigureAwait(false);
 
         // Parsed here, after the commit: a result of a megabyte is not parsed while the writer holds the write lock.
@@ -218,11 +224,11 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
     /// input, so they are written into the text: each set is one statement the writer prepares once and reuses
     /// (a handful of sets exist), where a parameter list of varying length would be a new statement every time.
     /// </summary>
-    private static string TransitionSql(IReadOnlyCollection<ExecutionStatus> from, bool returning)
+    private static string TransitionSql(IReadOnlyCollection<ExecutionStatus> from)
     {
-        return TransitionStatements.GetOrAdd((Mask(from), returning), static k =>
+        return TransitionStatements.GetOrAdd(Mask(from), static k =>
         {
-            var statuses = Enum.GetValues<ExecutionStatus>().Where(s => (k.From & (1L << (int)s)) != 0).ToArray();
+            var statuses = Enum.GetValues<ExecutionStatus>().Where(s => (k & (1L << (int)s)) != 0).ToArray();
             return $"""
                 UPDATE executions SET
                     status = ?2,
@@ -232,7 +238,6 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
                     exit_code = COALESCE(?6, exit_code),
                     error = COALESCE(?7, error)
                 WHERE id = ?1 AND status IN ({StatusList(statuses)})
-                {(k.Returning ? "RETURNING " + ReturningColumns : string.Empty)}
                 """;
         });
     }
@@ -259,7 +264,9 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         return string.Join(", ", statuses.Distinct().Select(s => "'" + s.ToWire() + "'"));
     }
 
-    /// <summary>A RETURNING row read in the order of <see cref="ReturningColumns"/>.</summary>
+    private const string ReadBackSql = "SELECT " + RowColumns + " FROM executions WHERE id = ?1";
+
+    /// <summary>A row read in the order of <see cref="RowColumns"/>.</summary>
     private static Row ReadRow(WriteStatement row) => new()
     {
         Id = row.ColumnInt64(0),

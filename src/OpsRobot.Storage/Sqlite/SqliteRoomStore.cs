@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dapper;
 using OpsRobot.Core.Rooms;
 using OpsRobot.Core.Storage;
@@ -14,6 +15,9 @@ public sealed class SqliteRoomStore(SqliteDatabase database) : SqliteStoreBase(d
 
     /// <summary>The most messages one read returns, whatever the caller asks for.</summary>
     public const int MaxPage = 500;
+
+    /// <summary>Room names by id, as <see cref="RoomName"/> reads them.</summary>
+    private readonly ConcurrentDictionary<long, string> _roomNames = new();
 
     public Task<RoomRecord?> FindAsync(string name, CancellationToken cancellationToken) =>
         WithConnectionAsync(async c => Map(await c.QuerySingleOrDefaultAsync<RoomRow>(new CommandDefinition(
@@ -110,28 +114,38 @@ public sealed class SqliteRoomStore(SqliteDatabase database) : SqliteStoreBase(d
         // Through the group-committing writer: a burst of lines from many rooms shares one commit.
         return Database.Writer.WriteAsync(context =>
         {
-            var insert = context.Statement(
+            var id = context.Statement(
                 """
                 INSERT INTO messages (room_id, author_kind, user_id, author_name, text, created_at)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                RETURNING id, (SELECT name FROM rooms WHERE id = ?1)
                 """)
                 .Bind(1, message.RoomId)
                 .Bind(2, message.AuthorKind == AuthorKind.Robot ? "robot" : "user")
                 .Bind(3, message.UserId)
                 .Bind(4, message.AuthorName)
                 .Bind(5, message.Text)
-                .Bind(6, ToUnixMs(message.CreatedAt));
-            if (!insert.Step())
-            {
-                throw new InvalidOperationException("The message insert returned no row.");
-            }
-
-            var id = insert.ColumnInt64(0);
-            var roomName = insert.ColumnText(1) ?? string.Empty;
-            return new StoredMessage(id, message.RoomId, roomName, message.AuthorKind, message.UserId, message.AuthorName, message.Text,
+                .Bind(6, ToUnixMs(message.CreatedAt))
+                .ExecuteInsert() ?? throw new InvalidOperationException("The message insert stored no row.");
+            return new StoredMessage(id, message.RoomId, RoomName(context, message.RoomId), message.AuthorKind, message.UserId, message.AuthorName, message.Text,
                 FromUnixMs(ToUnixMs(message.CreatedAt)));
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// A room's name, read once: rooms are never renamed or deleted, so a name once read stays true (the insert's
+    /// foreign key has just checked that the room exists).
+    /// </summary>
+    private string RoomName(SqliteWriteContext context, long roomId)
+    {
+        if (_roomNames.TryGetValue(roomId, out var name))
+        {
+            return name;
+        }
+
+        var select = context.Statement("SELECT name FROM rooms WHERE id = ?1").Bind(1, roomId);
+        name = select.Step() ? select.ColumnText(0) ?? string.Empty : string.Empty;
+        _roomNames[roomId] = name;
+        return name;
     }
 
     public Task<IReadOnlyList<StoredMessage>> ReadAsync(long roomId, MessagePage page, CancellationToken cancellationToken)

@@ -82,6 +82,15 @@ public sealed class WriteStatement : IDisposable
         return raw.sqlite3_changes(_db);
     }
 
+    /// <summary>
+    /// Runs an INSERT (with no RETURNING clause) and gives the new row's id, or null when it inserted nothing
+    /// (<c>ON CONFLICT DO NOTHING</c>). The id is the connection's last inserted rowid, which only this unit can have
+    /// moved: the writer runs one statement at a time on its own connection, and no table here has a trigger. Half
+    /// the cost of <c>RETURNING id</c>, which SQLite runs through a temporary table of the rows returned (measured by
+    /// bench/OpsRobot.StorageBench: a third of the storage time of a chat line).
+    /// </summary>
+    public long? ExecuteInsert() => ExecuteNonQuery() == 0 ? null : raw.sqlite3_last_insert_rowid(_db);
+
     /// <summary>Runs the statement to its next row: true with a row to read, false when it is done.</summary>
     public bool Step()
     {

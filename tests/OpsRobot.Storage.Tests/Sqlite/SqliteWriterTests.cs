@@ -115,6 +115,48 @@ public sealed class SqliteWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExecuteInsert_GivesEachNewRowsId_AndNullWhenNothingWasInserted_NeverAnEarlierRowsId()
+    {
+        await WriteAsync("CREATE TABLE u (n INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE)");
+        var ids = await Task.WhenAll(Enumerable.Range(1, 300).Select(i => _database.Writer.WriteAsync(
+            c => c.Statement("INSERT INTO u (k) VALUES (?1) ON CONFLICT (k) DO NOTHING").Bind(1, $"k{i}").ExecuteInsert(), CancellationToken.None)));
+
+        // The row inserted just before (same statement, same transaction) must not be taken for this one's.
+        var repeated = await _database.Writer.WriteAsync(c =>
+        {
+            var fresh = c.Statement("INSERT INTO u (k) VALUES (?1) ON CONFLICT (k) DO NOTHING").Bind(1, "fresh").ExecuteInsert();
+            var again = c.Statement("INSERT INTO u (k) VALUES (?1) ON CONFLICT (k) DO NOTHING").Bind(1, "k7").ExecuteInsert();
+            return (fresh, again);
+        }, CancellationToken.None);
+
+        ids.ShouldAllBe(id => id != null);
+        ids.Distinct().Count().ShouldBe(300);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT k FROM u WHERE n = {ids[i]}")).ShouldBe($"k{i + 1}");
+        }
+
+        repeated.fresh.ShouldNotBeNull();
+        (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT k FROM u WHERE n = {repeated.fresh}")).ShouldBe("fresh");
+        repeated.again.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task ExecuteInsert_InABatchRunAgainAfterAFailure_AnswersWithTheIdThatWasCommitted()
+    {
+        var first = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES (?1)").Bind(1, "first").ExecuteInsert(), CancellationToken.None);
+        var failing = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (n, v) VALUES (?1, ?2)").Bind(1, 1).Bind(2, "clash").ExecuteInsert(), CancellationToken.None);
+        var second = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES (?1)").Bind(1, "second").ExecuteInsert(), CancellationToken.None);
+
+        var firstId = await first;
+        await Should.ThrowAsync<StoreConflictException>(() => failing);
+        var secondId = await second;
+
+        (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT v FROM t WHERE n = {firstId}")).ShouldBe("first");
+        (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT v FROM t WHERE n = {secondId}")).ShouldBe("second");
+    }
+
+    [Fact]
     public async Task Statement_BindsByPosition_TextNullAndEmptyKeptApart()
     {
         await WriteAsync("CREATE TABLE s (n INTEGER PRIMARY KEY, a TEXT NULL, b TEXT NULL, c INTEGER NULL)");
