@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Text.Json;
 using OpsRobot.Core.Executions;
 using OpsRobot.Core.Users;
 using OpsRobot.Core.Workflows;
-using OpsRobot.Core.Workflows.Engine;
 using OpsRobot.Core.Workflows.Runtime;
 
 namespace OpsRobot.Web;
@@ -133,8 +131,7 @@ internal static class WorkflowEndpoints
             return Results.Conflict(new ErrorDto($"The workflow file of execution #{number} no longer loads: {(ex.Errors.Count > 0 ? ex.Errors[0].ToString() : ex.Message)}"));
         }
 
-        var seal = http.RequestServices.GetRequiredService<WorkflowStateSeal>();
-        var state = JsonSerializer.Deserialize<WorkflowState>(seal.Open(run.State, id)) ?? new WorkflowState();
+        var state = http.RequestServices.GetRequiredService<WorkflowStateSeal>().ReadState(run);
         return Results.Ok(WorkflowView.Build(graph, state));
     }
 }

@@ -57,8 +57,8 @@ public sealed partial class WorkflowRecovery(
             var graph = graphs.Load(run.WorkflowFile);
             var executions = services.GetRequiredService<ExecutionService>();
             // A run stored encrypted stays so; the action's secrets are checked again in case it was stored before they were.
-            var hasSecrets = services.GetService<Packs.PackCatalog>()?.Current.FindAction(run.ActionRef)?.Parameters.Any(p => p.Secret) ?? false;
-            var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, services.GetRequiredService<WorkflowStateSeal>(), hasSecrets,
+            var action = services.GetService<Packs.PackCatalog>()?.Current.FindAction(run.ActionRef);
+            var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, services.GetRequiredService<WorkflowStateSeal>(), action,
                 graph, id, run.ActionRef, run.WorkflowFile,
                 [], WorkflowRunner.ChildRequester(execution.Requester), stopping).ConfigureAwait(false);
 

@@ -87,8 +87,16 @@ public sealed class WorkflowRerun(
             throw new WorkflowRerunException($"The workflow file of #{number} no longer loads: {(ex.Errors.Count > 0 ? ex.Errors[0].ToString() : ex.Message)}", ex);
         }
 
-        var state = JsonSerializer.Deserialize<WorkflowState>(seal.Open(run.State, executionId), Json)
-            ?? throw new WorkflowRerunException($"The stored state of workflow #{number} is empty.");
+        WorkflowState state;
+        try
+        {
+            state = seal.ReadState(run);
+        }
+        catch (Datastore.DatastoreException ex)
+        {
+            throw new WorkflowRerunException(ex.Message, ex);
+        }
+
         var conductor = new WorkflowConductor(graph, expressions, state);
         IReadOnlyList<string> staged;
         try
@@ -108,7 +116,7 @@ public sealed class WorkflowRerun(
         }
 
         var seeded = JsonSerializer.Serialize(conductor.State, Json);
-        var secret = WorkflowStateSeal.IsSealed(run.State) || action.Parameters.Any(p => p.Secret);
+        var secret = WorkflowStateSeal.MustSeal(action, run);
         var request = new ExecutionRequest(run.ActionRef, parameters, requester)
         {
             ParentId = execution.ParentId,

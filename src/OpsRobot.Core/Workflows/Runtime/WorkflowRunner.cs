@@ -67,8 +67,7 @@ public sealed class WorkflowRunner(
         }
 
         var seal = services.GetRequiredService<WorkflowStateSeal>();
-        var hasSecrets = context.Action.Parameters.Any(p => p.Secret);
-        var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, seal, hasSecrets, graph, id, context.Action.Ref,
+        var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, seal, context.Action, graph, id, context.Action.Ref,
             context.Action.EntryPointPath!, inputs, requester, CancellationToken.None).ConfigureAwait(false);
 
         // The token fires for a cancel, for the action's timeout, and when OpsRobot stops. A cancel or a timeout ends
