@@ -180,7 +180,7 @@ public sealed partial class InquiryRunner(IServiceProvider services, TimeProvide
                 // A cancel of the ask (or of its workflow) closes the question; OpsRobot stopping leaves it open for
                 // the ask its workflow starts again after the restart.
                 var record = await executions.GetAsync(executionId, CancellationToken.None).ConfigureAwait(false);
-                if (record?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled)
+                if (record?.Status.IsCancelRequested() == true)
                 {
                     await store.CloseAsync(inquiry.Id, InquiryStatuses.Canceled, null, null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
                     return new RunnerResult(RunnerOutcome.Canceled, null, null, $"Inquiry {number} was canceled before anyone answered.");

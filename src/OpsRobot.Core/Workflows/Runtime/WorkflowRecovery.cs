@@ -16,9 +16,8 @@ public sealed partial class WorkflowRecovery(
     IServiceProvider services, IWorkflowStore store, IExecutionStore executionStore, ExecutionEvents events, WorkflowGraphCache graphs,
     WorkflowExpressions expressions, TimeProvider time, ILogger<WorkflowRecovery> logger)
 {
-    /// <summary>The statuses of a workflow this process drives, from which it ends.</summary>
-    private static readonly ExecutionStatus[] Owned =
-        [ExecutionStatus.Running, ExecutionStatus.Canceling, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
+    /// <summary>The statuses of a workflow this process drives, from which it ends (a workflow is never pending; its asks are).</summary>
+    private static readonly IReadOnlyList<ExecutionStatus> Owned = ExecutionStatuses.Active;
 
     /// <summary>
     /// Finds the stored runs whose execution was abandoned and resumes each in the background. Returns the tasks of
@@ -119,7 +118,7 @@ public sealed partial class WorkflowRecovery(
     }
 
     private async Task<bool> IsCanceledAsync(long id) =>
-        (await executionStore.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled;
+        (await executionStore.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status.IsCancelRequested() == true;
 
     private async Task WatchForCancelAsync(long id, CancellationTokenSource canceled)
     {

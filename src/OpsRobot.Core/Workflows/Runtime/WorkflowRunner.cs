@@ -78,7 +78,7 @@ public sealed class WorkflowRunner(
             : context.Action.Timeout;
         async Task<bool> CanceledByUser() =>
             time.GetUtcNow() - started >= timeout
-            || (await executions.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled;
+            || (await executions.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status.IsCancelRequested() == true;
 
         var control = services.GetRequiredService<WorkflowControl>();
         control.Register(driver);
