@@ -38,6 +38,23 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task GetMany_ReturnsEachExistingExecutionOnce_AcrossChunks()
+    {
+        var first = await Executions.CreateAsync(NewExecution("demo.one"), CancellationToken.None);
+        var second = await Executions.CreateAsync(NewExecution("demo.two"), CancellationToken.None);
+        await Executions.CreateAsync(NewExecution("demo.not_asked"), CancellationToken.None);
+        // More ids than one statement takes, with repeats and ids that do not exist among them.
+        long[] asked = [first.Id, .. Enumerable.Range(1, 1200).Select(i => second.Id + 1000 + i), second.Id, first.Id];
+
+        var read = await Executions.GetManyAsync(asked, CancellationToken.None);
+        var none = await Executions.GetManyAsync([], CancellationToken.None);
+
+        read.Select(e => e.ActionRef).Order().ShouldBe(["demo.one", "demo.two"]);
+        read.Single(e => e.Id == first.Id).Parameters.ToJsonString().ShouldBe(first.Parameters.ToJsonString());
+        none.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Transition_FromTheExpectedStatus_ChangesItAndSetsOnlyGivenFields()
     {
         var e = await Executions.CreateAsync(NewExecution(), CancellationToken.None);

@@ -229,6 +229,22 @@ public sealed class InquiryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_ShowsAnInquiryToWhomItNamesAndToWhoMaySeeItsWorkflow_AndHidesItFromOthers()
+    {
+        var id = await _world.StartAsync("asks.gate");
+        var number = (await PendingInquiryAsync(id)).GetProperty("id").GetInt64();
+        using var alice = await _world.Server.SignInAsync("alice", AccessWorld.Password);
+        using var bob = await _world.Server.SignInAsync("bob", AccessWorld.Password);
+        using var gus = await _world.Server.SignInAsync("gus", AccessWorld.Password);
+        async Task<List<long>> ListedAsync(ApiClient user) =>
+            [.. (await user.GetFromJsonAsync<JsonElement>("/api/v1/inquiries")).GetProperty("inquiries").EnumerateArray().Select(i => i.GetProperty("id").GetInt64())];
+
+        (await ListedAsync(alice)).ShouldContain(number); // named by the ask
+        (await ListedAsync(bob)).ShouldContain(number); // not named, but may see the workflow (execution.view)
+        (await ListedAsync(gus)).ShouldNotContain(number); // neither
+    }
+
+    [Fact]
     public async Task Api_RefusesHostileAndUnknownRequests_WithClearErrors()
     {
         var id = await _world.StartAsync("asks.gate");

@@ -110,6 +110,9 @@ public sealed partial class ExecutionService : IAsyncDisposable
 
     public Task<ExecutionRecord?> GetAsync(long id, CancellationToken cancellationToken) => _store.GetAsync(id, cancellationToken);
 
+    /// <inheritdoc cref="IExecutionStore.GetManyAsync"/>
+    public Task<IReadOnlyList<ExecutionRecord>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) => _store.GetManyAsync(ids, cancellationToken);
+
     public Task<IReadOnlyList<ExecutionRecord>> ListAsync(ExecutionQuery query, CancellationToken cancellationToken) => _store.ListAsync(query, cancellationToken);
 
     public Task<IReadOnlyList<OutputChunk>> ReadOutputAsync(long id, long afterSequence, int limit, CancellationToken cancellationToken) =>

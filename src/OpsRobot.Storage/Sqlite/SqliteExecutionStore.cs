@@ -80,6 +80,24 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             return row is null ? null : Map(row);
         }, cancellationToken);
 
+    public Task<IReadOnlyList<ExecutionRecord>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return WithConnectionAsync<IReadOnlyList<ExecutionRecord>>(async c =>
+        {
+            var found = new List<ExecutionRecord>();
+            // In chunks, well under SQLite's limit on parameters in one statement.
+            foreach (var chunk in ids.Distinct().Chunk(500))
+            {
+                var rows = await c.QueryAsync<Row>(new CommandDefinition(
+                    $"SELECT {Columns} FROM executions WHERE id IN @chunk", new { chunk }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                found.AddRange(rows.Select(Map));
+            }
+
+            return found;
+        }, cancellationToken);
+    }
+
     public Task<IReadOnlyList<ExecutionRecord>> ListAsync(ExecutionQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
