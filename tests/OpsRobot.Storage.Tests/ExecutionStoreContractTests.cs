@@ -80,7 +80,7 @@ public abstract partial class StoreContractTests
     {
         var queued = await Executions.CreateAsync(NewExecution(owner: "host:1:2"), CancellationToken.None);
         var running = await Executions.CreateAsync(NewExecution(status: ExecutionStatus.Running, owner: "host:1:2"), CancellationToken.None);
-        ExecutionStatus[] waiting = [ExecutionStatus.Requested, ExecutionStatus.Scheduled];
+        var waiting = ExecutionStatuses.Waiting;
 
         var first = await Executions.ClaimAsync(queued.Id, "host:1:2", "host:3:4", waiting, CancellationToken.None);
         var second = await Executions.ClaimAsync(queued.Id, "host:1:2", "host:5:6", waiting, CancellationToken.None);
