@@ -38,6 +38,23 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task GetMany_ReturnsEachExistingExecutionOnce_AcrossChunks()
+    {
+        var first = await Executions.CreateAsync(NewExecution("demo.one"), CancellationToken.None);
+        var second = await Executions.CreateAsync(NewExecution("demo.two"), CancellationToken.None);
+        await Executions.CreateAsync(NewExecution("demo.not_asked"), CancellationToken.None);
+        // More ids than one statement takes, with repeats and ids that do not exist among them.
+        long[] asked = [first.Id, .. Enumerable.Range(1, 1200).Select(i => second.Id + 1000 + i), second.Id, first.Id];
+
+        var read = await Executions.GetManyAsync(asked, CancellationToken.None);
+        var none = await Executions.GetManyAsync([], CancellationToken.None);
+
+        read.Select(e => e.ActionRef).Order().ShouldBe(["demo.one", "demo.two"]);
+        read.Single(e => e.Id == first.Id).Parameters.ToJsonString().ShouldBe(first.Parameters.ToJsonString());
+        none.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Transition_FromTheExpectedStatus_ChangesItAndSetsOnlyGivenFields()
     {
         var e = await Executions.CreateAsync(NewExecution(), CancellationToken.None);
@@ -63,7 +80,7 @@ public abstract partial class StoreContractTests
     {
         var queued = await Executions.CreateAsync(NewExecution(owner: "host:1:2"), CancellationToken.None);
         var running = await Executions.CreateAsync(NewExecution(status: ExecutionStatus.Running, owner: "host:1:2"), CancellationToken.None);
-        ExecutionStatus[] waiting = [ExecutionStatus.Requested, ExecutionStatus.Scheduled];
+        var waiting = ExecutionStatuses.Waiting;
 
         var first = await Executions.ClaimAsync(queued.Id, "host:1:2", "host:3:4", waiting, CancellationToken.None);
         var second = await Executions.ClaimAsync(queued.Id, "host:1:2", "host:5:6", waiting, CancellationToken.None);

@@ -25,17 +25,18 @@ public sealed class InquiryTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _world.DisposeAsync();
 
-    private async Task<JsonElement> PendingInquiryAsync(long workflow)
+    private async Task<JsonElement> PendingInquiryAsync(long workflow, WorkflowWorld? other = null)
     {
+        var world = other ?? _world;
         JsonElement found = default;
         await ExecutionFlowTests.WaitUntilAsync(async () =>
         {
-            var list = await _world.Admin.GetFromJsonAsync<JsonElement>("/api/v1/inquiries?status=pending");
+            var list = await world.Admin.GetFromJsonAsync<JsonElement>("/api/v1/inquiries?status=pending");
             found = list.GetProperty("inquiries").EnumerateArray().FirstOrDefault(i => i.GetProperty("workflow").ValueKind == JsonValueKind.Number && i.GetProperty("workflow").GetInt64() == workflow);
             if (found.ValueKind != JsonValueKind.Object)
             {
                 // A workflow that ended without asking fails the test at once, with its record.
-                var execution = await _world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{workflow}");
+                var execution = await world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{workflow}");
                 execution.GetProperty("status").GetString().ShouldNotBeOneOf(["succeeded", "failed", "abandoned", "canceled", "timeout"], execution.ToString());
             }
 
@@ -226,6 +227,40 @@ public sealed class InquiryTests : IAsyncLifetime
         respond.StandardOutput.ShouldContain($"inquiry {number} is responded");
         var execution = await _world.WaitFinishedAsync(id);
         execution.GetProperty("result").GetProperty("output").GetProperty("version").GetString().ShouldBe("2.0 final");
+    }
+
+    [Fact]
+    public async Task List_ShowsAnInquiryToWhomItNamesAndToWhoMaySeeItsWorkflow_AndHidesItFromOthers()
+    {
+        var id = await _world.StartAsync("asks.gate");
+        var number = (await PendingInquiryAsync(id)).GetProperty("id").GetInt64();
+        using var alice = await _world.Server.SignInAsync("alice", AccessWorld.Password);
+        using var bob = await _world.Server.SignInAsync("bob", AccessWorld.Password);
+        using var gus = await _world.Server.SignInAsync("gus", AccessWorld.Password);
+        async Task<List<long>> ListedAsync(ApiClient user) =>
+            [.. (await user.GetFromJsonAsync<JsonElement>("/api/v1/inquiries")).GetProperty("inquiries").EnumerateArray().Select(i => i.GetProperty("id").GetInt64())];
+
+        (await ListedAsync(alice)).ShouldContain(number); // named by the ask
+        (await ListedAsync(bob)).ShouldContain(number); // not named, but may see the workflow (execution.view)
+        (await ListedAsync(gus)).ShouldNotContain(number); // neither
+    }
+
+    [Fact]
+    public async Task Ask_RoutedToARoomThatDoesNotExist_StillWaits_AndItsOutputSaysTheQuestionWasNotPosted()
+    {
+        await using var world = await WorkflowWorld.StartAsync(home => WorkflowPacks.WriteAsks(home, route: "web:nowhere"));
+        var id = await world.StartAsync("asks.gate");
+        var inquiry = await PendingInquiryAsync(id, world);
+        var ask = inquiry.GetProperty("execution").GetInt64();
+
+        // Answerable as any inquiry whose room could not be reached (an administrator on the whitelist may answer).
+        (await world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{inquiry.GetProperty("id").GetInt64()}", new { response = new { approved = true } })).EnsureSuccessStatusCode();
+
+        (await world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
+        using var stream = await world.Admin.GetStreamAsync($"/api/v1/executions/{ask}/output");
+        using var reader = new StreamReader(stream);
+        var said = await reader.ReadToEndAsync();
+        said.ShouldContain("The question could not be posted to web:nowhere (there is no such room, or its chat system is not connected)");
     }
 
     [Fact]

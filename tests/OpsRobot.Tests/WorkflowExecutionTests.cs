@@ -111,6 +111,31 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PauseAndResume_FromTheApi_ByOthers_AreForbiddenToViewersAndHiddenFromWhoCannotSeeIt()
+    {
+        using var bob = await _world.Server.CreateUserAsync("bob");
+        using var carol = await _world.Server.CreateUserAsync("carol", "password-" + "for-tests", "guest");
+        var id = await _world.StartFlowAsync();
+        await _world.WaitForGateAsync();
+
+        var byViewer = await bob.PostAsJsonAsync($"/api/v1/executions/{id}/pause", new { });
+        var byGuest = await carol.PostAsJsonAsync($"/api/v1/executions/{id}/resume", new { });
+        var missing = await _world.Admin.PostAsJsonAsync("/api/v1/executions/999999/pause", new { });
+
+        byViewer.StatusCode.ShouldBe(System.Net.HttpStatusCode.Forbidden);
+        (await byViewer.Content.ReadAsStringAsync()).ShouldContain($"You need `workflow.manage` on `wf.flow` to pause execution #{id}.");
+        // A guest may not see the execution, so it learns nothing of it (not even its action), as from GET or cancel.
+        byGuest.StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
+        var hidden = await byGuest.Content.ReadAsStringAsync();
+        hidden.ShouldContain($"Execution #{id} is not a workflow running on this server.");
+        hidden.ShouldNotContain("wf.flow");
+        missing.StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
+        (await _world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}")).GetProperty("status").GetString().ShouldBe("running");
+        await File.WriteAllTextAsync(_world.Flag, "open");
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
+    }
+
+    [Fact]
     public async Task PauseAndResume_FromChat_MoveTheExecutionRecord_AndAreRefusedToOthers()
     {
         await _world.CreateRoomAsync();

@@ -9,7 +9,9 @@ namespace OpsRobot.Chat.BuiltIn;
 /// <summary>
 /// Delivers the robot's later messages to rooms of the built-in chat (the web chat and the shell chat): stored in
 /// the room's history, then delivered live. It depends on the store and the feed only, not on the robot, which
-/// itself sends through it.
+/// itself sends through it. A room is given by its id (as messages from the room carry it), or by its name as routes
+/// give rooms to every adapter (<c>new ChatRoom(name, name, false)</c>, e.g. alert and inquiry routes such as
+/// <c>web:ops</c>): the name is looked up here, so callers send to a built-in room as to any other.
 /// </summary>
 public sealed class BuiltInChatReplySender(IRoomStore rooms, RoomFeed feed, IOptions<RobotOptions> robot, TimeProvider time) : IChatReplySender
 {
@@ -20,7 +22,7 @@ public sealed class BuiltInChatReplySender(IRoomStore rooms, RoomFeed feed, IOpt
     {
         ArgumentNullException.ThrowIfNull(room);
         ArgumentNullException.ThrowIfNull(message);
-        if (!Platforms.Contains(platform) || !long.TryParse(room.Id, NumberStyles.None, CultureInfo.InvariantCulture, out var roomId))
+        if (!Platforms.Contains(platform) || await RoomIdAsync(room, cancellationToken).ConfigureAwait(false) is not { } roomId)
         {
             return false;
         }
@@ -29,6 +31,20 @@ public sealed class BuiltInChatReplySender(IRoomStore rooms, RoomFeed feed, IOpt
             new NewMessage(roomId, AuthorKind.Robot, null, robot.Value.RobotName, Rendering.MessageFallback.Markdown(message), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         feed.Publish(said, await rooms.GetMemberIdsAsync(roomId, cancellationToken).ConfigureAwait(false));
         return true;
+    }
+
+    /// <summary>
+    /// The id of the room to post in: looked up by name when the room is given by its name (its id is its name, which
+    /// a room's own id never is unless the room is named after it), otherwise its id; null when there is no such room.
+    /// </summary>
+    private async Task<long?> RoomIdAsync(ChatRoom room, CancellationToken cancellationToken)
+    {
+        if (string.Equals(room.Id, room.Name, StringComparison.Ordinal))
+        {
+            return (await rooms.FindAsync(room.Name, cancellationToken).ConfigureAwait(false))?.Id;
+        }
+
+        return long.TryParse(room.Id, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
     }
 
     /// <summary>Posts in the user's direct conversation with the robot (made if it does not exist yet).</summary>

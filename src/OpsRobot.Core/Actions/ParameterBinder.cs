@@ -115,19 +115,44 @@ public static class ParameterBinder
 
             return p.Type switch
             {
-                ParameterType.String => JsonValue.Create(text),
-                ParameterType.Integer when long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => JsonValue.Create(l),
-                ParameterType.Number when double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) => JsonValue.Create(d),
-                ParameterType.Boolean when ParseBoolean(text) is { } b => JsonValue.Create(b),
                 ParameterType.Array => ParseArray(action, p, text),
                 ParameterType.Object => ParseObject(action, p, text),
-                _ => throw Mismatch(action, p, $"'{Clip(text)}'"),
+                _ => ParseScalar(p.Type, text) ?? throw Mismatch(action, p, $"'{Clip(text)}'"),
             };
         }
 
-        var ok = p.Type switch
+        return FitJson(p.Type, given) ?? throw Mismatch(action, p, kind.ToString().ToLowerInvariant());
+    }
+
+    /// <summary>
+    /// Text (from chat or the CLI) read as a string, integer, number or boolean (<c>true/yes/y/on/1</c>,
+    /// <c>false/no/n/off/0</c>), as parameters are read; null when it does not read as <paramref name="type"/>, and for
+    /// lists and objects, whose text forms need the parameter's own rules.
+    /// </summary>
+    public static JsonNode? ParseScalar(ParameterType type, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return type switch
         {
-            ParameterType.String => false,
+            ParameterType.String => JsonValue.Create(text),
+            ParameterType.Integer when long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => JsonValue.Create(l),
+            ParameterType.Number when double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) => JsonValue.Create(d),
+            ParameterType.Boolean when ParseBoolean(text) is { } b => JsonValue.Create(b),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// Typed JSON (from the API) as a value of <paramref name="type"/>: a copy when it has the type (a whole number
+    /// such as <c>3.0</c> counts as an integer and becomes <c>3</c>), null when it does not.
+    /// </summary>
+    public static JsonNode? FitJson(ParameterType type, JsonNode given)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        var kind = given.GetValueKind();
+        var ok = type switch
+        {
+            ParameterType.String => kind == JsonValueKind.String,
             ParameterType.Integer => kind == JsonValueKind.Number && given.AsValue().TryGetValue<long>(out _),
             ParameterType.Number => kind == JsonValueKind.Number,
             ParameterType.Boolean => kind is JsonValueKind.True or JsonValueKind.False,
@@ -136,13 +161,13 @@ public static class ParameterBinder
             _ => false,
         };
 
-        if (!ok && p.Type == ParameterType.Integer && kind == JsonValueKind.Number
+        if (!ok && type == ParameterType.Integer && kind == JsonValueKind.Number
             && given.AsValue().TryGetValue<double>(out var asDouble) && Math.Abs(asDouble % 1) < double.Epsilon && Math.Abs(asDouble) < 9e15)
         {
             return JsonValue.Create((long)asDouble);
         }
 
-        return ok ? given.DeepClone() : throw Mismatch(action, p, kind.ToString().ToLowerInvariant());
+        return ok ? given.DeepClone() : null;
     }
 
     private static bool? ParseBoolean(string text) => text.Trim().ToLowerInvariant() switch

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Chat;
 using OpsRobot.Core.Commands;
-using OpsRobot.Core.Rooms;
 
 namespace OpsRobot.Core.Alerts;
 
@@ -16,7 +15,7 @@ namespace OpsRobot.Core.Alerts;
 /// Not thread-safe: <see cref="AlertService"/> drives it from one loop.
 /// </summary>
 public sealed partial class AlertPoster(
-    AlertRouter router, IChatReplySender sender, IRoomStore rooms, TimeProvider time, IOptions<AlertOptions> options, IOptions<RobotOptions> robot, ILogger<AlertPoster> logger)
+    AlertRouter router, IChatReplySender sender, TimeProvider time, IOptions<AlertOptions> options, IOptions<RobotOptions> robot, ILogger<AlertPoster> logger)
 {
     private readonly AlertOptions _options = options.Value;
     private readonly Dictionary<AlertRoom, RoomQueue> _rooms = [];
@@ -87,24 +86,8 @@ public sealed partial class AlertPoster(
     {
         try
         {
-            ChatRoom target;
-            if (room.Platform is "web" or "shell")
-            {
-                var found = await rooms.FindAsync(room.Room, cancellationToken).ConfigureAwait(false);
-                if (found is null)
-                {
-                    LogNoRoom(logger, room.ToString());
-                    return false;
-                }
-
-                target = new ChatRoom(found.Id.ToString(CultureInfo.InvariantCulture), found.Name, false);
-            }
-            else
-            {
-                target = new ChatRoom(room.Room, room.Room, false);
-            }
-
-            if (!await sender.SendAsync(room.Platform, target, new OutgoingMessage(text), cancellationToken).ConfigureAwait(false))
+            // Given by name, as on every platform: the adapter finds the room (the built-in chat looks the name up).
+            if (!await sender.SendAsync(room.Platform, new ChatRoom(room.Room, room.Room, false), new OutgoingMessage(text), cancellationToken).ConfigureAwait(false))
             {
                 LogNoAdapter(logger, room.ToString());
                 return false;
@@ -210,10 +193,7 @@ public sealed partial class AlertPoster(
         }
     }
 
-    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Alerts: the room {Room} does not exist; its alerts stay on the board")]
-    private static partial void LogNoRoom(ILogger logger, string room);
-
-    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Alerts: no connected chat adapter posts to {Room}; its alerts stay on the board")]
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Alerts: there is no room {Room}, or no connected chat adapter posts to it; its alerts stay on the board")]
     private static partial void LogNoAdapter(ILogger logger, string room);
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Alerts: posting to {Room} failed; its alerts stay on the board")]

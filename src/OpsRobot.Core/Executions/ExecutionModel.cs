@@ -39,13 +39,36 @@ public enum ExecutionStatus
     Pending,
 }
 
-/// <summary>Helpers on <see cref="ExecutionStatus"/>.</summary>
+/// <summary>Helpers on <see cref="ExecutionStatus"/>, and its sets named once.</summary>
 public static class ExecutionStatuses
 {
+    /// <summary>Stored and not started yet: requested, or scheduled (waiting for a slot or a retry delay).</summary>
+    public static IReadOnlyList<ExecutionStatus> Waiting { get; } = [ExecutionStatus.Requested, ExecutionStatus.Scheduled];
+
+    /// <summary>
+    /// Started and not asked to stop: it runs, is held by a workflow's pause, or is an ask waiting for its answer. A
+    /// runner owns it, and a cancel moves it to <see cref="ExecutionStatus.Canceling"/>.
+    /// </summary>
+    public static IReadOnlyList<ExecutionStatus> Cancellable { get; } =
+        [ExecutionStatus.Running, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming, ExecutionStatus.Pending];
+
+    /// <summary>Started and not finished: <see cref="Cancellable"/>, or canceling (a runner owns it until it ends).</summary>
+    public static IReadOnlyList<ExecutionStatus> Active { get; } = [.. Cancellable, ExecutionStatus.Canceling];
+
+    /// <summary>Not finished: <see cref="Waiting"/> or <see cref="Active"/>; every status that <see cref="IsFinished"/> is not.</summary>
+    public static IReadOnlyList<ExecutionStatus> Unfinished { get; } = [.. Waiting, .. Active];
+
+    /// <summary>Stored and not started yet (<see cref="Waiting"/>).</summary>
+    public static bool IsWaiting(this ExecutionStatus status) => status is ExecutionStatus.Requested or ExecutionStatus.Scheduled;
+
+    /// <summary>Someone canceled it: it is stopping (canceling) or has stopped (canceled).</summary>
+    public static bool IsCancelRequested(this ExecutionStatus status) => status is ExecutionStatus.Canceling or ExecutionStatus.Canceled;
+
     /// <summary>The statuses of a workflow that runs or is held by a pause: a runner owns it, and it can be canceled.</summary>
     public static bool IsPauseState(this ExecutionStatus status) =>
         status is ExecutionStatus.Pausing or ExecutionStatus.Paused or ExecutionStatus.Resuming;
 
+    /// <summary>It ended and will not change again: succeeded, failed, timeout, canceled or abandoned.</summary>
     public static bool IsFinished(this ExecutionStatus status) =>
         status is ExecutionStatus.Succeeded or ExecutionStatus.Failed or ExecutionStatus.Timeout or ExecutionStatus.Canceled or ExecutionStatus.Abandoned;
 

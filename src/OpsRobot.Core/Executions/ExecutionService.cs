@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Storage;
+using static OpsRobot.Core.Executions.ExecutionStatuses;
 
 namespace OpsRobot.Core.Executions;
 
@@ -17,16 +18,8 @@ namespace OpsRobot.Core.Executions;
 /// </summary>
 public sealed partial class ExecutionService : IAsyncDisposable
 {
-    private static readonly ExecutionStatus[] Waiting = [ExecutionStatus.Requested, ExecutionStatus.Scheduled];
-    // A workflow's pause states belong with running: a runner owns the execution, it can be canceled, and it ends.
-    // An ask waiting for its answer (pending) belongs with running too.
-    private static readonly ExecutionStatus[] Active =
-        [ExecutionStatus.Running, ExecutionStatus.Canceling, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming, ExecutionStatus.Pending];
-    private static readonly ExecutionStatus[] Running =
-        [ExecutionStatus.Running, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming, ExecutionStatus.Pending];
-    private static readonly ExecutionStatus[] Unfinished =
-        [ExecutionStatus.Requested, ExecutionStatus.Scheduled, ExecutionStatus.Running, ExecutionStatus.Canceling,
-         ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming, ExecutionStatus.Pending];
+    // Canceled before it started: the cancel came while it waited, or while it was being started.
+    private static readonly IReadOnlyList<ExecutionStatus> WaitingOrCanceling = [.. Waiting, ExecutionStatus.Canceling];
 
     private readonly IExecutionStore _store;
     private readonly PackCatalog _packs;
@@ -80,24 +73,8 @@ public sealed partial class ExecutionService : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
-        var action = _packs.Current.FindAction(request.ActionRef) ?? throw new ExecutionRequestException(UnknownAction(request.ActionRef));
-        if (!action.Enabled)
-        {
-            throw new ExecutionRequestException($"Action {action.Ref} is disabled in its pack.");
-        }
-
-        var runner = _runners.Find(action.RunnerType)
-            ?? throw new ExecutionRequestException($"Action {action.Ref} needs runner '{action.RunnerType}', which this OpsRobot does not have.");
-        BoundParameters bound;
-        try
-        {
-            bound = ParameterBinder.Bind(action, request.Parameters);
-        }
-        catch (ParameterException ex)
-        {
-            throw new ExecutionRequestException(ex.Message, ex);
-        }
-
+        var (action, runner) = FindRunnable(request.ActionRef);
+        var bound = Bind(action, request.Parameters);
         var record = await _store.CreateAsync(new ExecutionRecord
         {
             Id = 0,
@@ -133,6 +110,9 @@ public sealed partial class ExecutionService : IAsyncDisposable
 
     public Task<ExecutionRecord?> GetAsync(long id, CancellationToken cancellationToken) => _store.GetAsync(id, cancellationToken);
 
+    /// <inheritdoc cref="IExecutionStore.GetManyAsync"/>
+    public Task<IReadOnlyList<ExecutionRecord>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) => _store.GetManyAsync(ids, cancellationToken);
+
     public Task<IReadOnlyList<ExecutionRecord>> ListAsync(ExecutionQuery query, CancellationToken cancellationToken) => _store.ListAsync(query, cancellationToken);
 
     public Task<IReadOnlyList<OutputChunk>> ReadOutputAsync(long id, long afterSequence, int limit, CancellationToken cancellationToken) =>
@@ -154,7 +134,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
         if (_active.TryGetValue(id, out var state))
         {
             state.CancelReason = reason;
-            await MoveAsync(id, Running, ExecutionStatus.Canceling, new ExecutionUpdate { Error = reason }, cancellationToken).ConfigureAwait(false);
+            await MoveAsync(id, Cancellable, ExecutionStatus.Canceling, new ExecutionUpdate { Error = reason }, cancellationToken).ConfigureAwait(false);
 
             await state.Cancel.CancelAsync().ConfigureAwait(false);
         }
@@ -180,7 +160,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(status), status, "Only running, pausing, paused and resuming are a workflow's to report.");
         }
 
-        return await MoveAsync(id, Running, status, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false);
+        return await MoveAsync(id, Cancellable, status, new ExecutionUpdate(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -233,7 +213,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
                 LogDamaged(_logger, record.Id, damage);
                 error = $"OpsRobot stopped while this execution was {record.Status.ToWire()}, and its stored record cannot be read ({damage}), so it was not started again. Check what it did, then run it again if needed.";
             }
-            else if (record.Status is ExecutionStatus.Requested or ExecutionStatus.Scheduled)
+            else if (record.Status.IsWaiting())
             {
                 if (!takeOverQueued)
                 {
@@ -289,15 +269,15 @@ public sealed partial class ExecutionService : IAsyncDisposable
             return null;
         }
 
-        if (_packs.Current.FindAction(record.ActionRef) is not { Enabled: true } action)
+        ActionDefinition action;
+        IRunner runner;
+        try
         {
-            why = $"the action {record.ActionRef} is no longer loaded or is disabled.";
-            return null;
+            (action, runner) = FindRunnable(record.ActionRef);
         }
-
-        if (_runners.Find(action.RunnerType) is not { } runner)
+        catch (ExecutionRequestException ex)
         {
-            why = $"this OpsRobot has no runner '{action.RunnerType}'.";
+            why = ex.Message;
             return null;
         }
 
@@ -321,12 +301,40 @@ public sealed partial class ExecutionService : IAsyncDisposable
         try
         {
             why = string.Empty;
-            return (action, runner, ParameterBinder.Bind(action, input));
+            return (action, runner, Bind(action, input));
         }
-        catch (ParameterException ex)
+        catch (ExecutionRequestException ex)
         {
             why = $"its parameters no longer fit the action: {ex.Message}";
             return null;
+        }
+    }
+
+    /// <summary>The action a request names and the runner that runs it, as a request and a resumed one both need them.</summary>
+    /// <exception cref="ExecutionRequestException">The action is unknown or disabled, or its runner is missing; the message says which.</exception>
+    private (ActionDefinition Action, IRunner Runner) FindRunnable(string actionRef)
+    {
+        var action = _packs.Current.FindAction(actionRef) ?? throw new ExecutionRequestException(UnknownAction(actionRef));
+        if (!action.Enabled)
+        {
+            throw new ExecutionRequestException($"Action {action.Ref} is disabled in its pack.");
+        }
+
+        var runner = _runners.Find(action.RunnerType)
+            ?? throw new ExecutionRequestException($"Action {action.Ref} needs runner '{action.RunnerType}', which this OpsRobot does not have.");
+        return (action, runner);
+    }
+
+    /// <exception cref="ExecutionRequestException">The parameters do not fit the action; the message says how.</exception>
+    private static BoundParameters Bind(ActionDefinition action, JsonObject? parameters)
+    {
+        try
+        {
+            return ParameterBinder.Bind(action, parameters);
+        }
+        catch (ParameterException ex)
+        {
+            throw new ExecutionRequestException(ex.Message, ex);
         }
     }
 
@@ -440,7 +448,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
         }
         catch (OperationCanceledException) when (s.Cancel.IsCancellationRequested)
         {
-            final = await FinishAsync(id, Waiting.Concat([ExecutionStatus.Canceling]).ToArray(),
+            final = await FinishAsync(id, WaitingOrCanceling,
                 _stopping.IsCancellationRequested ? ExecutionStatus.Abandoned : ExecutionStatus.Canceled,
                 new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = _stopping.IsCancellationRequested ? "OpsRobot stopped before this execution started." : s.CancelReason }).ConfigureAwait(false);
         }

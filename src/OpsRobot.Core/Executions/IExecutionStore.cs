@@ -10,6 +10,12 @@ public interface IExecutionStore
 
     Task<ExecutionRecord?> GetAsync(long id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The executions among <paramref name="ids"/> that exist, in no particular order, read together: a page that
+    /// needs the executions of its rows reads them at once instead of one by one.
+    /// </summary>
+    Task<IReadOnlyList<ExecutionRecord>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken);
+
     /// <summary>Newest first.</summary>
     Task<IReadOnlyList<ExecutionRecord>> ListAsync(ExecutionQuery query, CancellationToken cancellationToken);
 

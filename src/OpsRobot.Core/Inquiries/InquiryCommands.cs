@@ -56,7 +56,7 @@ internal static class InquiryCommand
             Access.Doors.Chat,
             $"{message.Platform}:{message.Room.Name}")
         {
-            Room = (message.Platform, message.Room.Id),
+            Room = (message.Platform, message.Room.Id, message.Room.Name),
         };
         try
         {

@@ -10,7 +10,6 @@ using OpsRobot.Core.Alerts;
 using OpsRobot.Core.Chat;
 using OpsRobot.Core.Commands;
 using OpsRobot.Core.Executions;
-using OpsRobot.Core.Rooms;
 using OpsRobot.Core.Text;
 
 namespace OpsRobot.Core.Inquiries;
@@ -121,7 +120,11 @@ public sealed partial class InquiryRunner(IServiceProvider services, TimeProvide
             }, CancellationToken.None).ConfigureAwait(false);
             LogAsked(logger, inquiry.Id, id);
             context.Output.Write(OutputKind.Stdout, $"Inquiry {InquiryService.Number(inquiry.Id)} asked; waiting for {InquiryService.Who(inquiry)}.\n");
-            await PostAsync(inquiry, CancellationToken.None).ConfigureAwait(false);
+            if (!await PostAsync(inquiry, CancellationToken.None).ConfigureAwait(false) && inquiry.Platform is { } platform)
+            {
+                context.Output.Write(OutputKind.Stdout,
+                    $"The question could not be posted to {platform}:{inquiry.RoomName ?? inquiry.RoomId} (there is no such room, or its chat system is not connected); it can still be answered through the API, the CLI, or the commands in any room.\n");
+            }
         }
         else
         {
@@ -180,7 +183,7 @@ public sealed partial class InquiryRunner(IServiceProvider services, TimeProvide
                 // A cancel of the ask (or of its workflow) closes the question; OpsRobot stopping leaves it open for
                 // the ask its workflow starts again after the restart.
                 var record = await executions.GetAsync(executionId, CancellationToken.None).ConfigureAwait(false);
-                if (record?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled)
+                if (record?.Status.IsCancelRequested() == true)
                 {
                     await store.CloseAsync(inquiry.Id, InquiryStatuses.Canceled, null, null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
                     return new RunnerResult(RunnerOutcome.Canceled, null, null, $"Inquiry {number} was canceled before anyone answered.");
@@ -286,24 +289,14 @@ public sealed partial class InquiryRunner(IServiceProvider services, TimeProvide
     /// started from (the nearest ancestor started from chat). None when the workflow came from the API or a rule: it is
     /// then answered through the API, the CLI, or the commands from any room.
     /// </summary>
-    private async Task<RoomChoice> RoomAsync(ExecutionService executions, ExecutionRecord? self, string? route, CancellationToken cancellationToken)
+    private static async Task<RoomChoice> RoomAsync(ExecutionService executions, ExecutionRecord? self, string? route, CancellationToken cancellationToken)
     {
         if (route is not null)
         {
-            if (AlertRoom.Parse(route) is not { } target)
-            {
-                return new RoomChoice(null, null, null, $"route '{route}' is not platform:room (e.g. web:ops or slack:C0123).");
-            }
-
-            if (target.Platform is "web" or "shell")
-            {
-                var found = await services.GetRequiredService<IRoomStore>().FindAsync(target.Room, cancellationToken).ConfigureAwait(false);
-                return found is null
-                    ? new RoomChoice(null, null, null, $"route '{route}': there is no {target.Platform} room named '{target.Room}'.")
-                    : new RoomChoice(target.Platform, new ChatRoom(found.Id.ToString(CultureInfo.InvariantCulture), found.Name, false), null, null);
-            }
-
-            return new RoomChoice(target.Platform, new ChatRoom(target.Room, target.Room, false), null, null);
+            // Given by name, as on every platform: the adapter finds the room (the built-in chat looks the name up).
+            return AlertRoom.Parse(route) is { } target
+                ? new RoomChoice(target.Platform, new ChatRoom(target.Room, target.Room, false), null, null)
+                : new RoomChoice(null, null, null, $"route '{route}' is not platform:room (e.g. web:ops or slack:C0123).");
         }
 
         var current = self;
@@ -320,25 +313,29 @@ public sealed partial class InquiryRunner(IServiceProvider services, TimeProvide
         return new RoomChoice(null, null, null, null);
     }
 
-    /// <summary>Posts the question with its buttons; a chat system that is down leaves it answerable by the API and the CLI.</summary>
-    private async Task PostAsync(InquiryRecord inquiry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Posts the question with its buttons; a chat system that is down leaves it answerable by the API and the CLI.
+    /// Returns whether it was posted (false also when it has no room to go to).
+    /// </summary>
+    private async Task<bool> PostAsync(InquiryRecord inquiry, CancellationToken cancellationToken)
     {
         if (inquiry.Platform is not { } platform || inquiry.RoomId is not { } roomId || services.GetService<IChatReplySender>() is not { } sender)
         {
-            return;
+            return false;
         }
 
         var prefix = services.GetService<IOptions<RobotOptions>>()?.Value.CommandPrefix ?? "!";
         try
         {
             var message = Question(inquiry, prefix, time.GetUtcNow());
-            await sender.SendAsync(platform, new ChatRoom(roomId, inquiry.RoomName ?? roomId, false), message, cancellationToken).ConfigureAwait(false);
+            return await sender.SendAsync(platform, new ChatRoom(roomId, inquiry.RoomName ?? roomId, false), message, cancellationToken).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // The inquiry is stored and answerable through the API; a chat system that is down must not fail the ask.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             LogPostFailed(logger, ex, inquiry.Id, platform);
+            return false;
         }
     }
 

@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using OpsRobot.Core.Actions;
 
 namespace OpsRobot.Core.Inquiries;
 
@@ -390,21 +390,10 @@ public sealed partial class InquirySchema
         return response;
     }
 
+    // Text and JSON are typed as action parameters are (ParameterBinder), so an answer reads as a parameter would.
     private static JsonNode Convert(InquiryField field, string raw)
     {
-        JsonNode? value = field.Type switch
-        {
-            InquiryFieldType.String => JsonValue.Create(raw),
-            InquiryFieldType.Integer => long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? JsonValue.Create(l) : null,
-            InquiryFieldType.Number => double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) ? JsonValue.Create(d) : null,
-            InquiryFieldType.Boolean => raw.ToUpperInvariant() switch
-            {
-                "TRUE" or "YES" or "Y" or "ON" => JsonValue.Create(true),
-                "FALSE" or "NO" or "N" or "OFF" => JsonValue.Create(false),
-                _ => null,
-            },
-            _ => null,
-        };
+        var value = ParameterBinder.ParseScalar(ParameterTypeOf(field), raw);
         if (value is null)
         {
             throw new InquirySchemaException($"The field '{field.Name}' must be {Article(field)}{Describe(field)}; '{Shorten(raw)}' is not one.");
@@ -416,16 +405,7 @@ public sealed partial class InquirySchema
     /// <summary>Null when <paramref name="value"/> fits the field; otherwise the problem as a sentence.</summary>
     private static string? Check(InquiryField field, JsonNode value)
     {
-        var fits = field.Type switch
-        {
-            InquiryFieldType.String => value.GetValueKind() == JsonValueKind.String,
-            InquiryFieldType.Boolean => value.GetValueKind() is JsonValueKind.True or JsonValueKind.False,
-            InquiryFieldType.Integer => value.GetValueKind() == JsonValueKind.Number && value.AsValue().TryGetValue<long>(out _)
-                || (value.GetValueKind() == JsonValueKind.Number && value.AsValue().TryGetValue<double>(out var whole) && Math.Abs(whole % 1) < double.Epsilon && Math.Abs(whole) < 9e15),
-            InquiryFieldType.Number => value.GetValueKind() == JsonValueKind.Number,
-            _ => false,
-        };
-        if (!fits)
+        if (ParameterBinder.FitJson(ParameterTypeOf(field), value) is null)
         {
             return $"The field '{field.Name}' must be {Article(field)}{Describe(field)}; {Show(value)} is not one.";
         }
@@ -442,6 +422,15 @@ public sealed partial class InquirySchema
 
         return null;
     }
+
+    private static ParameterType ParameterTypeOf(InquiryField field) => field.Type switch
+    {
+        InquiryFieldType.String => ParameterType.String,
+        InquiryFieldType.Integer => ParameterType.Integer,
+        InquiryFieldType.Number => ParameterType.Number,
+        InquiryFieldType.Boolean => ParameterType.Boolean,
+        _ => throw new ArgumentOutOfRangeException(nameof(field), field.Type, "An inquiry field is a string, integer, number or boolean."),
+    };
 
     private static bool SameNumber(JsonNode a, JsonNode b) =>
         a.GetValueKind() == JsonValueKind.Number && b.GetValueKind() == JsonValueKind.Number

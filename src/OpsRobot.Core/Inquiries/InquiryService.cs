@@ -18,7 +18,7 @@ namespace OpsRobot.Core.Inquiries;
 public sealed record InquiryResponder(Principal? Principal, string Name, string Door, string? Place)
 {
     /// <summary>The chat room the answer was typed in (the robot's reply already tells that room).</summary>
-    public (string Platform, string RoomId)? Room { get; init; }
+    public (string Platform, string RoomId, string RoomName)? Room { get; init; }
 }
 
 /// <summary>An answer refused, with the reason as a sentence for the person who gave it.</summary>
@@ -320,7 +320,8 @@ public sealed partial class InquiryService(
     private async Task TellRoomAsync(InquiryRecord inquiry, InquiryResponder responder, CancellationToken cancellationToken)
     {
         if (inquiry.Platform is not { } platform || inquiry.RoomId is not { } roomId
-            || (responder.Room is { } from && from.Platform == platform && from.RoomId == roomId)
+            // A room asked through a route is known by its name (web:ops), one asked from by its id.
+            || (responder.Room is { } from && from.Platform == platform && (from.RoomId == roomId || from.RoomName == inquiry.RoomName))
             || services.GetService<IChatReplySender>() is not { } sender)
         {
             return;

@@ -27,6 +27,7 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<WorkflowRecovery>();
         services.TryAddSingleton<WorkflowControl>();
         services.TryAddSingleton<WorkflowRerun>();
+        services.TryAddSingleton<WorkflowRequests>();
         services.TryAddSingleton(sp => new WorkflowStateSeal(sp.GetService<Datastore.ISecretProtector>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, WorkflowRunner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Commands.IRobotCommand, PauseCommand>());

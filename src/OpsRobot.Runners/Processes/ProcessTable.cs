@@ -77,12 +77,10 @@ internal static class ProcessTable
     }
 
     /// <summary>
-    /// The live processes that belong to a run: those in its process group, and those still in its session that
-    /// moved to a group of their own (a shell's job control does that). Zombies are left out: they run nothing.
+    /// The live processes of a run in a <see cref="SnapshotAsync"/> of the table: those in its process group, and
+    /// those still in its session that moved to a group of their own (a shell's job control does that). Zombies are
+    /// not in a snapshot: they run nothing.
     /// </summary>
-    public static List<ProcessStat> LiveMembers(int sessionId) => Members(Scan(), sessionId);
-
-    /// <summary>The members of session <paramref name="sessionId"/> in a <see cref="SnapshotAsync"/> of the table.</summary>
     public static List<ProcessStat> Members(IReadOnlyList<ProcessStat> snapshot, int sessionId)
     {
         ArgumentNullException.ThrowIfNull(snapshot);

@@ -28,6 +28,11 @@ internal sealed partial class ProcessTreeExecutor(ProcessRunnerOptions options, 
     /// <summary>How long to wait for the kernel after SIGKILL before giving up on a process (one stuck in I/O).</summary>
     private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(2);
 
+    /// <summary>The first word to a run: SIGTERM, and SIGCONT so that stopped processes hear it.</summary>
+    private static readonly int[] TermSignals = [NativeMethods.SigTerm, NativeMethods.SigCont];
+
+    private static readonly int[] KillSignals = [NativeMethods.SigKill];
+
     public async Task<RunnerResult> RunAsync(ProcessLaunch launch, RunnerContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(launch);
@@ -175,37 +180,49 @@ internal sealed partial class ProcessTreeExecutor(ProcessRunnerOptions options, 
     /// <summary>SIGTERM to the whole session, a grace period, then SIGKILL to whatever is left.</summary>
     private async Task TerminateAsync(Process process, int sessionId, string executionId)
     {
-        Signal(process, sessionId, NativeMethods.SigTerm);
-        Signal(process, sessionId, NativeMethods.SigCont);
+        await SignalAsync(process, sessionId, TermSignals).ConfigureAwait(false);
         if (await WaitUntilGoneAsync(process, sessionId, options.KillGracePeriod).ConfigureAwait(false))
         {
             return;
         }
 
         LogEscalating(logger, executionId, sessionId, options.KillGracePeriod);
-        Signal(process, sessionId, NativeMethods.SigKill);
+        await SignalAsync(process, sessionId, KillSignals).ConfigureAwait(false);
         if (!await WaitUntilGoneAsync(process, sessionId, KillWait).ConfigureAwait(false))
         {
             LogSurvivors(logger, executionId, sessionId);
         }
     }
 
-    private static void Signal(Process process, int sessionId, int signal)
+    /// <summary>
+    /// Sends <paramref name="signals"/>, in order, to every process of the run: its process group, its leader, and the
+    /// members of its session found in a shared <see cref="ProcessTable.SnapshotAsync"/> of the process table. One
+    /// snapshot serves all the signals due together, and the runs stopping at the same moment (a burst of cancels)
+    /// share their scans instead of each reading /proc once per signal.
+    /// </summary>
+    private static async Task SignalAsync(Process process, int sessionId, int[] signals)
     {
-        NativeMethods.SignalGroup(sessionId, signal);
-
-        // Until setsid() has run (a cancel in the first microseconds) the leader is still in OpsRobot's group.
-        if (!process.HasExited)
+        foreach (var signal in signals)
         {
-            NativeMethods.SignalProcess(sessionId, signal);
+            NativeMethods.SignalGroup(sessionId, signal);
+
+            // Until setsid() has run (a cancel in the first microseconds) the leader is still in OpsRobot's group.
+            if (!process.HasExited)
+            {
+                NativeMethods.SignalProcess(sessionId, signal);
+            }
         }
 
-        // Processes that moved to another group of the same session (a shell's job control does that).
-        foreach (var member in ProcessTable.LiveMembers(sessionId))
+        // Processes that moved to another group of the same session (a shell's job control does that). The scan starts
+        // after this call, so it sees every process that was there when the group was signalled.
+        foreach (var member in ProcessTable.Members(await ProcessTable.SnapshotAsync().ConfigureAwait(false), sessionId))
         {
             if (member.ProcessGroupId != sessionId)
             {
-                NativeMethods.SignalProcess(member.ProcessId, signal);
+                foreach (var signal in signals)
+                {
+                    NativeMethods.SignalProcess(member.ProcessId, signal);
+                }
             }
         }
     }

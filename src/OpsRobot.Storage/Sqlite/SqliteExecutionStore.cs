@@ -79,6 +79,24 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             return row is null ? null : Map(row);
         }, cancellationToken);
 
+    public Task<IReadOnlyList<ExecutionRecord>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return WithConnectionAsync<IReadOnlyList<ExecutionRecord>>(async c =>
+        {
+            var found = new List<ExecutionRecord>();
+            // In chunks, well under SQLite's limit on parameters in one statement.
+            foreach (var chunk in ids.Distinct().Chunk(500))
+            {
+                var rows = await c.QueryAsync<Row>(new CommandDefinition(
+                    $"SELECT {Columns} FROM executions WHERE id IN @chunk", new { chunk }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                found.AddRange(rows.Select(Map));
+            }
+
+            return found;
+        }, cancellationToken);
+    }
+
     public Task<IReadOnlyList<ExecutionRecord>> ListAsync(ExecutionQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -215,7 +233,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
     public Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
         WithConnectionAsync<IReadOnlyList<ExecutionRecord>>(async c =>
             [.. (await c.QueryAsync<Row>(new CommandDefinition(
-                $"SELECT {Columns} FROM executions WHERE status IN ('requested', 'scheduled', 'running', 'canceling', 'pausing', 'paused', 'resuming', 'pending') ORDER BY id",
+                UnfinishedSql,
                 cancellationToken: cancellationToken)).ConfigureAwait(false)).Select(Map)],
             cancellationToken);
 
@@ -263,6 +281,8 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         Mask(statuses);
         return string.Join(", ", statuses.Distinct().Select(s => "'" + s.ToWire() + "'"));
     }
+
+    private static readonly string UnfinishedSql = $"SELECT {Columns} FROM executions WHERE status IN ({StatusList(ExecutionStatuses.Unfinished)}) ORDER BY id";
 
     private const string ReadBackSql = "SELECT " + RowColumns + " FROM executions WHERE id = ?1";
 

@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Text.Json;
 using OpsRobot.Core.Executions;
 using OpsRobot.Core.Users;
 using OpsRobot.Core.Workflows;
-using OpsRobot.Core.Workflows.Engine;
 using OpsRobot.Core.Workflows.Runtime;
 
 namespace OpsRobot.Web;
@@ -19,11 +17,11 @@ internal static class WorkflowEndpoints
         var api = app.MapGroup("/api/v1/executions").WithTags("Executions");
         api.MapGet("/{id:long}/workflow", GetAsync)
             .WithSummary("A workflow execution's task graph: tasks with their status, transitions, runs in order, routes, errors, output.");
-        api.MapPost("/{id:long}/pause", (long id, HttpContext http, IUserStore users, ExecutionService executions, WorkflowControl control, CancellationToken ct) =>
-                ControlAsync(id, http, users, executions, control, pause: true, ct))
+        api.MapPost("/{id:long}/pause", (long id, HttpContext http, IUserStore users, WorkflowRequests requests, CancellationToken ct) =>
+                ControlAsync(id, http, users, requests, pause: true, ct))
             .WithSummary("Pause a running workflow: running tasks finish, nothing new starts until it is resumed.");
-        api.MapPost("/{id:long}/resume", (long id, HttpContext http, IUserStore users, ExecutionService executions, WorkflowControl control, CancellationToken ct) =>
-                ControlAsync(id, http, users, executions, control, pause: false, ct))
+        api.MapPost("/{id:long}/resume", (long id, HttpContext http, IUserStore users, WorkflowRequests requests, CancellationToken ct) =>
+                ControlAsync(id, http, users, requests, pause: false, ct))
             .WithSummary("Resume a paused workflow.");
         api.MapPost("/{id:long}/rerun", RerunAsync)
             .WithSummary("Re-run a workflow that ended without succeeding from its failed tasks (or the ones named in tasks), keeping what succeeded.");
@@ -31,7 +29,7 @@ internal static class WorkflowEndpoints
     }
 
     private static async Task<IResult> RerunAsync(
-        long id, RerunWorkflowRequest? request, HttpContext http, IUserStore users, ExecutionService executions, WorkflowRerun rerun, TimeProvider time, CancellationToken ct)
+        long id, RerunWorkflowRequest? request, HttpContext http, IUserStore users, WorkflowRequests requests, TimeProvider time, CancellationToken ct)
     {
         if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
         {
@@ -45,61 +43,50 @@ internal static class WorkflowEndpoints
             return Results.BadRequest(new ErrorDto("tasks must be a list of at most 100 task names (letters, digits, _ and -), e.g. {\"tasks\": [\"deploy\"]}."));
         }
 
-        if (await executions.GetAsync(id, ct) is not { } execution || !MayAct(caller, execution, Core.Access.Permissions.ExecutionView))
+        var requester = new ExecutionRequester
         {
-            return Results.NotFound(new ErrorDto($"There is no execution #{number}."));
-        }
-
-        if (!MayAct(caller, execution, Core.Access.Permissions.WorkflowManage))
+            Door = caller.Principal.Door == Core.Access.Doors.Cli ? ExecutionDoor.Cli : ExecutionDoor.Api,
+            UserName = caller.UserName,
+            Address = caller.Address,
+        };
+        var result = await requests.RerunAsync(id, tasks, caller.Principal, requester,
+            c => AuditAsync(http, caller, $"rerun workflow #{number}" + (tasks.Count > 0 ? " from " + string.Join(", ", tasks) : string.Empty), c), ct);
+        return result switch
         {
-            return ApiCallers.Forbidden($"You need `{Core.Access.Permissions.WorkflowManage}` on `{execution.ActionRef}` to re-run execution #{number}.");
-        }
-
-        var access = http.RequestServices.GetRequiredService<Core.Access.AccessService>();
-        await access.AuditChangeAsync(caller.Principal, Core.Audit.AuditKinds.Command,
-            $"rerun workflow #{number}" + (tasks.Count > 0 ? " from " + string.Join(", ", tasks) : string.Empty), null, ct);
-        try
-        {
-            var started = await rerun.RerunAsync(id, tasks, new ExecutionRequester
-            {
-                Door = caller.Principal.Door == Core.Access.Doors.Cli ? ExecutionDoor.Cli : ExecutionDoor.Api,
-                UserName = caller.UserName,
-                Address = caller.Address,
-            }, ct);
-            var dto = ExecutionDto.From(started.Execution, time);
-            return Results.Created($"/api/v1/executions/{started.Execution.Id}", new { execution = dto, rerunOf = id, tasks = started.Tasks });
-        }
-        catch (WorkflowRerunException ex)
-        {
-            return Results.Conflict(new ErrorDto(ex.Message));
-        }
+            { Started: { } started } => Results.Created($"/api/v1/executions/{started.Execution.Id}",
+                new { execution = ExecutionDto.From(started.Execution, time), rerunOf = id, tasks = started.Tasks }),
+            { Outcome: WorkflowRequestOutcome.Forbidden, Execution: { } e } when MayAct(caller, e, Core.Access.Permissions.ExecutionView) =>
+                ApiCallers.Forbidden($"You need `{Core.Access.Permissions.WorkflowManage}` on `{e.ActionRef}` to re-run execution #{number}."),
+            { Error: { } error } => Results.Conflict(new ErrorDto(error)),
+            _ => Results.NotFound(new ErrorDto($"There is no execution #{number}.")),
+        };
     }
 
-    private static async Task<IResult> ControlAsync(long id, HttpContext http, IUserStore users, ExecutionService executions, WorkflowControl control, bool pause, CancellationToken ct)
+    private static async Task<IResult> ControlAsync(long id, HttpContext http, IUserStore users, WorkflowRequests requests, bool pause, CancellationToken ct)
     {
         if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
         {
             return ApiCallers.Refused();
         }
 
-        // The requester may pause and resume their own workflow; others need workflow.manage on its action.
-        var execution = await executions.GetAsync(id, ct);
-        if (execution is not null && !MayAct(caller, execution, Core.Access.Permissions.WorkflowManage))
-        {
-            return ApiCallers.Forbidden($"You need `{Core.Access.Permissions.WorkflowManage}` on `{execution.ActionRef}` to {(pause ? "pause" : "resume")} execution #{id.ToString(CultureInfo.InvariantCulture)}.");
-        }
-
-        var access = http.RequestServices.GetRequiredService<Core.Access.AccessService>();
-        await access.AuditChangeAsync(caller.Principal, Core.Audit.AuditKinds.Command, $"{(pause ? "pause" : "resume")} workflow #{id.ToString(CultureInfo.InvariantCulture)}", null, ct);
-
-        var result = pause ? await control.PauseAsync(id) : await control.ResumeAsync(id);
+        // The requester may pause and resume their own workflow; others need workflow.manage on its action. One who
+        // may not even see the execution is answered as if it did not exist, as for every other execution request.
         var number = id.ToString(CultureInfo.InvariantCulture);
-        return !result.Found
-            ? Results.NotFound(new ErrorDto($"Execution #{number} is not a workflow running on this server."))
-            : result.Error is { } error
-                ? Results.Conflict(new ErrorDto(error))
-                : Results.Ok(new { id, workflowStatus = result.Status });
+        var verb = pause ? "pause" : "resume";
+        Task Audit(CancellationToken c) => AuditAsync(http, caller, $"{verb} workflow #{number}", c);
+        var result = pause ? await requests.PauseAsync(id, caller.Principal, Audit, ct) : await requests.ResumeAsync(id, caller.Principal, Audit, ct);
+        return result switch
+        {
+            { Outcome: WorkflowRequestOutcome.Done } => Results.Ok(new { id, workflowStatus = result.Status }),
+            { Outcome: WorkflowRequestOutcome.Refused, Error: { } error } => Results.Conflict(new ErrorDto(error)),
+            { Outcome: WorkflowRequestOutcome.Forbidden, Execution: { } e } when MayAct(caller, e, Core.Access.Permissions.ExecutionView) =>
+                ApiCallers.Forbidden($"You need `{Core.Access.Permissions.WorkflowManage}` on `{e.ActionRef}` to {verb} execution #{number}."),
+            _ => Results.NotFound(new ErrorDto($"Execution #{number} is not a workflow running on this server.")),
+        };
     }
+
+    private static Task AuditAsync(HttpContext http, ApiCaller caller, string command, CancellationToken ct) =>
+        http.RequestServices.GetRequiredService<Core.Access.AccessService>().AuditChangeAsync(caller.Principal, Core.Audit.AuditKinds.Command, command, null, ct);
 
     private static bool MayAct(ApiCaller caller, ExecutionRecord e, string permission) =>
         Core.Access.AccessService.MayActOnExecution(caller.Principal, e, permission);
@@ -133,8 +120,7 @@ internal static class WorkflowEndpoints
             return Results.Conflict(new ErrorDto($"The workflow file of execution #{number} no longer loads: {(ex.Errors.Count > 0 ? ex.Errors[0].ToString() : ex.Message)}"));
         }
 
-        var seal = http.RequestServices.GetRequiredService<WorkflowStateSeal>();
-        var state = JsonSerializer.Deserialize<WorkflowState>(seal.Open(run.State, id)) ?? new WorkflowState();
+        var state = http.RequestServices.GetRequiredService<WorkflowStateSeal>().ReadState(run);
         return Results.Ok(WorkflowView.Build(graph, state));
     }
 }

@@ -67,6 +67,13 @@ public sealed class InquirySchemaTests
     }
 
     [Theory]
+    [InlineData("canary=1", true)] // as an action's boolean parameter reads it
+    [InlineData("canary=0", false)]
+    [InlineData("canary=OFF", false)]
+    public void ParsePairs_Booleans_ReadAsParametersDo(string canary, bool expected) =>
+        Deploy.ParsePairs("version=1 " + canary)["canary"]!.GetValue<bool>().ShouldBe(expected);
+
+    [Theory]
     [InlineData("canary=true", "The field 'version' is required.")]
     [InlineData("version=1", "The field 'canary' is required.")]
     [InlineData("hosts=1", "The fields 'version', 'canary' are required.")]

@@ -330,6 +330,37 @@ public sealed class ShellRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_BurstOfCancels_EveryTreeStopped_JobControlGroupsAndStoppedProcessesToo()
+    {
+        // Runs canceled together share their scans of /proc; each must still stop all of its tree: a child that moved to
+        // a group of its own (job control) and one that is stopped (SIGSTOP: it hears SIGTERM only after SIGCONT).
+        const int Runs = 12;
+        const string Cmd = """
+            echo "leader=$$"
+            bash -c 'set -m; sleep 1000 & wait' &
+            sleep 1000 &
+            kill -STOP $!
+            sleep 0.3
+            echo ready
+            wait
+            """;
+        using var cts = new CancellationTokenSource();
+        var outputs = Enumerable.Range(0, Runs).Select(_ => new RecordingOutput()).ToList();
+        var runs = outputs.Select(o => TestRunners.RunShellAsync(Cmd, output: o, cancellationToken: cts.Token)).ToList();
+        await Task.WhenAll(outputs.Select(o => o.WaitForStdoutAsync("ready"))).WaitAsync(TimeSpan.FromSeconds(60));
+        var leaders = outputs.Select(o => Procs.Pids(o.Stdout, "leader").Single()).ToList();
+        var trees = leaders.Select(Procs.LiveInSession).ToList();
+
+        await cts.CancelAsync();
+        var results = await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(60));
+
+        results.ShouldAllBe(r => r.Outcome == RunnerOutcome.Canceled);
+        trees.ShouldAllBe(t => t.Count >= 4);
+        trees.SelectMany(t => t).Where(Procs.IsRunning).ShouldBeEmpty();
+        leaders.SelectMany(Procs.LiveInSession).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task RunAsync_Timeout_CancelsLikeACancel()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));

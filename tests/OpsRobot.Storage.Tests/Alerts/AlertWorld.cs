@@ -34,7 +34,7 @@ internal sealed class AlertWorld : IAsyncDisposable
         var wrapped = Microsoft.Extensions.Options.Options.Create(options);
         Router = new AlertRouter(Access, wrapped, Hosts);
         Board = new AlertBoard(Store, Router, Time, wrapped);
-        Poster = new AlertPoster(Router, Chat, new SqliteRoomStore(Database), Time, wrapped, Microsoft.Extensions.Options.Options.Create(new RobotOptions()), NullLogger<AlertPoster>.Instance);
+        Poster = new AlertPoster(Router, Chat, Time, wrapped, Microsoft.Extensions.Options.Options.Create(new RobotOptions()), NullLogger<AlertPoster>.Instance);
         Service = new AlertService(Board, Poster, Time, wrapped, NullLogger<AlertService>.Instance);
     }
 

@@ -8,28 +8,28 @@ using OpsRobot.Core.Text;
 namespace OpsRobot.Core.Workflows.Runtime;
 
 /// <summary><c>pause ID</c>: pause a running workflow; its running tasks finish and nothing new starts.</summary>
-public sealed class PauseCommand(ExecutionService executions, WorkflowControl control) : IRobotCommand
+public sealed class PauseCommand(WorkflowRequests requests) : IRobotCommand
 {
     public CommandInfo Info { get; } = new("core", "pause", "pause ID", "Pause a running workflow: running tasks finish, nothing new starts until it is resumed.");
 
     public ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken) =>
-        WorkflowControlCommand.ExecuteAsync(context, Info, executions, control, pause: true, cancellationToken);
+        WorkflowControlCommand.ExecuteAsync(context, Info, requests, pause: true, cancellationToken);
 }
 
 /// <summary><c>resume ID</c>: let a paused workflow carry on.</summary>
-public sealed class ResumeCommand(ExecutionService executions, WorkflowControl control) : IRobotCommand
+public sealed class ResumeCommand(WorkflowRequests requests) : IRobotCommand
 {
     public CommandInfo Info { get; } = new("core", "resume", "resume ID", "Resume a paused workflow.");
 
     public ValueTask<OutgoingMessage> ExecuteAsync(CommandContext context, CancellationToken cancellationToken) =>
-        WorkflowControlCommand.ExecuteAsync(context, Info, executions, control, pause: false, cancellationToken);
+        WorkflowControlCommand.ExecuteAsync(context, Info, requests, pause: false, cancellationToken);
 }
 
 /// <summary>
 /// <c>rerun ID [from TASK[,TASK…]]</c>: run a failed workflow again from its failed tasks (or the ones named), keeping
 /// what succeeded. The re-run is a new execution, requested by whoever asks, reported to this room.
 /// </summary>
-public sealed partial class RerunCommand(ExecutionService executions, WorkflowRerun rerun) : IRobotCommand
+public sealed partial class RerunCommand(WorkflowRequests requests) : IRobotCommand
 {
     public CommandInfo Info { get; } = new("core", "rerun", "rerun ID [from TASK[,TASK…]]",
         "Run a failed workflow again from its failed tasks (or the ones named), keeping what succeeded.");
@@ -42,18 +42,6 @@ public sealed partial class RerunCommand(ExecutionService executions, WorkflowRe
             return new OutgoingMessage($"Usage: {Markdown.Code(context.Options.CommandPrefix + Info.Usage)}, e.g. {Markdown.Code(context.Options.CommandPrefix + "rerun 42 from deploy")} (task names are letters, digits, _ and -).");
         }
 
-        var number = id.ToString(CultureInfo.InvariantCulture);
-        var execution = await executions.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (execution is null)
-        {
-            return new OutgoingMessage($"There is no execution #{number}.");
-        }
-
-        if (ExecutionAccess.Refusal(context.Principal, execution, Access.Permissions.WorkflowManage) is { } refused)
-        {
-            return new OutgoingMessage(refused);
-        }
-
         var message = context.Message;
         var requester = new ExecutionRequester
         {
@@ -64,17 +52,14 @@ public sealed partial class RerunCommand(ExecutionService executions, WorkflowRe
             RoomName = message.Room.Name,
             ThreadId = message.ThreadId,
         };
-        try
+        var result = await requests.RerunAsync(id, tasks, context.Principal, requester, beforeChange: null, cancellationToken).ConfigureAwait(false);
+        return new OutgoingMessage(result switch
         {
-            var started = await rerun.RerunAsync(id, tasks, requester, cancellationToken).ConfigureAwait(false);
-            var from = string.Join(", ", started.Tasks.Select(Markdown.Code));
-            return new OutgoingMessage(
-                $"Re-running {Markdown.Code(execution.ActionRef)} #{number} from {from} as execution #{started.Execution.Id.ToString(CultureInfo.InvariantCulture)}; what succeeded is kept.");
-        }
-        catch (WorkflowRerunException ex)
-        {
-            return new OutgoingMessage(ex.Message);
-        }
+            { Started: { } started, Execution: { } execution } =>
+                $"Re-running {Markdown.Code(execution.ActionRef)} #{WorkflowControlCommand.Number(id)} from {string.Join(", ", started.Tasks.Select(Markdown.Code))} as execution #{WorkflowControlCommand.Number(started.Execution.Id)}; what succeeded is kept.",
+            { Error: { } error } => error,
+            _ => WorkflowControlCommand.Refusal(context, result, id),
+        });
     }
 
     internal static bool TryParse(string arguments, out long id, out IReadOnlyList<string> tasks)
@@ -115,14 +100,13 @@ public sealed partial class RerunCommand(ExecutionService executions, WorkflowRe
 }
 
 /// <summary>
-/// What pause and resume share: the same checks as the API's (the requester, or <c>workflow.manage</c> on the
-/// workflow's action), and an answer that says where the workflow stands now. The robot audits the command line and
-/// the decision, as for every command.
+/// What pause and resume share: the checks are <see cref="WorkflowRequests"/>' (as for the API), and the answer says
+/// where the workflow stands now. The robot audits the command line and the decision, as for every command.
 /// </summary>
 internal static class WorkflowControlCommand
 {
     public static async ValueTask<OutgoingMessage> ExecuteAsync(
-        CommandContext context, CommandInfo info, ExecutionService executions, WorkflowControl control, bool pause, CancellationToken cancellationToken)
+        CommandContext context, CommandInfo info, WorkflowRequests requests, bool pause, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (!ExecutionIds.TryParse(context.Arguments, out var id))
@@ -130,34 +114,29 @@ internal static class WorkflowControlCommand
             return new OutgoingMessage($"Usage: {Markdown.Code(context.Options.CommandPrefix + info.Usage)} (the workflow's execution number, e.g. 42 or #42)");
         }
 
-        var number = id.ToString(CultureInfo.InvariantCulture);
-        var execution = await executions.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (execution is null)
-        {
-            return new OutgoingMessage($"There is no execution #{number}.");
-        }
-
-        if (ExecutionAccess.Refusal(context.Principal, execution, Access.Permissions.WorkflowManage) is { } refused)
-        {
-            return new OutgoingMessage(refused);
-        }
-
+        var result = pause
+            ? await requests.PauseAsync(id, context.Principal, beforeChange: null, cancellationToken).ConfigureAwait(false)
+            : await requests.ResumeAsync(id, context.Principal, beforeChange: null, cancellationToken).ConfigureAwait(false);
+        var number = Number(id);
         var verb = pause ? "pause" : "resume";
-        if (execution.Status.IsFinished())
+        var action = result.Execution is { } e ? Markdown.Code(e.ActionRef) : string.Empty;
+        return new OutgoingMessage(result.Outcome switch
         {
-            return new OutgoingMessage($"{Markdown.Code(execution.ActionRef)} #{number} already ended: {execution.Status.ToWire()}; there is nothing to {verb}.");
-        }
-
-        var result = pause ? await control.PauseAsync(id).ConfigureAwait(false) : await control.ResumeAsync(id).ConfigureAwait(false);
-        if (!result.Found)
-        {
-            return new OutgoingMessage(execution.RunnerType is "workflow" or "orquesta"
-                ? $"Workflow #{number} does not run on this OpsRobot node (or has not started yet); ask again in a moment, or on the node that runs it."
-                : $"{Markdown.Code(execution.ActionRef)} #{number} is not a workflow; only workflows pause and resume. Use {Markdown.Code(context.Options.CommandPrefix + "cancel " + number)} to stop it.");
-        }
-
-        return new OutgoingMessage(result.Error is { } error
-            ? $"Cannot {verb} workflow #{number}: {error}"
-            : $"{Markdown.Code(execution.ActionRef)} #{number}: {result.Status}.");
+            WorkflowRequestOutcome.Done => $"{action} #{number}: {result.Status}.",
+            WorkflowRequestOutcome.Ended => $"{action} #{number} already ended: {result.Execution!.Status.ToWire()}; there is nothing to {verb}.",
+            WorkflowRequestOutcome.NotRunningHere => $"Workflow #{number} does not run on this OpsRobot node (or has not started yet); ask again in a moment, or on the node that runs it.",
+            WorkflowRequestOutcome.NotAWorkflow =>
+                $"{action} #{number} is not a workflow; only workflows pause and resume. Use {Markdown.Code(context.Options.CommandPrefix + "cancel " + number)} to stop it.",
+            WorkflowRequestOutcome.Refused => $"Cannot {verb} workflow #{number}: {result.Error}",
+            _ => Refusal(context, result, id),
+        });
     }
+
+    /// <summary>The answer when there is no such execution, or it is not the caller's to manage.</summary>
+    public static string Refusal(CommandContext context, WorkflowRequestResult result, long id) =>
+        result.Outcome == WorkflowRequestOutcome.Forbidden && result.Execution is { } e
+            ? ExecutionAccess.Refusal(context.Principal, e, Access.Permissions.WorkflowManage)!
+            : $"There is no execution #{Number(id)}.";
+
+    public static string Number(long id) => id.ToString(CultureInfo.InvariantCulture);
 }

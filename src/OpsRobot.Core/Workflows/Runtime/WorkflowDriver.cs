@@ -70,30 +70,29 @@ internal sealed partial class WorkflowDriver
     public WorkflowConductor Conductor => _conductor;
 
     /// <summary>
-    /// Opens the stored run of this execution, or starts and stores a new one. When <c>hasSecrets</c> (the action has
-    /// secret parameters) the state is stored encrypted with <c>seal</c>; a run stored encrypted stays encrypted.
+    /// Opens the stored run of this execution, or starts and stores a new one. The state is stored encrypted with
+    /// <c>seal</c> when <see cref="WorkflowStateSeal.MustSeal"/> says so (<c>action</c>, when known, has secret
+    /// parameters, or the run was stored encrypted).
     /// </summary>
     public static async Task<WorkflowDriver> OpenAsync(
-        IWorkflowStore store, ExecutionService executions, WorkflowExpressions expressions, TimeProvider time, ILogger logger, WorkflowStateSeal seal, bool hasSecrets,
+        IWorkflowStore store, ExecutionService executions, WorkflowExpressions expressions, TimeProvider time, ILogger logger, WorkflowStateSeal seal, Actions.ActionDefinition? action,
         WorkflowGraph graph, long executionId, string actionRef, string workflowFile, JsonObject inputs, ExecutionRequester requester, CancellationToken cancellationToken)
     {
         var stored = await store.GetAsync(executionId, cancellationToken).ConfigureAwait(false);
+        var sealWith = WorkflowStateSeal.MustSeal(action, stored) ? seal : null;
         if (stored is not null)
         {
-            var state = JsonSerializer.Deserialize<WorkflowState>(seal.Open(stored.State, executionId), Json)
-                ?? throw new InvalidOperationException($"The stored state of workflow execution {executionId} is empty.");
-            var log = JsonSerializer.Deserialize<WorkflowDispatchLog>(seal.Open(stored.Dispatches, executionId), Json) ?? new WorkflowDispatchLog();
-            return new WorkflowDriver(store, executions, time, logger, new WorkflowConductor(graph, expressions, state), log,
+            return new WorkflowDriver(store, executions, time, logger, new WorkflowConductor(graph, expressions, seal.ReadState(stored)), seal.ReadDispatches(stored),
                 stored.Version, executionId, actionRef, workflowFile, requester)
             {
-                _seal = hasSecrets || WorkflowStateSeal.IsSealed(stored.State) ? seal : null,
+                _seal = sealWith,
             };
         }
 
         var conductor = WorkflowConductor.Start(graph, expressions, inputs);
         var driver = new WorkflowDriver(store, executions, time, logger, conductor, new WorkflowDispatchLog(), 0, executionId, actionRef, workflowFile, requester)
         {
-            _seal = hasSecrets ? seal : null,
+            _seal = sealWith,
         };
         await driver.SaveAsync(cancellationToken).ConfigureAwait(false);
         return driver;

@@ -16,9 +16,8 @@ public sealed partial class WorkflowRecovery(
     IServiceProvider services, IWorkflowStore store, IExecutionStore executionStore, ExecutionEvents events, WorkflowGraphCache graphs,
     WorkflowExpressions expressions, TimeProvider time, ILogger<WorkflowRecovery> logger)
 {
-    /// <summary>The statuses of a workflow this process drives, from which it ends.</summary>
-    private static readonly ExecutionStatus[] Owned =
-        [ExecutionStatus.Running, ExecutionStatus.Canceling, ExecutionStatus.Pausing, ExecutionStatus.Paused, ExecutionStatus.Resuming];
+    /// <summary>The statuses of a workflow this process drives, from which it ends (a workflow is never pending; its asks are).</summary>
+    private static readonly IReadOnlyList<ExecutionStatus> Owned = ExecutionStatuses.Active;
 
     /// <summary>
     /// Finds the stored runs whose execution was abandoned and resumes each in the background. Returns the tasks of
@@ -57,8 +56,8 @@ public sealed partial class WorkflowRecovery(
             var graph = graphs.Load(run.WorkflowFile);
             var executions = services.GetRequiredService<ExecutionService>();
             // A run stored encrypted stays so; the action's secrets are checked again in case it was stored before they were.
-            var hasSecrets = services.GetService<Packs.PackCatalog>()?.Current.FindAction(run.ActionRef)?.Parameters.Any(p => p.Secret) ?? false;
-            var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, services.GetRequiredService<WorkflowStateSeal>(), hasSecrets,
+            var action = services.GetService<Packs.PackCatalog>()?.Current.FindAction(run.ActionRef);
+            var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, services.GetRequiredService<WorkflowStateSeal>(), action,
                 graph, id, run.ActionRef, run.WorkflowFile,
                 [], WorkflowRunner.ChildRequester(execution.Requester), stopping).ConfigureAwait(false);
 
@@ -119,7 +118,7 @@ public sealed partial class WorkflowRecovery(
     }
 
     private async Task<bool> IsCanceledAsync(long id) =>
-        (await executionStore.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled;
+        (await executionStore.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status.IsCancelRequested() == true;
 
     private async Task WatchForCancelAsync(long id, CancellationTokenSource canceled)
     {

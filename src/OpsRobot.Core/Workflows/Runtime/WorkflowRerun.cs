@@ -44,19 +44,19 @@ public sealed class WorkflowRerun(
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
     private static readonly string EmptyLog = JsonSerializer.Serialize(new WorkflowDispatchLog(), Json);
 
-    /// <summary>Starts the re-run of workflow execution <paramref name="executionId"/>.</summary>
-    /// <param name="executionId">The workflow execution that ended.</param>
+    /// <summary>Starts the re-run of workflow execution <paramref name="execution"/>.</summary>
+    /// <param name="execution">The workflow execution that ended.</param>
     /// <param name="tasks">The tasks to re-run; none means every task whose failure ended the workflow.</param>
     /// <param name="requester">Who asks (the new execution is theirs).</param>
     /// <param name="cancellationToken">Cancels the request, not the re-run once it started.</param>
     /// <exception cref="WorkflowRerunException">It cannot be re-run; the message says why.</exception>
-    public async Task<WorkflowRerunStarted> RerunAsync(long executionId, IReadOnlyCollection<string> tasks, ExecutionRequester requester, CancellationToken cancellationToken)
+    public async Task<WorkflowRerunStarted> RerunAsync(ExecutionRecord execution, IReadOnlyCollection<string> tasks, ExecutionRequester requester, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(execution);
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(requester);
+        var executionId = execution.Id;
         var number = executionId.ToString(CultureInfo.InvariantCulture);
-        var execution = await executions.GetAsync(executionId, cancellationToken).ConfigureAwait(false)
-            ?? throw new WorkflowRerunException($"There is no execution #{number}.");
         if (!execution.Status.IsFinished())
         {
             throw new WorkflowRerunException($"Execution #{number} is {execution.Status.ToWire()}; only a workflow that has ended can be re-run.");
@@ -65,7 +65,7 @@ public sealed class WorkflowRerun(
         var run = await store.GetAsync(executionId, cancellationToken).ConfigureAwait(false);
         if (run is null)
         {
-            throw new WorkflowRerunException(execution.RunnerType is "workflow" or "orquesta"
+            throw new WorkflowRerunException(WorkflowRequests.IsWorkflowRunner(execution.RunnerType)
                 ? $"Workflow #{number} never started its first task, so there is nothing to carry on from; run it again instead."
                 : $"{execution.ActionRef} #{number} is not a workflow; only workflows re-run from a task.");
         }
@@ -87,8 +87,16 @@ public sealed class WorkflowRerun(
             throw new WorkflowRerunException($"The workflow file of #{number} no longer loads: {(ex.Errors.Count > 0 ? ex.Errors[0].ToString() : ex.Message)}", ex);
         }
 
-        var state = JsonSerializer.Deserialize<WorkflowState>(seal.Open(run.State, executionId), Json)
-            ?? throw new WorkflowRerunException($"The stored state of workflow #{number} is empty.");
+        WorkflowState state;
+        try
+        {
+            state = seal.ReadState(run);
+        }
+        catch (Datastore.DatastoreException ex)
+        {
+            throw new WorkflowRerunException(ex.Message, ex);
+        }
+
         var conductor = new WorkflowConductor(graph, expressions, state);
         IReadOnlyList<string> staged;
         try
@@ -108,7 +116,7 @@ public sealed class WorkflowRerun(
         }
 
         var seeded = JsonSerializer.Serialize(conductor.State, Json);
-        var secret = WorkflowStateSeal.IsSealed(run.State) || action.Parameters.Any(p => p.Secret);
+        var secret = WorkflowStateSeal.MustSeal(action, run);
         var request = new ExecutionRequest(run.ActionRef, parameters, requester)
         {
             ParentId = execution.ParentId,

@@ -67,8 +67,7 @@ public sealed class WorkflowRunner(
         }
 
         var seal = services.GetRequiredService<WorkflowStateSeal>();
-        var hasSecrets = context.Action.Parameters.Any(p => p.Secret);
-        var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, seal, hasSecrets, graph, id, context.Action.Ref,
+        var driver = await WorkflowDriver.OpenAsync(store, executions, expressions, time, logger, seal, context.Action, graph, id, context.Action.Ref,
             context.Action.EntryPointPath!, inputs, requester, CancellationToken.None).ConfigureAwait(false);
 
         // The token fires for a cancel, for the action's timeout, and when OpsRobot stops. A cancel or a timeout ends
@@ -79,7 +78,7 @@ public sealed class WorkflowRunner(
             : context.Action.Timeout;
         async Task<bool> CanceledByUser() =>
             time.GetUtcNow() - started >= timeout
-            || (await executions.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status is ExecutionStatus.Canceling or ExecutionStatus.Canceled;
+            || (await executions.GetAsync(id, CancellationToken.None).ConfigureAwait(false))?.Status.IsCancelRequested() == true;
 
         var control = services.GetRequiredService<WorkflowControl>();
         control.Register(driver);

@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Text.Json;
+using OpsRobot.Core.Actions;
 using OpsRobot.Core.Datastore;
+using OpsRobot.Core.Workflows.Engine;
 
 namespace OpsRobot.Core.Workflows.Runtime;
 
@@ -20,6 +23,32 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
 
     /// <summary>Whether a stored text is sealed.</summary>
     public static bool IsSealed(string stored) => stored is not null && stored.StartsWith(SealedPrefix, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Whether a run must be stored sealed: its action has secret parameters, or the run was stored sealed already (a
+    /// run stored encrypted stays so, even when its action no longer declares the secret, or is no longer loaded).
+    /// </summary>
+    /// <param name="action">The run's action, when it is known.</param>
+    /// <param name="stored">The run as it is stored, when it is.</param>
+    public static bool MustSeal(ActionDefinition? action, WorkflowRunRecord? stored) =>
+        (action?.Parameters.Any(p => p.Secret) ?? false) || (stored is not null && IsSealed(stored.State));
+
+    /// <summary>The engine's state of a stored run, opened when sealed.</summary>
+    /// <exception cref="DatastoreException">The state cannot be opened (see <see cref="Open"/>) or is empty.</exception>
+    public WorkflowState ReadState(WorkflowRunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return JsonSerializer.Deserialize<WorkflowState>(Open(run.State, run.ExecutionId))
+            ?? throw new DatastoreException($"The stored state of workflow #{run.ExecutionId.ToString(CultureInfo.InvariantCulture)} is empty.");
+    }
+
+    /// <summary>The actions in flight of a stored run, opened when sealed.</summary>
+    /// <exception cref="DatastoreException">They cannot be opened (see <see cref="Open"/>).</exception>
+    public WorkflowDispatchLog ReadDispatches(WorkflowRunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return JsonSerializer.Deserialize<WorkflowDispatchLog>(Open(run.Dispatches, run.ExecutionId)) ?? new WorkflowDispatchLog();
+    }
 
     /// <summary>Encrypts <paramref name="json"/> for execution <paramref name="executionId"/>.</summary>
     /// <exception cref="InvalidOperationException">There is no key to seal with.</exception>
