@@ -1,4 +1,5 @@
 using OpsRobot.Core.Alerts;
+using OpsRobot.Core.Text;
 
 namespace OpsRobot.Integrations.Nagios;
 
@@ -37,7 +38,7 @@ public sealed class NagiosAlertSource(INagiosClient nagios) : IAlertSource
             var target = TargetOf(alert);
             var text = string.IsNullOrWhiteSpace(comment) ? $"Silenced from OpsRobot in {actor.Room}" : comment;
             var request = await nagios.ScheduleDowntimeAsync(target, duration, actor.UserName, text, cancellationToken).ConfigureAwait(false);
-            return new AlertCallbackResult(true, $"Scheduled a {NagiosDuration.Format(duration)} downtime for {target} in Nagios, until {request.End:yyyy-MM-dd HH:mm} UTC.");
+            return new AlertCallbackResult(true, $"Scheduled a {DurationText.Format(duration)} downtime for {target} in Nagios, until {request.End:yyyy-MM-dd HH:mm} UTC.");
         }
         catch (NagiosException ex)
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpsRobot.Core.Text;
 
 namespace OpsRobot.Integrations.Nagios;
 
@@ -96,7 +97,7 @@ public sealed partial class NagiosClient(IOptionsMonitor<NagiosOptions> options,
 
         if (duration > Options.MaxDowntime)
         {
-            throw new NagiosException($"A downtime may last at most {NagiosDuration.Format(Options.MaxDowntime)} (OpsRobot:Nagios:MaxDowntime).");
+            throw new NagiosException($"A downtime may last at most {DurationText.Format(Options.MaxDowntime)} (OpsRobot:Nagios:MaxDowntime).");
         }
 
         var start = time.GetUtcNow();

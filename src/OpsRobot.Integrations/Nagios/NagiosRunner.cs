@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Executions;
+using OpsRobot.Core.Text;
 using OpsRobot.Runners;
 
 namespace OpsRobot.Integrations.Nagios;
@@ -152,8 +153,8 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
             // From chat: "[service] DURATION [comment]". The first word that reads as a duration ends the service.
             var host = NagiosInput.Host(p.OptionalString("host"));
             var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var at = Array.FindIndex(words, w => NagiosDuration.TryParse(w, out _));
-            if (at < 0 || !NagiosDuration.TryParse(words[at], out duration))
+            var at = Array.FindIndex(words, w => DurationText.TryParse(w, out _));
+            if (at < 0 || !DurationText.TryParse(words[at], out duration))
             {
                 throw new NagiosException("Say how long the downtime lasts, like 30m, 2h or 1d: `!nagios downtime web01 [service] 2h comment`.");
             }
@@ -165,9 +166,9 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
         {
             target = NagiosTarget.Of(p.OptionalString("host"), p.OptionalString("service"));
             var given = p.OptionalString("duration") ?? throw new NagiosException("Give the downtime's duration, like 30m, 2h or 1d.");
-            if (!NagiosDuration.TryParse(given, out duration))
+            if (!DurationText.TryParse(given, out duration))
             {
-                throw new NagiosException($"'{NagiosInput.Shown(given)}' is not a duration: write it like 90s, 30m, 2h, 1h30m or 1d.");
+                throw new NagiosException(DurationText.NotADuration(given));
             }
 
             comment = p.OptionalString("comment");
@@ -177,7 +178,7 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
         comment ??= "Downtime from OpsRobot";
         var request = await nagios.ScheduleDowntimeAsync(target, duration, author, comment, cancellationToken).ConfigureAwait(false);
         var result = Done(
-            $"Scheduled a {NagiosDuration.Format(duration)} downtime for {target} in Nagios, until {request.End.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({author}: {comment}). `!nagios status {target.Host}` shows its id once Nagios has written its status.",
+            $"Scheduled a {DurationText.Format(duration)} downtime for {target} in Nagios, until {request.End.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({author}: {comment}). `!nagios status {target.Host}` shows its id once Nagios has written its status.",
             target);
         result["start"] = request.Start.ToString("O", CultureInfo.InvariantCulture);
         result["end"] = request.End.ToString("O", CultureInfo.InvariantCulture);

@@ -5,6 +5,7 @@ using OpsRobot.Core.Alerts;
 using OpsRobot.Core.Audit;
 using OpsRobot.Core.Chat;
 using OpsRobot.Core.Commands;
+using OpsRobot.Core.Text;
 
 namespace OpsRobot.Storage.Tests.Alerts;
 
@@ -167,7 +168,7 @@ public sealed class AlertCommandTests
     [InlineData("1h30m", 90)]
     [InlineData("1W", 10080)]
     public void Durations_AsPeopleTypeThem(string text, int minutes) =>
-        AlertArguments.TryParseDuration(text).ShouldBe(TimeSpan.FromMinutes(minutes));
+        DurationText.Parse(text).ShouldBe(TimeSpan.FromMinutes(minutes));
 
     [Theory]
     [InlineData("")]
@@ -177,5 +178,5 @@ public sealed class AlertCommandTests
     [InlineData("5x")]
     [InlineData("9999999m")]
     [InlineData("1h 30m")]
-    public void Durations_ThatAreNot(string text) => AlertArguments.TryParseDuration(text).ShouldBeNull();
+    public void Durations_ThatAreNot(string text) => DurationText.Parse(text).ShouldBeNull();
 }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using OpsRobot.Core.Datastore;
+using OpsRobot.Core.Text;
 
 namespace OpsRobot.Cli.Client;
 
@@ -30,7 +30,7 @@ internal static class KvVerbs
 
         var value = new Argument<string>("VALUE") { Description = "The value; - reads it from standard input (use this for secrets)" };
         var secret = new Option<bool>("--secret") { Description = "Encrypt it at rest and never show it again" };
-        var ttl = new Option<string?>("--ttl") { Description = "Delete it after this long: 90s, 30m, 12h, 7d", HelpName = "DURATION" };
+        var ttl = new Option<string?>("--ttl") { Description = "Delete it after this long: 90s, 30m, 1h30m, 7d", HelpName = "DURATION" };
         var set = new Command("set", "Create or replace a key.") { key, value, secret, ttl, url };
         set.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
         {
@@ -44,7 +44,7 @@ internal static class KvVerbs
             long? seconds = null;
             if (r.GetValue(ttl) is { } t)
             {
-                seconds = (long)(KvCommand.ParseDuration(t) ?? throw new ClientUsageException($"'{t}' is not a duration: use e.g. 90s, 30m, 12h or 7d.")).TotalSeconds;
+                seconds = (long)(DurationText.Parse(t) ?? throw new ClientUsageException(DurationText.NotADuration(t))).TotalSeconds;
             }
 
             var answer = await client.SendAsync(HttpMethod.Put, $"/api/v1/kv/{scope}/{Uri.EscapeDataString(name)}",
