@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpsRobot.Core.Commands;
 using OpsRobot.Core.Text;
 
 namespace OpsRobot.Integrations.Nagios;
@@ -162,39 +163,9 @@ public sealed partial class NagiosClient(IOptionsMonitor<NagiosOptions> options,
 
     private static string Suggest(IEnumerable<string> names, string wanted)
     {
-        var close = names.Where(n => n.Contains(wanted, StringComparison.OrdinalIgnoreCase) || wanted.Contains(n, StringComparison.OrdinalIgnoreCase) || Distance(n, wanted) <= 2)
+        var close = names.Where(n => n.Contains(wanted, StringComparison.OrdinalIgnoreCase) || wanted.Contains(n, StringComparison.OrdinalIgnoreCase) || Similarity.IsWithin(n, wanted, 2, ignoreCase: true))
             .Order(StringComparer.Ordinal).Take(5).ToList();
         return close.Count == 0 ? string.Empty : $" (did you mean {string.Join(", ", close)}?)";
-    }
-
-    /// <summary>Levenshtein distance, case-insensitive: how many typos apart two names are.</summary>
-    private static int Distance(string a, string b)
-    {
-        if (Math.Abs(a.Length - b.Length) > 2)
-        {
-            return int.MaxValue;
-        }
-
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 
     [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "Sent {Command} to Nagios's command file {Path}")]

@@ -55,6 +55,8 @@ public sealed class NagiosClientTests
 
         (await Should.ThrowAsync<NagiosException>(() => client.RecheckAsync(NagiosTarget.Of("web1"), CancellationToken.None)))
             .Message.ShouldBe("Nagios has no host 'web1' (did you mean web01?).");
+        (await Should.ThrowAsync<NagiosException>(() => client.RecheckAsync(NagiosTarget.Of("WBE1"), CancellationToken.None)))
+            .Message.ShouldBe("Nagios has no host 'WBE1' (did you mean web01?).", "a swap and a deletion, in capitals: two typos");
         (await Should.ThrowAsync<NagiosException>(() => client.SetNotificationsAsync(NagiosTarget.Of("web01", "Disk"), false, CancellationToken.None)))
             .Message.ShouldBe("Host 'web01' has no service 'Disk' in Nagios (did you mean Disk Space, disk?).");
         (await File.ReadAllTextAsync(nagios.LogFile)).ShouldNotContain("EXTERNAL COMMAND");
