@@ -129,17 +129,17 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
 
     private async Task<JsonObject> AcknowledgeAsync(RunnerContext context, Parameters p, CancellationToken cancellationToken)
     {
-        var (target, comment) = await TargetAndRestAsync(p, cancellationToken, restIsComment: true).ConfigureAwait(false);
+        var (target, comment, status) = await TargetAndRestAsync(p, cancellationToken, restIsComment: true).ConfigureAwait(false);
         var author = await AuthorAsync(context, cancellationToken).ConfigureAwait(false);
         comment ??= p.OptionalString("comment") ?? "Acknowledged from OpsRobot";
-        await nagios.AcknowledgeAsync(target, author, comment, cancellationToken).ConfigureAwait(false);
+        await nagios.AcknowledgeAsync(target, author, comment, status, cancellationToken).ConfigureAwait(false);
         return Done($"Acknowledged {target} in Nagios as {author}: {comment}", target);
     }
 
     private async Task<JsonObject> RemoveAcknowledgementAsync(Parameters p, CancellationToken cancellationToken)
     {
-        var (target, _) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
-        await nagios.RemoveAcknowledgementAsync(target, cancellationToken).ConfigureAwait(false);
+        var (target, _, status) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
+        await nagios.RemoveAcknowledgementAsync(target, status, cancellationToken).ConfigureAwait(false);
         return Done($"Removed the acknowledgement of {target} in Nagios.", target);
     }
 
@@ -176,7 +176,7 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
 
         var author = await AuthorAsync(context, cancellationToken).ConfigureAwait(false);
         comment ??= "Downtime from OpsRobot";
-        var request = await nagios.ScheduleDowntimeAsync(target, duration, author, comment, cancellationToken).ConfigureAwait(false);
+        var request = await nagios.ScheduleDowntimeAsync(target, duration, author, comment, status: null, cancellationToken).ConfigureAwait(false);
         var result = Done(
             $"Scheduled a {DurationText.Format(duration)} downtime for {target} in Nagios, until {request.End.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({author}: {comment}). `!nagios status {target.Host}` shows its id once Nagios has written its status.",
             target);
@@ -201,8 +201,8 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
 
     private async Task<JsonObject> RecheckAsync(Parameters p, CancellationToken cancellationToken)
     {
-        var (target, _) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
-        await nagios.RecheckAsync(target, cancellationToken).ConfigureAwait(false);
+        var (target, _, status) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
+        await nagios.RecheckAsync(target, status, cancellationToken).ConfigureAwait(false);
         return Done($"Asked Nagios to check {target} now; `!nagios status {target.Host}{(target.Service is null ? string.Empty : " " + target.Service)}` shows the result in a moment.", target);
     }
 
@@ -215,8 +215,8 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
             "off" or "disable" or "disabled" => false,
             _ => throw new NagiosException("Say on or off: `!nagios notifications off web01 [service]`."),
         };
-        var (target, _) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
-        await nagios.SetNotificationsAsync(target, enabled, cancellationToken).ConfigureAwait(false);
+        var (target, _, status) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
+        await nagios.SetNotificationsAsync(target, enabled, status, cancellationToken).ConfigureAwait(false);
         return Done($"Turned notifications {(enabled ? "on" : "off")} for {target} in Nagios.", target);
     }
 
@@ -224,13 +224,14 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
     /// The host and service from <c>host</c>/<c>service</c>, or from chat's free text after the host: the longest
     /// run of leading words that names one of the host's services is the service (quotes allowed), the rest is the
     /// comment. So <c>!nagios ack web01 Disk Space looking</c> acknowledges "Disk Space", and
-    /// <c>!nagios ack web01 looking into it</c> the host.
+    /// <c>!nagios ack web01 looking into it</c> the host. The status data read for that comes back too, for the
+    /// client's check of the target (null when nothing was read).
     /// </summary>
-    private async Task<(NagiosTarget Target, string? Remainder)> TargetAndRestAsync(Parameters p, CancellationToken cancellationToken, bool restIsComment = false)
+    private async Task<(NagiosTarget Target, string? Remainder, NagiosStatus? Status)> TargetAndRestAsync(Parameters p, CancellationToken cancellationToken, bool restIsComment = false)
     {
         if (p.OptionalString("text") is not { } text)
         {
-            return (NagiosTarget.Of(p.OptionalString("host"), p.OptionalString("service")), null);
+            return (NagiosTarget.Of(p.OptionalString("host"), p.OptionalString("service")), null, null);
         }
 
         var host = NagiosInput.Host(p.OptionalString("host"));
@@ -256,7 +257,7 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
                 : new NagiosException($"Unexpected words after the service '{service}': '{NagiosInput.Shown(rest)}'.");
         }
 
-        return (NagiosTarget.Of(host, service), rest);
+        return (NagiosTarget.Of(host, service), rest, status);
     }
 
     internal static (string? Service, string? Remainder) SplitService(string text, IReadOnlySet<string> services)
