@@ -305,12 +305,17 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
         var items = new List<ImportItem>();
         var upserts = new List<HostRecord>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        // The stored hosts are read once for the whole file: every host when pruning (which needs them all anyway),
+        // else those the file names.
+        var all = prune ? await store.QueryAsync(new HostQuery(), cancellationToken).ConfigureAwait(false) : null;
+        var known = all is not null
+            ? all.ToDictionary(h => h.Hostname, StringComparer.Ordinal)
+            : await store.FindManyAsync([.. hosts.Select(h => HostRules.CanonicalHostname(h.Host.Hostname?.Trim())).OfType<string>()], cancellationToken).ConfigureAwait(false);
         foreach (var imported in hosts)
         {
             var line = imported.Line;
-            var stored = HostRules.CanonicalHostname(imported.Host.Hostname?.Trim()) is { } canonical
-                ? await store.FindAsync(canonical, cancellationToken).ConfigureAwait(false)
-                : null;
+            var stored = HostRules.CanonicalHostname(imported.Host.Hostname?.Trim()) is { } canonical ? known.GetValueOrDefault(canonical) : null;
             var (host, hostProblems) = HostRules.Normalize(imported.MergedOver(stored), tree);
             if (host is null)
             {
@@ -338,9 +343,9 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
         }
 
         var deletes = new List<string>();
-        if (prune)
+        if (all is not null)
         {
-            foreach (var host in await store.QueryAsync(new HostQuery(), cancellationToken).ConfigureAwait(false))
+            foreach (var host in all)
             {
                 if (!seen.ContainsKey(host.Hostname) && MaySee(principal, host, tree) && ManageRefusal(principal, host.Hostname, host, null, tree) is null)
                 {

@@ -34,6 +34,12 @@ public interface IHostStore
     /// <summary>The host named <paramref name="hostname"/> (canonical, lower case), or null.</summary>
     Task<HostRecord?> FindAsync(string hostname, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The hosts among <paramref name="hostnames"/> (canonical, lower case) that exist, by name: one read for many
+    /// names (an import's), not one a host. Names that are not there are left out.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, HostRecord>> FindManyAsync(IReadOnlyCollection<string> hostnames, CancellationToken cancellationToken);
+
     /// <summary>Every host that matches <paramref name="query"/> (as <see cref="HostRules.Matches"/> decides), by host name.</summary>
     Task<IReadOnlyList<HostRecord>> QueryAsync(HostQuery query, CancellationToken cancellationToken);
 
