@@ -226,8 +226,11 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
         return last is not null && MaySee(principal, last, tree) ? history : null;
     }
 
-    /// <summary>Creates or replaces a host whole. Returns what changed (nothing, for the same host written twice).</summary>
-    public async Task<HostChange> SetAsync(Principal principal, HostRecord input, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates or replaces a host whole. Returns what changed (nothing, for the same host written twice) and the host
+    /// as stored: the input normalized, which the store writes whole, so there is no need to read it back.
+    /// </summary>
+    public async Task<HostWrite> SetAsync(Principal principal, HostRecord input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(principal);
         ArgumentNullException.ThrowIfNull(input);
@@ -257,7 +260,7 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
             }, cancellationToken).ConfigureAwait(false);
         }
 
-        return change;
+        return new HostWrite(change, host);
     }
 
     /// <summary>Deletes a host; false when there is none the asker may see.</summary>

@@ -21,6 +21,9 @@ public sealed record HostChange(HostChangeKind Kind, string Hostname, JsonObject
     public IReadOnlyList<string> Fields => [.. Diff.Select(p => p.Key)];
 }
 
+/// <summary>A host written through <see cref="CmdbService.SetAsync"/>: what changed, and the host as it is stored now.</summary>
+public sealed record HostWrite(HostChange Change, HostRecord Host);
+
 /// <summary>One entry of a host's history.</summary>
 public sealed record HostHistoryEntry(long Id, string Hostname, DateTimeOffset At, string Actor, string Door, HostChangeKind Kind, JsonObject Diff);
 

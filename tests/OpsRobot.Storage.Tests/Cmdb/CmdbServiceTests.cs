@@ -171,8 +171,12 @@ public sealed class CmdbServiceTests : IAsyncLifetime
         var again = await _cmdb.SetAsync(_bob, Host("web09", "corp/booking"), None);
         var audit = await _auditStore.QueryAsync(new AuditQuery { Kind = CmdbService.AuditKind }, None);
 
-        change.Kind.ShouldBe(HostChangeKind.Created);
-        again.Kind.ShouldBe(HostChangeKind.Unchanged);
+        change.Change.Kind.ShouldBe(HostChangeKind.Created);
+        again.Change.Kind.ShouldBe(HostChangeKind.Unchanged);
+        change.Host.Hostname.ShouldBe("web09");
+        change.Host.Application.ShouldBe("corp/booking");
+        HostFiles.ToJson(change.Host).ToJsonString().ShouldBe(HostFiles.ToJson((await _store.FindAsync("web09", None))!).ToJsonString());
+        HostFiles.ToJson(again.Host).ToJsonString().ShouldBe(HostFiles.ToJson(change.Host).ToJsonString());
         audit.ShouldHaveSingleItem().Subject.ShouldBe("set host web09");
         (await _store.HistoryAsync("web09", 10, None)).ShouldHaveSingleItem().Actor.ShouldBe("bob");
     }
@@ -326,7 +330,7 @@ public sealed class CmdbServiceTests : IAsyncLifetime
         var found = await _store.FindManyAsync(names, None);
 
         found.Keys.Order(StringComparer.Ordinal).ShouldBe(["search01", "web01"]);
-        found["web01"].ShouldBeEquivalentTo(await _store.FindAsync("web01", None));
+        HostFiles.ToJson(found["web01"]).ToJsonString().ShouldBe(HostFiles.ToJson((await _store.FindAsync("web01", None))!).ToJsonString());
         (await _store.FindManyAsync([], None)).ShouldBeEmpty();
     }
 
