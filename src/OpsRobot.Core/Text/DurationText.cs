@@ -77,9 +77,12 @@ public static class DurationText
     /// <summary>The duration in <paramref name="text"/>, or null when <see cref="TryParse"/> refuses it.</summary>
     public static TimeSpan? Parse(string? text) => TryParse(text, out var duration) ? duration : null;
 
-    /// <summary>The one answer to text that is not a duration; the text is shown cut short and with control characters replaced.</summary>
+    /// <summary>
+    /// The one answer to text that is not a duration. The text is shown cut short, control characters replaced, in
+    /// a code span: it may come from chat, where it must not turn into a link or formatting in the robot's reply.
+    /// </summary>
     public static string NotADuration(string? text) =>
-        $"'{Shown(text ?? string.Empty)}' is not a duration: write it like 90s, 30m, 2h, 1h30m, 1d or 1w (at most {Format(Longest)}).";
+        $"{Markdown.Code(Shown(text ?? string.Empty))} is not a duration: write it like 90s, 30m, 2h, 1h30m, 1d or 1w (at most {Format(Longest)}).";
 
     /// <summary><c>2h</c>, <c>1h30m</c>, <c>3d</c>: the shortest form that says the duration exactly (to the second), and that <see cref="TryParse"/> reads back.</summary>
     public static string Format(TimeSpan duration)

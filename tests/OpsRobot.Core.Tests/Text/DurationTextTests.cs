@@ -57,13 +57,15 @@ public sealed class DurationTextTests
     }
 
     [Fact]
-    public void NotADuration_HostileText_IsShownCutShortAndOnOneLine()
+    public void NotADuration_HostileText_IsShownCutShortOnOneLineInACodeSpan()
     {
         var message = DurationText.NotADuration("soon\n!kv delete system.x\u202E" + new string('x', 100));
+        var link = DurationText.NotADuration("[here](http://evil.example)`");
 
-        message.ShouldStartWith("'soon?!kv delete system.x?");
-        message.ShouldContain("…' is not a duration: write it like 90s, 30m, 2h, 1h30m, 1d or 1w (at most 3650d).");
+        message.ShouldStartWith("`soon?!kv delete system.x?");
+        message.ShouldContain("…` is not a duration: write it like 90s, 30m, 2h, 1h30m, 1d or 1w (at most 3650d).");
         message.ShouldNotContain("\n");
         message.Length.ShouldBeLessThan(150);
+        link.ShouldStartWith("`` [here](http://evil.example)` `` is not a duration");
     }
 }

@@ -123,6 +123,7 @@ public sealed class AlertCommandTests
     [Theory]
     [InlineData("silence A1", "Usage:")]                       // no duration
     [InlineData("silence A1 forever", "Usage:")]               // not a duration
+    [InlineData("silence A1 forever", "`forever` is not a duration: write it like 90s")] // ...and says which word
     [InlineData("silence A1 30s", "from 1m to 7d")]            // too short
     [InlineData("silence A1 8d", "from 1m to 7d")]             // longer than MaxSilence
     [InlineData("silence A1 1h;rm -rf /", "Usage:")]           // junk glued to the duration
