@@ -291,6 +291,18 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task AliasMatch_ConfiguredCommandPrefix_IsTheOneStripped()
+    {
+        using var home = new TestHome();
+
+        // The verb reads the configuration once, for the packs folder and the robot's prefix alike.
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["alias", "match", ".dns web01.example"], environment: new Dictionary<string, string> { ["OpsRobot__CommandPrefix"] = "." });
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        JsonDocument.Parse(result.StandardOutput).RootElement.GetProperty("alias").GetString().ShouldBe("examples.dns");
+    }
+
+    [Fact]
     public async Task PacksValidate_ShippedPacks_AllValid()
     {
         using var home = new TestHome();

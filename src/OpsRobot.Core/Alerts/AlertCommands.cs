@@ -66,52 +66,6 @@ public static class AlertArguments
         return long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
     }
 
-    /// <summary>Reads <c>90s</c>, <c>30m</c>, <c>2h</c>, <c>1d</c>, <c>1w</c> and sums such as <c>1h30m</c>; null when it is none of these.</summary>
-    public static TimeSpan? TryParseDuration(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (text.Length is 0 or > 20)
-        {
-            return null;
-        }
-
-        var total = TimeSpan.Zero;
-        var i = 0;
-        while (i < text.Length)
-        {
-            var start = i;
-            while (i < text.Length && char.IsAsciiDigit(text[i]))
-            {
-                i++;
-            }
-
-            if (i == start || i == text.Length || i - start > 6)
-            {
-                return null;
-            }
-
-            var n = int.Parse(text.AsSpan(start, i - start), NumberStyles.None, CultureInfo.InvariantCulture);
-            TimeSpan part = char.ToLowerInvariant(text[i]) switch
-            {
-                's' => TimeSpan.FromSeconds(n),
-                'm' => TimeSpan.FromMinutes(n),
-                'h' => TimeSpan.FromHours(n),
-                'd' => TimeSpan.FromDays(n),
-                'w' => TimeSpan.FromDays(7L * n),
-                _ => TimeSpan.MinValue,
-            };
-            if (part == TimeSpan.MinValue)
-            {
-                return null;
-            }
-
-            total += part;
-            i++;
-        }
-
-        return total;
-    }
-
     /// <summary>Splits off the first word.</summary>
     public static (string First, string Remainder) Split(string text)
     {
@@ -350,10 +304,12 @@ public sealed class SilenceCommand(IAlertStore store, AlertAccess alertAccess, I
         var (idText, rest) = AlertArguments.Split(context.Arguments);
         var (durationText, comment) = AlertArguments.Split(rest);
         var max = options.Value.MaxSilence;
-        if (AlertArguments.TryParseDuration(durationText) is not { } duration || duration < MinSilence || duration > max)
+        var parsed = DurationText.Parse(durationText);
+        if (parsed is not { } duration || duration < MinSilence || duration > max)
         {
+            var problem = parsed is null && durationText.Length > 0 ? DurationText.NotADuration(durationText) + " " : string.Empty;
             return new OutgoingMessage(
-                $"Usage: {Markdown.Code(context.Options.CommandPrefix + Info.Usage)}, with a duration from {AlertText.Span(MinSilence)} to {AlertText.Span(max)} such as 30m, 2h or 1d.");
+                $"{problem}Usage: {Markdown.Code(context.Options.CommandPrefix + Info.Usage)}, with a duration from {AlertText.Span(MinSilence)} to {AlertText.Span(max)} such as 30m, 2h or 1d.");
         }
 
         var (alert, source, refusal) = await PrepareAsync(context, idText, cancellationToken).ConfigureAwait(false);

@@ -226,8 +226,11 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
         return last is not null && MaySee(principal, last, tree) ? history : null;
     }
 
-    /// <summary>Creates or replaces a host whole. Returns what changed (nothing, for the same host written twice).</summary>
-    public async Task<HostChange> SetAsync(Principal principal, HostRecord input, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates or replaces a host whole. Returns what changed (nothing, for the same host written twice) and the host
+    /// as stored: the input normalized, which the store writes whole, so there is no need to read it back.
+    /// </summary>
+    public async Task<HostWrite> SetAsync(Principal principal, HostRecord input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(principal);
         ArgumentNullException.ThrowIfNull(input);
@@ -257,7 +260,7 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
             }, cancellationToken).ConfigureAwait(false);
         }
 
-        return change;
+        return new HostWrite(change, host);
     }
 
     /// <summary>Deletes a host; false when there is none the asker may see.</summary>
@@ -305,12 +308,17 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
         var items = new List<ImportItem>();
         var upserts = new List<HostRecord>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        // The stored hosts are read once for the whole file: every host when pruning (which needs them all anyway),
+        // else those the file names.
+        var all = prune ? await store.QueryAsync(new HostQuery(), cancellationToken).ConfigureAwait(false) : null;
+        var known = all is not null
+            ? all.ToDictionary(h => h.Hostname, StringComparer.Ordinal)
+            : await store.FindManyAsync([.. hosts.Select(h => HostRules.CanonicalHostname(h.Host.Hostname?.Trim())).OfType<string>()], cancellationToken).ConfigureAwait(false);
         foreach (var imported in hosts)
         {
             var line = imported.Line;
-            var stored = HostRules.CanonicalHostname(imported.Host.Hostname?.Trim()) is { } canonical
-                ? await store.FindAsync(canonical, cancellationToken).ConfigureAwait(false)
-                : null;
+            var stored = HostRules.CanonicalHostname(imported.Host.Hostname?.Trim()) is { } canonical ? known.GetValueOrDefault(canonical) : null;
             var (host, hostProblems) = HostRules.Normalize(imported.MergedOver(stored), tree);
             if (host is null)
             {
@@ -338,9 +346,9 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
         }
 
         var deletes = new List<string>();
-        if (prune)
+        if (all is not null)
         {
-            foreach (var host in await store.QueryAsync(new HostQuery(), cancellationToken).ConfigureAwait(false))
+            foreach (var host in all)
             {
                 if (!seen.ContainsKey(host.Hostname) && MaySee(principal, host, tree) && ManageRefusal(principal, host.Hostname, host, null, tree) is null)
                 {

@@ -21,6 +21,9 @@ public sealed record HostChange(HostChangeKind Kind, string Hostname, JsonObject
     public IReadOnlyList<string> Fields => [.. Diff.Select(p => p.Key)];
 }
 
+/// <summary>A host written through <see cref="CmdbService.SetAsync"/>: what changed, and the host as it is stored now.</summary>
+public sealed record HostWrite(HostChange Change, HostRecord Host);
+
 /// <summary>One entry of a host's history.</summary>
 public sealed record HostHistoryEntry(long Id, string Hostname, DateTimeOffset At, string Actor, string Door, HostChangeKind Kind, JsonObject Diff);
 
@@ -33,6 +36,12 @@ public interface IHostStore
 {
     /// <summary>The host named <paramref name="hostname"/> (canonical, lower case), or null.</summary>
     Task<HostRecord?> FindAsync(string hostname, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The hosts among <paramref name="hostnames"/> (canonical, lower case) that exist, by name: one read for many
+    /// names (an import's), not one a host. Names that are not there are left out.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, HostRecord>> FindManyAsync(IReadOnlyCollection<string> hostnames, CancellationToken cancellationToken);
 
     /// <summary>Every host that matches <paramref name="query"/> (as <see cref="HostRules.Matches"/> decides), by host name.</summary>
     Task<IReadOnlyList<HostRecord>> QueryAsync(HostQuery query, CancellationToken cancellationToken);

@@ -1,11 +1,33 @@
 namespace OpsRobot.Core.Commands;
 
-/// <summary>Edit distance, for suggesting the command a person probably meant.</summary>
-internal static class Similarity
+/// <summary>Edit distance, for suggesting the command (or host, or service) a person probably meant.</summary>
+public static class Similarity
 {
-    /// <summary>Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps.</summary>
-    public static int Distance(string a, string b)
+    /// <summary>
+    /// Whether <paramref name="a"/> and <paramref name="b"/> are at most <paramref name="edits"/> typos apart; names
+    /// whose lengths alone differ by more are refused without building the table.
+    /// </summary>
+    public static bool IsWithin(string a, string b, int edits, bool ignoreCase = false)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return Math.Abs(a.Length - b.Length) <= edits && Distance(a, b, ignoreCase) <= edits;
+    }
+
+    /// <summary>
+    /// Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps, each one edit;
+    /// with <paramref name="ignoreCase"/>, letters that differ only in case (invariant culture) are the same.
+    /// </summary>
+    public static int Distance(string a, string b, bool ignoreCase = false)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (ignoreCase)
+        {
+            a = a.ToLowerInvariant();
+            b = b.ToLowerInvariant();
+        }
+
         if (a.Length == 0)
         {
             return b.Length;

@@ -127,7 +127,7 @@ public sealed class KvCommand(DatastoreService datastore, IDatastoreAccessPolicy
             else if (flag == "--ttl")
             {
                 var text = NextWord(ref rest);
-                ttl = ParseDuration(text) ?? throw new DatastoreException($"'{text}' is not a duration: use e.g. 90s, 30m, 12h or 7d.");
+                ttl = DurationText.Parse(text) ?? throw new DatastoreException(DurationText.NotADuration(text));
             }
             else
             {
@@ -197,26 +197,6 @@ public sealed class KvCommand(DatastoreService datastore, IDatastoreAccessPolicy
     }
 
     private static string Display(KeyValueScope scope, string name) => $"{DatastoreService.Wire(scope)}.{name}";
-
-    /// <summary>A duration such as <c>90s</c>, <c>30m</c>, <c>12h</c>, <c>7d</c>; null when it is not one.</summary>
-    public static TimeSpan? ParseDuration(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 10_000_000)
-        {
-            return null;
-        }
-
-        return char.ToLowerInvariant(text[^1]) switch
-        {
-            's' => TimeSpan.FromSeconds(n),
-            'm' => TimeSpan.FromMinutes(n),
-            'h' => TimeSpan.FromHours(n),
-            'd' => TimeSpan.FromDays(n),
-            'w' => TimeSpan.FromDays(7 * n),
-            _ => null,
-        };
-    }
 
     private static OutgoingMessage Say(string text) => new(text);
 }

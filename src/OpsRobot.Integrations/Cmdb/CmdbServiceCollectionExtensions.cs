@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OpsRobot.Core.Access;
 using OpsRobot.Core.Cmdb;
 using OpsRobot.Core.Commands;
+using OpsRobot.Integrations.Ssh;
 
 namespace OpsRobot.Integrations.Cmdb;
 
@@ -24,7 +25,7 @@ public static class CmdbServiceCollectionExtensions
         services.AddHttpClient(HttpHostInventory.ClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan) // the inventory applies its own timeout
             .RemoveAllLoggers();
-        services.TryAddSingleton<ICmdbCredentials, DatastoreCmdbCredentials>();
+        services.TryAddSingleton<ISecretSource, DatastoreSecretSource>();
         services.TryAddSingleton<HttpHostInventory>();
         services.TryAddSingleton<IHostInventory>(sp => sp.GetRequiredService<IOptions<CmdbOptions>>().Value.Source == CmdbSource.Http
             ? sp.GetRequiredService<HttpHostInventory>()

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Cmdb;
+using OpsRobot.Integrations.Ssh;
 
 namespace OpsRobot.Integrations.Cmdb;
 
@@ -25,17 +26,17 @@ public sealed partial class HttpHostInventory : IHostInventory
     private readonly IHttpClientFactory _clients;
     private readonly CmdbOptions _options;
     private readonly TimeProvider _time;
-    private readonly ICmdbCredentials _credentials;
+    private readonly ISecretSource _secrets;
     private readonly ILogger<HttpHostInventory> _logger;
     private readonly ConcurrentDictionary<string, (DateTimeOffset Until, object? Value)> _cache = new(StringComparer.Ordinal);
 
-    public HttpHostInventory(IHttpClientFactory clients, IOptions<CmdbOptions> options, TimeProvider time, ICmdbCredentials credentials, ILogger<HttpHostInventory> logger)
+    public HttpHostInventory(IHttpClientFactory clients, IOptions<CmdbOptions> options, TimeProvider time, ISecretSource secrets, ILogger<HttpHostInventory> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _clients = clients;
         _options = options.Value;
         _time = time;
-        _credentials = credentials;
+        _secrets = secrets;
         _logger = logger;
     }
 
@@ -252,9 +253,8 @@ public sealed partial class HttpHostInventory : IHostInventory
                 "OpsRobot:Cmdb:Http:AuthHeader is set but AuthSecretKey is not: name the system datastore key (a secret) that holds the CMDB's credential.");
         }
 
-        return await _credentials.GetAsync(Http.AuthSecretKey, cancellationToken).ConfigureAwait(false)
-            ?? throw new CmdbException(CmdbErrorKind.Unavailable,
-                $"The datastore has no system key '{Http.AuthSecretKey}' with the CMDB's credential; set it with `opsrobot kv set system.{Http.AuthSecretKey} - --secret`.");
+        var (secret, error) = await _secrets.GetAsync(Http.AuthSecretKey, cancellationToken).ConfigureAwait(false);
+        return secret ?? throw new CmdbException(CmdbErrorKind.Unavailable, $"The CMDB's credential cannot be read: {error}.");
     }
 
     /// <summary>Fills <c>{name}</c> placeholders with URL-encoded values (empty when not given).</summary>

@@ -1,4 +1,5 @@
 using OpsRobot.Core.Alerts;
+using OpsRobot.Core.Text;
 
 namespace OpsRobot.Integrations.Nagios;
 
@@ -19,7 +20,7 @@ public sealed class NagiosAlertSource(INagiosClient nagios) : IAlertSource
         {
             var target = TargetOf(alert);
             var text = string.IsNullOrWhiteSpace(comment) ? $"Acknowledged from OpsRobot in {actor.Room}" : comment;
-            await nagios.AcknowledgeAsync(target, actor.UserName, text, cancellationToken).ConfigureAwait(false);
+            await nagios.AcknowledgeAsync(target, actor.UserName, text, status: null, cancellationToken).ConfigureAwait(false);
             return new AlertCallbackResult(true, $"Acknowledged {target} in Nagios as {actor.UserName}.");
         }
         catch (NagiosException ex)
@@ -36,8 +37,8 @@ public sealed class NagiosAlertSource(INagiosClient nagios) : IAlertSource
         {
             var target = TargetOf(alert);
             var text = string.IsNullOrWhiteSpace(comment) ? $"Silenced from OpsRobot in {actor.Room}" : comment;
-            var request = await nagios.ScheduleDowntimeAsync(target, duration, actor.UserName, text, cancellationToken).ConfigureAwait(false);
-            return new AlertCallbackResult(true, $"Scheduled a {NagiosDuration.Format(duration)} downtime for {target} in Nagios, until {request.End:yyyy-MM-dd HH:mm} UTC.");
+            var request = await nagios.ScheduleDowntimeAsync(target, duration, actor.UserName, text, status: null, cancellationToken).ConfigureAwait(false);
+            return new AlertCallbackResult(true, $"Scheduled a {DurationText.Format(duration)} downtime for {target} in Nagios, until {request.End:yyyy-MM-dd HH:mm} UTC.");
         }
         catch (NagiosException ex)
         {

@@ -119,7 +119,7 @@ internal sealed class NagiosCards(NagiosOptions options, DateTimeOffset now)
     {
         if (status.Written is { } written && now - written > options.StaleAfter)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\n⚠ Nagios wrote this status {NagiosDuration.Format(now - written)} ago: is Nagios running?");
+            text.Append(CultureInfo.InvariantCulture, $"\n⚠ Nagios wrote this status {DurationText.Format(now - written)} ago: is Nagios running?");
         }
     }
 
@@ -186,9 +186,9 @@ internal sealed class NagiosCards(NagiosOptions options, DateTimeOffset now)
 
     private static string Hardness(bool checkedYet, bool hard) => !checkedYet || hard ? string.Empty : " (soft)";
 
-    private string Since(DateTimeOffset? changed) => changed is { } at ? $" for {NagiosDuration.Format(Round(now - at))}" : string.Empty;
+    private string Since(DateTimeOffset? changed) => changed is { } at ? $" for {DurationText.Format(Round(now - at))}" : string.Empty;
 
-    private string Ago(DateTimeOffset? at) => at is { } t ? (now - t < TimeSpan.FromSeconds(1) ? "just now" : $"{NagiosDuration.Format(Round(now - t))} ago") : "never";
+    private string Ago(DateTimeOffset? at) => at is { } t ? (now - t < TimeSpan.FromSeconds(1) ? "just now" : $"{DurationText.Format(Round(now - t))} ago") : "never";
 
     private static TimeSpan Round(TimeSpan span) =>
         span < TimeSpan.Zero ? TimeSpan.Zero

@@ -1,12 +1,16 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpsRobot.Core.Commands;
+using OpsRobot.Core.Text;
 
 namespace OpsRobot.Integrations.Nagios;
 
 /// <summary>
 /// Nagios as OpsRobot uses it: status read from status.dat, changes written to the external command file. Every
 /// change is checked against the status data first, because Nagios silently ignores a command for a host it does
-/// not know (it only logs a warning): a typo answers "no such host" here, not a false "done".
+/// not know (it only logs a warning): a typo answers "no such host" here, not a false "done". A caller that has
+/// read the status data for the same command (to find the service in chat's words, say) passes it on as
+/// <c>status</c>, so that one command parses status.dat once; null reads it.
 /// </summary>
 public interface INagiosClient
 {
@@ -14,63 +18,39 @@ public interface INagiosClient
     Task<NagiosStatus> ReadStatusAsync(CancellationToken cancellationToken);
 
     /// <summary>Acknowledges a host or service problem (sticky, with a notification, persistent comment).</summary>
-    Task AcknowledgeAsync(NagiosTarget target, string author, string comment, CancellationToken cancellationToken);
+    Task AcknowledgeAsync(NagiosTarget target, string author, string comment, NagiosStatus? status, CancellationToken cancellationToken);
 
     /// <summary>Removes an acknowledgement.</summary>
-    Task RemoveAcknowledgementAsync(NagiosTarget target, CancellationToken cancellationToken);
+    Task RemoveAcknowledgementAsync(NagiosTarget target, NagiosStatus? status, CancellationToken cancellationToken);
 
     /// <summary>Schedules a fixed downtime from now for <paramref name="duration"/>.</summary>
-    Task<NagiosDowntimeRequest> ScheduleDowntimeAsync(NagiosTarget target, TimeSpan duration, string author, string comment, CancellationToken cancellationToken);
+    Task<NagiosDowntimeRequest> ScheduleDowntimeAsync(NagiosTarget target, TimeSpan duration, string author, string comment, NagiosStatus? status, CancellationToken cancellationToken);
 
     /// <summary>Cancels a downtime by its id (host or service downtime, as the status data says); returns what it was.</summary>
     Task<NagiosDowntime> CancelDowntimeAsync(long id, CancellationToken cancellationToken);
 
     /// <summary>Asks Nagios to check a host or service now.</summary>
-    Task RecheckAsync(NagiosTarget target, CancellationToken cancellationToken);
+    Task RecheckAsync(NagiosTarget target, NagiosStatus? status, CancellationToken cancellationToken);
 
     /// <summary>Turns notifications of a host or service on or off.</summary>
-    Task SetNotificationsAsync(NagiosTarget target, bool enabled, CancellationToken cancellationToken);
+    Task SetNotificationsAsync(NagiosTarget target, bool enabled, NagiosStatus? status, CancellationToken cancellationToken);
 }
 
 /// <summary>A downtime as it was asked for; Nagios gives it an id when it takes the command.</summary>
 public sealed record NagiosDowntimeRequest(NagiosTarget Target, DateTimeOffset Start, DateTimeOffset End, string Author, string Comment);
 
 /// <inheritdoc cref="INagiosClient"/>
-public sealed partial class NagiosClient(IOptionsMonitor<NagiosOptions> options, NagiosCommandPipe pipe, TimeProvider time, ILogger<NagiosClient> logger) : INagiosClient
+public sealed partial class NagiosClient(IOptionsMonitor<NagiosOptions> options, INagiosStatusFile statusFile, NagiosCommandPipe pipe, TimeProvider time, ILogger<NagiosClient> logger) : INagiosClient
 {
     private NagiosOptions Options => options.CurrentValue;
 
-    public async Task<NagiosStatus> ReadStatusAsync(CancellationToken cancellationToken)
-    {
-        var path = Options.StatusFile;
-        if (string.IsNullOrWhiteSpace(path))
-        {
-            throw new NagiosException("OpsRobot:Nagios:StatusFile is not set: point it at status_file from nagios.cfg.");
-        }
+    public Task<NagiosStatus> ReadStatusAsync(CancellationToken cancellationToken) => statusFile.ReadAsync(cancellationToken);
 
-        try
-        {
-            return await StatusDataParser.ReadFileAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FileNotFoundException ex)
-        {
-            throw new NagiosException($"Nagios's status file {path} does not exist. Is Nagios running, and does OpsRobot:Nagios:StatusFile match status_file in nagios.cfg?", ex);
-        }
-        catch (DirectoryNotFoundException ex)
-        {
-            throw new NagiosException($"Nagios's status file {path} does not exist (nor its folder). Set OpsRobot:Nagios:StatusFile to status_file from nagios.cfg.", ex);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            throw new NagiosException($"OpsRobot may not read Nagios's status file {path}. Give OpsRobot's user read access (Debian: the nagios group).", ex);
-        }
-    }
-
-    public async Task AcknowledgeAsync(NagiosTarget target, string author, string comment, CancellationToken cancellationToken)
+    public async Task AcknowledgeAsync(NagiosTarget target, string author, string comment, NagiosStatus? status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         var line = NagiosCommands.Acknowledge(target, sticky: true, notify: true, persistent: true, author, comment);
-        var (state, problem) = await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        var (state, problem) = await StateOfAsync(target, status, cancellationToken).ConfigureAwait(false);
         if (!problem)
         {
             throw new NagiosException($"{target} is {state}: there is no problem to acknowledge.");
@@ -79,14 +59,14 @@ public sealed partial class NagiosClient(IOptionsMonitor<NagiosOptions> options,
         await SendAsync(line, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task RemoveAcknowledgementAsync(NagiosTarget target, CancellationToken cancellationToken)
+    public async Task RemoveAcknowledgementAsync(NagiosTarget target, NagiosStatus? status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        await StateOfAsync(target, status, cancellationToken).ConfigureAwait(false);
         await SendAsync(NagiosCommands.RemoveAcknowledgement(target), cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<NagiosDowntimeRequest> ScheduleDowntimeAsync(NagiosTarget target, TimeSpan duration, string author, string comment, CancellationToken cancellationToken)
+    public async Task<NagiosDowntimeRequest> ScheduleDowntimeAsync(NagiosTarget target, TimeSpan duration, string author, string comment, NagiosStatus? status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         if (duration < TimeSpan.FromMinutes(1))
@@ -96,13 +76,13 @@ public sealed partial class NagiosClient(IOptionsMonitor<NagiosOptions> options,
 
         if (duration > Options.MaxDowntime)
         {
-            throw new NagiosException($"A downtime may last at most {NagiosDuration.Format(Options.MaxDowntime)} (OpsRobot:Nagios:MaxDowntime).");
+            throw new NagiosException($"A downtime may last at most {DurationText.Format(Options.MaxDowntime)} (OpsRobot:Nagios:MaxDowntime).");
         }
 
         var start = time.GetUtcNow();
         var end = start + duration;
         var line = NagiosCommands.ScheduleFixedDowntime(target, start, end, author, comment);
-        await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        await StateOfAsync(target, status, cancellationToken).ConfigureAwait(false);
         await SendAsync(line, cancellationToken).ConfigureAwait(false);
         return new NagiosDowntimeRequest(target, start, end, author, comment);
     }
@@ -116,24 +96,24 @@ public sealed partial class NagiosClient(IOptionsMonitor<NagiosOptions> options,
         return downtime;
     }
 
-    public async Task RecheckAsync(NagiosTarget target, CancellationToken cancellationToken)
+    public async Task RecheckAsync(NagiosTarget target, NagiosStatus? status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        await StateOfAsync(target, status, cancellationToken).ConfigureAwait(false);
         await SendAsync(NagiosCommands.ForcedCheck(target, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task SetNotificationsAsync(NagiosTarget target, bool enabled, CancellationToken cancellationToken)
+    public async Task SetNotificationsAsync(NagiosTarget target, bool enabled, NagiosStatus? status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        await StateOfAsync(target, cancellationToken).ConfigureAwait(false);
+        await StateOfAsync(target, status, cancellationToken).ConfigureAwait(false);
         await SendAsync(NagiosCommands.Notifications(target, enabled), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The target's state from the status data; refuses a host or service Nagios does not know.</summary>
-    private async Task<(string State, bool Problem)> StateOfAsync(NagiosTarget target, CancellationToken cancellationToken)
+    private async Task<(string State, bool Problem)> StateOfAsync(NagiosTarget target, NagiosStatus? known, CancellationToken cancellationToken)
     {
-        var status = await ReadStatusAsync(cancellationToken).ConfigureAwait(false);
+        var status = known ?? await ReadStatusAsync(cancellationToken).ConfigureAwait(false);
         var host = status.FindHost(target.Host)
             ?? throw new NagiosException($"Nagios has no host '{target.Host}'{Suggest(status.Hosts.Select(h => h.Name), target.Host)}.");
         if (target.Service is null)
@@ -161,39 +141,9 @@ public sealed partial class NagiosClient(IOptionsMonitor<NagiosOptions> options,
 
     private static string Suggest(IEnumerable<string> names, string wanted)
     {
-        var close = names.Where(n => n.Contains(wanted, StringComparison.OrdinalIgnoreCase) || wanted.Contains(n, StringComparison.OrdinalIgnoreCase) || Distance(n, wanted) <= 2)
+        var close = names.Where(n => n.Contains(wanted, StringComparison.OrdinalIgnoreCase) || wanted.Contains(n, StringComparison.OrdinalIgnoreCase) || Similarity.IsWithin(n, wanted, 2, ignoreCase: true))
             .Order(StringComparer.Ordinal).Take(5).ToList();
         return close.Count == 0 ? string.Empty : $" (did you mean {string.Join(", ", close)}?)";
-    }
-
-    /// <summary>Levenshtein distance, case-insensitive: how many typos apart two names are.</summary>
-    private static int Distance(string a, string b)
-    {
-        if (Math.Abs(a.Length - b.Length) > 2)
-        {
-            return int.MaxValue;
-        }
-
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 
     [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "Sent {Command} to Nagios's command file {Path}")]

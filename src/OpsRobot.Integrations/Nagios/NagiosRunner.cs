@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Executions;
+using OpsRobot.Core.Text;
 using OpsRobot.Runners;
 
 namespace OpsRobot.Integrations.Nagios;
@@ -128,17 +129,17 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
 
     private async Task<JsonObject> AcknowledgeAsync(RunnerContext context, Parameters p, CancellationToken cancellationToken)
     {
-        var (target, comment) = await TargetAndRestAsync(p, cancellationToken, restIsComment: true).ConfigureAwait(false);
+        var (target, comment, status) = await TargetAndRestAsync(p, cancellationToken, restIsComment: true).ConfigureAwait(false);
         var author = await AuthorAsync(context, cancellationToken).ConfigureAwait(false);
         comment ??= p.OptionalString("comment") ?? "Acknowledged from OpsRobot";
-        await nagios.AcknowledgeAsync(target, author, comment, cancellationToken).ConfigureAwait(false);
+        await nagios.AcknowledgeAsync(target, author, comment, status, cancellationToken).ConfigureAwait(false);
         return Done($"Acknowledged {target} in Nagios as {author}: {comment}", target);
     }
 
     private async Task<JsonObject> RemoveAcknowledgementAsync(Parameters p, CancellationToken cancellationToken)
     {
-        var (target, _) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
-        await nagios.RemoveAcknowledgementAsync(target, cancellationToken).ConfigureAwait(false);
+        var (target, _, status) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
+        await nagios.RemoveAcknowledgementAsync(target, status, cancellationToken).ConfigureAwait(false);
         return Done($"Removed the acknowledgement of {target} in Nagios.", target);
     }
 
@@ -152,8 +153,8 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
             // From chat: "[service] DURATION [comment]". The first word that reads as a duration ends the service.
             var host = NagiosInput.Host(p.OptionalString("host"));
             var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var at = Array.FindIndex(words, w => NagiosDuration.TryParse(w, out _));
-            if (at < 0 || !NagiosDuration.TryParse(words[at], out duration))
+            var at = Array.FindIndex(words, w => DurationText.TryParse(w, out _));
+            if (at < 0 || !DurationText.TryParse(words[at], out duration))
             {
                 throw new NagiosException("Say how long the downtime lasts, like 30m, 2h or 1d: `!nagios downtime web01 [service] 2h comment`.");
             }
@@ -165,9 +166,9 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
         {
             target = NagiosTarget.Of(p.OptionalString("host"), p.OptionalString("service"));
             var given = p.OptionalString("duration") ?? throw new NagiosException("Give the downtime's duration, like 30m, 2h or 1d.");
-            if (!NagiosDuration.TryParse(given, out duration))
+            if (!DurationText.TryParse(given, out duration))
             {
-                throw new NagiosException($"'{NagiosInput.Shown(given)}' is not a duration: write it like 90s, 30m, 2h, 1h30m or 1d.");
+                throw new NagiosException(DurationText.NotADuration(given));
             }
 
             comment = p.OptionalString("comment");
@@ -175,9 +176,9 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
 
         var author = await AuthorAsync(context, cancellationToken).ConfigureAwait(false);
         comment ??= "Downtime from OpsRobot";
-        var request = await nagios.ScheduleDowntimeAsync(target, duration, author, comment, cancellationToken).ConfigureAwait(false);
+        var request = await nagios.ScheduleDowntimeAsync(target, duration, author, comment, status: null, cancellationToken).ConfigureAwait(false);
         var result = Done(
-            $"Scheduled a {NagiosDuration.Format(duration)} downtime for {target} in Nagios, until {request.End.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({author}: {comment}). `!nagios status {target.Host}` shows its id once Nagios has written its status.",
+            $"Scheduled a {DurationText.Format(duration)} downtime for {target} in Nagios, until {request.End.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({author}: {comment}). `!nagios status {target.Host}` shows its id once Nagios has written its status.",
             target);
         result["start"] = request.Start.ToString("O", CultureInfo.InvariantCulture);
         result["end"] = request.End.ToString("O", CultureInfo.InvariantCulture);
@@ -200,8 +201,8 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
 
     private async Task<JsonObject> RecheckAsync(Parameters p, CancellationToken cancellationToken)
     {
-        var (target, _) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
-        await nagios.RecheckAsync(target, cancellationToken).ConfigureAwait(false);
+        var (target, _, status) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
+        await nagios.RecheckAsync(target, status, cancellationToken).ConfigureAwait(false);
         return Done($"Asked Nagios to check {target} now; `!nagios status {target.Host}{(target.Service is null ? string.Empty : " " + target.Service)}` shows the result in a moment.", target);
     }
 
@@ -214,8 +215,8 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
             "off" or "disable" or "disabled" => false,
             _ => throw new NagiosException("Say on or off: `!nagios notifications off web01 [service]`."),
         };
-        var (target, _) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
-        await nagios.SetNotificationsAsync(target, enabled, cancellationToken).ConfigureAwait(false);
+        var (target, _, status) = await TargetAndRestAsync(p, cancellationToken).ConfigureAwait(false);
+        await nagios.SetNotificationsAsync(target, enabled, status, cancellationToken).ConfigureAwait(false);
         return Done($"Turned notifications {(enabled ? "on" : "off")} for {target} in Nagios.", target);
     }
 
@@ -223,13 +224,14 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
     /// The host and service from <c>host</c>/<c>service</c>, or from chat's free text after the host: the longest
     /// run of leading words that names one of the host's services is the service (quotes allowed), the rest is the
     /// comment. So <c>!nagios ack web01 Disk Space looking</c> acknowledges "Disk Space", and
-    /// <c>!nagios ack web01 looking into it</c> the host.
+    /// <c>!nagios ack web01 looking into it</c> the host. The status data read for that comes back too, for the
+    /// client's check of the target (null when nothing was read).
     /// </summary>
-    private async Task<(NagiosTarget Target, string? Remainder)> TargetAndRestAsync(Parameters p, CancellationToken cancellationToken, bool restIsComment = false)
+    private async Task<(NagiosTarget Target, string? Remainder, NagiosStatus? Status)> TargetAndRestAsync(Parameters p, CancellationToken cancellationToken, bool restIsComment = false)
     {
         if (p.OptionalString("text") is not { } text)
         {
-            return (NagiosTarget.Of(p.OptionalString("host"), p.OptionalString("service")), null);
+            return (NagiosTarget.Of(p.OptionalString("host"), p.OptionalString("service")), null, null);
         }
 
         var host = NagiosInput.Host(p.OptionalString("host"));
@@ -255,7 +257,7 @@ public sealed class NagiosRunner(INagiosClient nagios, IOptionsMonitor<NagiosOpt
                 : new NagiosException($"Unexpected words after the service '{service}': '{NagiosInput.Shown(rest)}'.");
         }
 
-        return (NagiosTarget.Of(host, service), rest);
+        return (NagiosTarget.Of(host, service), rest, status);
     }
 
     internal static (string? Service, string? Remainder) SplitService(string text, IReadOnlySet<string> services)

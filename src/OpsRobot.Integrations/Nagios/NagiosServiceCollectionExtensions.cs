@@ -26,6 +26,7 @@ public static class NagiosServiceCollectionExtensions
         });
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<NagiosCommandPipe>();
+        services.TryAddSingleton<INagiosStatusFile, NagiosStatusFile>();
         services.TryAddSingleton<INagiosClient, NagiosClient>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, NagiosRunner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSource, NagiosAlertSource>());

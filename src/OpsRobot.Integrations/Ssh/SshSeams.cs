@@ -26,7 +26,10 @@ public sealed class AccessServiceHostPolicy(AccessService? access) : IHostAccess
     }
 }
 
-/// <summary>Where private keys and passwords come from: named secrets, never parameters.</summary>
+/// <summary>
+/// Where private keys, passwords and API credentials come from: named secrets, never parameters or the
+/// configuration file. The one secret-reading seam of the integrations (SSH, deploy backends, the HTTP CMDB).
+/// </summary>
 public interface ISecretSource
 {
     /// <summary>The secret's text, or null and a sentence that names the problem (never the secret).</summary>
@@ -34,11 +37,13 @@ public interface ISecretSource
 }
 
 /// <summary>System secrets of the datastore (<c>opsrobot kv set --secret system.ssh_key - &lt; KEYFILE</c>); a key stored in clear is refused.</summary>
-public sealed class DatastoreSecretSource(DatastoreService? datastore) : ISecretSource
+public sealed class DatastoreSecretSource(IServiceProvider services) : ISecretSource
 {
     public async Task<(string? Key, string? Error)> GetAsync(string name, CancellationToken cancellationToken)
     {
-        if (datastore is null)
+        // Resolved when first needed, not injected: the datastore sits on the events and rules side of the
+        // container, which reaches access control, which reaches the HTTP CMDB (a user of this) through IHostDirectory.
+        if (services.GetService(typeof(DatastoreService)) is not DatastoreService datastore)
         {
             return (null, "the datastore is not available in this process, so no key can be read");
         }

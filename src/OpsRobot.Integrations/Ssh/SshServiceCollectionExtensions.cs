@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpsRobot.Core.Actions;
-using OpsRobot.Core.Datastore;
 
 namespace OpsRobot.Integrations.Ssh;
 
@@ -18,7 +17,7 @@ public static class SshServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<SshOptions>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ISecretSource>(sp => new DatastoreSecretSource(sp.GetService<DatastoreService>()));
+        services.TryAddSingleton<ISecretSource, DatastoreSecretSource>();
         services.TryAddSingleton<IHostAccessPolicy>(sp => new AccessServiceHostPolicy(sp.GetService<Core.Access.AccessService>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, SshRunner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunner, SshTrustRunner>());

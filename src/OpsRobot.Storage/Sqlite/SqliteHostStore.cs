@@ -12,8 +12,18 @@ public sealed class SqliteHostStore(SqliteDatabase database) : SqliteStoreBase(d
     private const string Columns =
         "hostname AS Hostname, addresses AS Addresses, environment AS Environment, application AS Application, tags AS Tags, owner AS Owner, status AS Status, attributes AS Attributes";
 
+    /// <summary>Names a statement asks for at once: well under SQLite's limit on parameters, and a short statement.</summary>
+    private const int FindBatch = 500;
+
     public Task<HostRecord?> FindAsync(string hostname, CancellationToken cancellationToken) =>
         WithConnectionAsync(c => FindAsync(c, null, hostname, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, HostRecord>> FindManyAsync(IReadOnlyCollection<string> hostnames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hostnames);
+        return WithConnectionAsync<IReadOnlyDictionary<string, HostRecord>>(
+            async c => await FindManyAsync(c, null, hostnames, cancellationToken).ConfigureAwait(false), cancellationToken);
+    }
 
     public Task<IReadOnlyList<HostRecord>> QueryAsync(HostQuery query, CancellationToken cancellationToken)
     {
@@ -46,9 +56,13 @@ public sealed class SqliteHostStore(SqliteDatabase database) : SqliteStoreBase(d
         {
             var changes = new List<HostChange>(upserts.Count + deletes.Count);
             var at = ToUnixMs(actor.At);
+
+            // What each named host is now, read in batches inside the transaction; kept current as the loop writes,
+            // so a name given twice compares with what the first wrote.
+            var stored = await FindManyAsync(c, tx, [.. upserts.Select(h => h.Hostname).Concat(deletes)], cancellationToken).ConfigureAwait(false);
             foreach (var host in upserts)
             {
-                var before = await FindAsync(c, tx, host.Hostname, cancellationToken).ConfigureAwait(false);
+                var before = stored.GetValueOrDefault(host.Hostname);
                 var diff = HostDiff.Compute(before, host);
                 if (before is not null && diff.Count == 0)
                 {
@@ -81,11 +95,12 @@ public sealed class SqliteHostStore(SqliteDatabase database) : SqliteStoreBase(d
                 var kind = before is null ? HostChangeKind.Created : HostChangeKind.Updated;
                 await AppendHistoryAsync(c, tx, host.Hostname, actor, kind, diff, cancellationToken).ConfigureAwait(false);
                 changes.Add(new HostChange(kind, host.Hostname, diff));
+                stored[host.Hostname] = host;
             }
 
             foreach (var hostname in deletes)
             {
-                if (await FindAsync(c, tx, hostname, cancellationToken).ConfigureAwait(false) is not { } before)
+                if (!stored.Remove(hostname, out var before))
                 {
                     continue;
                 }
@@ -110,6 +125,23 @@ public sealed class SqliteHostStore(SqliteDatabase database) : SqliteStoreBase(d
     private static async Task<HostRecord?> FindAsync(SqliteConnection c, SqliteTransaction? tx, string hostname, CancellationToken cancellationToken) =>
         (await c.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
             $"SELECT {Columns} FROM hosts WHERE hostname = @hostname", new { hostname }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false))?.ToRecord();
+
+    private static async Task<Dictionary<string, HostRecord>> FindManyAsync(SqliteConnection c, SqliteTransaction? tx, IEnumerable<string> hostnames, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, HostRecord>(StringComparer.Ordinal);
+        foreach (var batch in hostnames.Distinct(StringComparer.Ordinal).Chunk(FindBatch))
+        {
+            // Dapper expands the array into one parameter a name.
+            var rows = await c.QueryAsync<Row>(new CommandDefinition(
+                $"SELECT {Columns} FROM hosts WHERE hostname IN @batch", new { batch }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            foreach (var row in rows)
+            {
+                found[row.Hostname] = row.ToRecord();
+            }
+        }
+
+        return found;
+    }
 
     private static Task<int> AppendHistoryAsync(SqliteConnection c, SqliteTransaction tx, string hostname, HostActor actor, HostChangeKind kind, JsonObject diff, CancellationToken cancellationToken) =>
         c.ExecuteAsync(new CommandDefinition(

@@ -23,7 +23,11 @@ internal static class PackVerbs
     {
         var dir = new Argument<string?>("DIR") { Description = "Packs folder, or one pack's folder (default: the configured packs folder)", Arity = ArgumentArity.ZeroOrOne };
         var validate = new Command("validate", "Check packs without starting anything: every error with file:line:col. Exit 0 when all load, 1 otherwise.") { dir };
-        validate.SetAction(r => Validate(r.GetValue(dir) ?? ConfiguredPacks(r.GetValue(packsOption))));
+        validate.SetAction(r =>
+        {
+            var configured = Configured.Read();
+            return Validate(configured, r.GetValue(dir) ?? configured.PacksDir(r.GetValue(packsOption)));
+        });
         var packs = root.Subcommands.FirstOrDefault(c => c.Name == "packs") ?? new Command("packs", "Work with packs.");
         packs.Subcommands.Add(validate);
         if (!root.Subcommands.Contains(packs))
@@ -41,15 +45,19 @@ internal static class PackVerbs
 
         var line = new Argument<string>("TEXT") { Description = "A chat line, with or without the command prefix" };
         var match = new Command("match", "Tell which alias of the packs a chat line would run, and with what parameters; exit 1 if none.") { line, packsOption };
-        match.SetAction(r => Match(r.GetValue(line)!, ConfiguredPacks(r.GetValue(packsOption))));
+        match.SetAction(r =>
+        {
+            var configured = Configured.Read();
+            return Match(configured, r.GetValue(line)!, configured.PacksDir(r.GetValue(packsOption)));
+        });
 
         root.Subcommands.Add(new Command("alias", "Test alias formats and find which alias a line runs.") { test, match });
     }
 
-    private static int Validate(string directory)
+    private static int Validate(Configured configured, string directory)
     {
         var full = Path.GetFullPath(directory);
-        var loader = NewLoader();
+        var loader = configured.NewLoader();
         PackLoadResult result;
         if (File.Exists(Path.Combine(full, "pack.yaml")))
         {
@@ -122,16 +130,15 @@ internal static class PackVerbs
         return 0;
     }
 
-    private static int Match(string line, string packsDirectory)
+    private static int Match(Configured configured, string line, string packsDirectory)
     {
-        var result = NewLoader().LoadAll(packsDirectory);
+        var result = configured.NewLoader().LoadAll(packsDirectory);
         foreach (var error in result.Errors)
         {
             Console.Error.WriteLine($"warning: pack not loaded: {error}");
         }
 
-        var robot = new RobotOptions();
-        var command = CommandAddressing.TryGetCommand(line, isDirect: true, robot) ?? line;
+        var command = CommandAddressing.TryGetCommand(line, isDirect: true, configured.Robot) ?? line;
         var lookup = AliasIndex.Build(result).Match(command);
         if (lookup.Best is { } best)
         {
@@ -169,41 +176,41 @@ internal static class PackVerbs
         return 1;
     }
 
-    private static string ConfiguredPacks(string? option)
+    /// <summary>
+    /// The configuration as the server reads it (appsettings.json in the home folder, then environment variables),
+    /// read once a verb: for the packs folder, the robot's command prefix and name, and the runners.
+    /// </summary>
+    private sealed class Configured(string home, IConfiguration configuration, OpsRobotSettings settings, RobotOptions robot)
     {
-        if (option is not null)
+        public RobotOptions Robot => robot;
+
+        public static Configured Read()
         {
-            return Path.GetFullPath(option);
+            var home = OpsRobotPaths.ResolveHome();
+            var configuration = new ConfigurationBuilder()
+                .SetBasePath(home)
+                .AddJsonFile("appsettings.json", optional: true)
+                .AddEnvironmentVariables()
+                .Build();
+            var (settings, robot) = Composition.LoadSettings(configuration);
+            return new Configured(home, configuration, settings, robot);
         }
 
-        var home = OpsRobotPaths.ResolveHome();
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(home)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .Build();
-        var (settings, _) = Composition.LoadSettings(configuration);
-        return OpsRobotPaths.Resolve(home, settings).PacksDir;
-    }
+        /// <summary>The packs folder: <paramref name="option"/> (--packs) when given, else the configured one.</summary>
+        public string PacksDir(string? option) => option is not null ? Path.GetFullPath(option) : OpsRobotPaths.Resolve(home, settings).PacksDir;
 
-    private static PackLoader NewLoader()
-    {
-        // The runners as the server composes them (the ssh, deploy and nagios runners need the CMDB, the stores and
-        // the datastore), so a pack validates here exactly as it loads there. Nothing is opened: the store is
-        // only reached when a runner runs, and validation never runs one.
-        var home = OpsRobotPaths.ResolveHome();
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(home)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .Build();
-        var (settings, robot) = Composition.LoadSettings(configuration);
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddOpsRobot(configuration, OpsRobotPaths.Resolve(home, settings), robot, TimeProvider.System);
+        public PackLoader NewLoader()
+        {
+            // The runners as the server composes them (the ssh, deploy and nagios runners need the CMDB, the stores
+            // and the datastore), so a pack validates here exactly as it loads there. Nothing is opened: the store is
+            // only reached when a runner runs, and validation never runs one.
+            var services = new ServiceCollection();
+            services.AddLogging();
+            services.AddOpsRobot(configuration, OpsRobotPaths.Resolve(home, settings), robot, TimeProvider.System);
 
-        // The provider lives as long as the verb (the process): runners keep what they resolved from it.
-        var provider = services.BuildServiceProvider();
-        return new PackLoader(new RunnerCatalog(provider.GetServices<IRunner>()), new TemplateRenderer());
+            // The provider lives as long as the verb (the process): runners keep what they resolved from it.
+            var provider = services.BuildServiceProvider();
+            return new PackLoader(new RunnerCatalog(provider.GetServices<IRunner>()), new TemplateRenderer());
+        }
     }
 }

@@ -71,9 +71,8 @@ internal static class HostEndpoints
                 return Results.Conflict(new ErrorDto($"Host {input.Hostname.Trim().ToLowerInvariant()} exists already; PUT /api/v1/hosts/{{name}} replaces it."));
             }
 
-            var change = await cmdb.SetAsync(caller.Principal, input, ct);
-            var host = await cmdb.FindAsync(caller.Principal, change.Hostname, ct);
-            return Results.Created($"/api/v1/hosts/{change.Hostname}", Changed(change, host));
+            var written = await cmdb.SetAsync(caller.Principal, input, ct);
+            return Results.Created($"/api/v1/hosts/{written.Host.Hostname}", Changed(written));
         });
 
     private static Task<IResult> PutAsync(string name, HttpContext http, IUserStore users, CmdbService cmdb, CancellationToken ct) =>
@@ -85,8 +84,7 @@ internal static class HostEndpoints
                 return Results.BadRequest(new ErrorDto(problem!));
             }
 
-            var change = await cmdb.SetAsync(caller.Principal, input, ct);
-            return Results.Ok(Changed(change, await cmdb.FindAsync(caller.Principal, change.Hostname, ct)));
+            return Results.Ok(Changed(await cmdb.SetAsync(caller.Principal, input, ct)));
         });
 
     private static Task<IResult> DeleteAsync(string name, HttpContext http, IUserStore users, CmdbService cmdb, CancellationToken ct) =>
@@ -209,11 +207,11 @@ internal static class HostEndpoints
         ["problems"] = new JsonArray([.. report.Problems.Select(p => (JsonNode)new JsonObject { ["line"] = p.Line, ["message"] = p.Message })]),
     };
 
-    private static JsonObject Changed(HostChange change, HostRecord? host) => new()
+    private static JsonObject Changed(HostWrite written) => new()
     {
-        ["change"] = CmdbService.Wire(change.Kind),
-        ["diff"] = change.Diff.DeepClone(),
-        ["host"] = host is null ? null : HostFiles.ToJson(host),
+        ["change"] = CmdbService.Wire(written.Change.Kind),
+        ["diff"] = written.Change.Diff.DeepClone(),
+        ["host"] = HostFiles.ToJson(written.Host),
     };
 
     private static async Task<(HostRecord? Host, string? Problem)> ReadHostAsync(HttpContext http, string? name, CancellationToken ct)

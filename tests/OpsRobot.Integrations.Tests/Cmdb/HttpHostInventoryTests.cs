@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Cmdb;
 using OpsRobot.Integrations.Cmdb;
+using OpsRobot.Integrations.Ssh;
+using OpsRobot.Integrations.Tests.Support;
 using OpsRobot.Testing;
 
 namespace OpsRobot.Integrations.Tests.Cmdb;
@@ -51,7 +53,8 @@ public sealed class HttpHostInventoryTests : IAsyncLifetime
         };
         configure?.Invoke(http);
         return new HttpHostInventory(_services.GetRequiredService<IHttpClientFactory>(), Options.Create(new CmdbOptions { Source = CmdbSource.Http, Http = http }),
-            time ?? _time, new Secrets(secret), NullLogger<HttpHostInventory>.Instance);
+            time ?? _time, new DictionaryKeySource(secret is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["cmdb_token"] = secret }),
+            NullLogger<HttpHostInventory>.Instance);
     }
 
     [Fact]
@@ -174,7 +177,27 @@ public sealed class HttpHostInventoryTests : IAsyncLifetime
 
         wrong.Message.ShouldContain("answered 401 Unauthorized");
         wrong.Message.ShouldNotContain("guess");
-        missing.Message.ShouldContain("opsrobot kv set system.cmdb_token - --secret");
+        missing.Message.ShouldBe("The CMDB's credential cannot be read: there is no system datastore key 'cmdb_token'.");
+    }
+
+    [Fact]
+    public async Task Credential_ComesFromTheSecretSourceTheSshRunnerUses()
+    {
+        // AddCmdb and AddSsh register one ISecretSource; it resolves the datastore only when a secret is read (this
+        // container has none), so building the HTTP CMDB cannot loop back through access control to the datastore.
+        var services = new ServiceCollection().AddLogging().AddCmdb().AddSsh();
+        services.Configure<CmdbOptions>(o =>
+        {
+            o.Source = CmdbSource.Http;
+            o.Http = new HttpCmdbOptions { BaseUrl = _cmdb.BaseUrl, FindTemplate = "hosts/{hostname}", AuthHeader = "X-Token", AuthSecretKey = "cmdb_token" };
+        });
+        await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = true });
+
+        var inventory = provider.GetRequiredService<HttpHostInventory>();
+        var ex = await Should.ThrowAsync<CmdbException>(() => inventory.FindAsync("web01", None));
+
+        provider.GetServices<ISecretSource>().ShouldHaveSingleItem().ShouldBeOfType<DatastoreSecretSource>();
+        ex.Message.ShouldBe("The CMDB's credential cannot be read: the datastore is not available in this process, so no key can be read.");
     }
 
     [Fact]
@@ -204,10 +227,5 @@ public sealed class HttpHostInventoryTests : IAsyncLifetime
     public void Expand_Templates(string row, string template, string value, string expected)
     {
         HttpHostInventory.Expand(template, new Dictionary<string, string?>(StringComparer.Ordinal) { ["hostname"] = value }).ShouldBe(expected, row);
-    }
-
-    private sealed class Secrets(string? value) : ICmdbCredentials
-    {
-        public Task<string?> GetAsync(string key, CancellationToken cancellationToken) => Task.FromResult(key == "cmdb_token" ? value : null);
     }
 }

@@ -17,7 +17,7 @@ public sealed class NagiosClientTests
         await using var nagios = await NagiosServer.StartAsync();
         var client = ClientFor(nagios);
 
-        await client.AcknowledgeAsync(NagiosTarget.Of("web01", "disk"), "alice", "looking into it", CancellationToken.None);
+        await client.AcknowledgeAsync(NagiosTarget.Of("web01", "disk"), "alice", "looking into it", status: null, CancellationToken.None);
 
         var status = await nagios.WaitForStatusAsync(s => NagiosServer.ServiceBlock(s, "web01", "disk")!.Contains("problem_has_been_acknowledged=1", StringComparison.Ordinal), Wait);
         NagiosServer.ServiceBlock(status, "web01", "disk")!.ShouldContain("acknowledgement_type=2"); // sticky
@@ -31,7 +31,7 @@ public sealed class NagiosClientTests
         parsed.FindService("web01", "disk").ShouldNotBeNull().Acknowledged.ShouldBeTrue();
         parsed.AcknowledgementOf("web01", "disk").ShouldNotBeNull().Author.ShouldBe("alice");
 
-        await client.RemoveAcknowledgementAsync(NagiosTarget.Of("web01", "disk"), CancellationToken.None);
+        await client.RemoveAcknowledgementAsync(NagiosTarget.Of("web01", "disk"), status: null, CancellationToken.None);
         await nagios.WaitForStatusAsync(s => NagiosServer.ServiceBlock(s, "web01", "disk")!.Contains("problem_has_been_acknowledged=0", StringComparison.Ordinal), Wait);
     }
 
@@ -41,7 +41,7 @@ public sealed class NagiosClientTests
         await using var nagios = await NagiosServer.StartAsync();
         var client = ClientFor(nagios);
 
-        var ex = await Should.ThrowAsync<NagiosException>(() => client.AcknowledgeAsync(NagiosTarget.Of("web01", "load"), "alice", "x", CancellationToken.None));
+        var ex = await Should.ThrowAsync<NagiosException>(() => client.AcknowledgeAsync(NagiosTarget.Of("web01", "load"), "alice", "x", status: null, CancellationToken.None));
 
         ex.Message.ShouldBe("web01/load is OK: there is no problem to acknowledge.");
         (await File.ReadAllTextAsync(nagios.LogFile)).ShouldNotContain("ACKNOWLEDGE");
@@ -53,9 +53,11 @@ public sealed class NagiosClientTests
         await using var nagios = await NagiosServer.StartAsync();
         var client = ClientFor(nagios);
 
-        (await Should.ThrowAsync<NagiosException>(() => client.RecheckAsync(NagiosTarget.Of("web1"), CancellationToken.None)))
+        (await Should.ThrowAsync<NagiosException>(() => client.RecheckAsync(NagiosTarget.Of("web1"), status: null, CancellationToken.None)))
             .Message.ShouldBe("Nagios has no host 'web1' (did you mean web01?).");
-        (await Should.ThrowAsync<NagiosException>(() => client.SetNotificationsAsync(NagiosTarget.Of("web01", "Disk"), false, CancellationToken.None)))
+        (await Should.ThrowAsync<NagiosException>(() => client.RecheckAsync(NagiosTarget.Of("WBE1"), status: null, CancellationToken.None)))
+            .Message.ShouldBe("Nagios has no host 'WBE1' (did you mean web01?).", "a swap and a deletion, in capitals: two typos");
+        (await Should.ThrowAsync<NagiosException>(() => client.SetNotificationsAsync(NagiosTarget.Of("web01", "Disk"), false, status: null, CancellationToken.None)))
             .Message.ShouldBe("Host 'web01' has no service 'Disk' in Nagios (did you mean Disk Space, disk?).");
         (await File.ReadAllTextAsync(nagios.LogFile)).ShouldNotContain("EXTERNAL COMMAND");
     }
@@ -66,8 +68,8 @@ public sealed class NagiosClientTests
         await using var nagios = await NagiosServer.StartAsync();
         var client = ClientFor(nagios);
 
-        await client.ScheduleDowntimeAsync(NagiosTarget.Of("web01", "disk"), TimeSpan.FromHours(2), "alice", "disk swap", CancellationToken.None);
-        await client.ScheduleDowntimeAsync(NagiosTarget.Of("web01"), TimeSpan.FromMinutes(30), "bob", "reboot", CancellationToken.None);
+        await client.ScheduleDowntimeAsync(NagiosTarget.Of("web01", "disk"), TimeSpan.FromHours(2), "alice", "disk swap", status: null, CancellationToken.None);
+        await client.ScheduleDowntimeAsync(NagiosTarget.Of("web01"), TimeSpan.FromMinutes(30), "bob", "reboot", status: null, CancellationToken.None);
 
         var status = await nagios.WaitForStatusAsync(s => NagiosServer.Blocks(s, "servicedowntime").Any() && NagiosServer.Blocks(s, "hostdowntime").Any(), Wait);
         var serviceDowntime = NagiosServer.Blocks(status, "servicedowntime").ShouldHaveSingleItem();
@@ -95,7 +97,7 @@ public sealed class NagiosClientTests
         await using var nagios = await NagiosServer.StartAsync();
         var client = ClientFor(nagios);
 
-        (await Should.ThrowAsync<NagiosException>(() => client.ScheduleDowntimeAsync(NagiosTarget.Of("web01"), TimeSpan.FromDays(31), "a", "b", CancellationToken.None)))
+        (await Should.ThrowAsync<NagiosException>(() => client.ScheduleDowntimeAsync(NagiosTarget.Of("web01"), TimeSpan.FromDays(31), "a", "b", status: null, CancellationToken.None)))
             .Message.ShouldContain("at most 30d");
     }
 
@@ -110,7 +112,7 @@ public sealed class NagiosClientTests
         // Checks run every 300 s in the fixture, so only the forced check moves last_check within the wait.
         // last_check has a resolution of one second: let a second pass so the forced check's time is later.
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        await client.RecheckAsync(NagiosTarget.Of("web01", "load"), CancellationToken.None);
+        await client.RecheckAsync(NagiosTarget.Of("web01", "load"), status: null, CancellationToken.None);
 
         await nagios.WaitForStatusAsync(s => Checked(s) > lastCheck, Wait);
         (await File.ReadAllTextAsync(nagios.LogFile)).ShouldContain("EXTERNAL COMMAND: SCHEDULE_FORCED_SVC_CHECK;web01;load;");
@@ -125,14 +127,14 @@ public sealed class NagiosClientTests
         await using var nagios = await NagiosServer.StartAsync();
         var client = ClientFor(nagios);
 
-        await client.SetNotificationsAsync(NagiosTarget.Of("web01", "Disk Space"), false, CancellationToken.None);
-        await client.SetNotificationsAsync(NagiosTarget.Of("web01"), false, CancellationToken.None);
+        await client.SetNotificationsAsync(NagiosTarget.Of("web01", "Disk Space"), false, status: null, CancellationToken.None);
+        await client.SetNotificationsAsync(NagiosTarget.Of("web01"), false, status: null, CancellationToken.None);
         await nagios.WaitForStatusAsync(
             s => NagiosServer.ServiceBlock(s, "web01", "Disk Space")!.Contains("\tnotifications_enabled=0", StringComparison.Ordinal)
                 && NagiosServer.HostBlock(s, "web01")!.Contains("\tnotifications_enabled=0", StringComparison.Ordinal),
             Wait);
 
-        await client.SetNotificationsAsync(NagiosTarget.Of("web01", "Disk Space"), true, CancellationToken.None);
+        await client.SetNotificationsAsync(NagiosTarget.Of("web01", "Disk Space"), true, status: null, CancellationToken.None);
         await nagios.WaitForStatusAsync(s => NagiosServer.ServiceBlock(s, "web01", "Disk Space")!.Contains("\tnotifications_enabled=1", StringComparison.Ordinal), Wait);
     }
 
@@ -190,7 +192,7 @@ public sealed class NagiosClientTests
         {
             var client = ClientFor(new NagiosOptions { CommandFile = pipe, StatusFile = copy, CommandTimeout = options.CommandTimeout });
 
-            (await Should.ThrowAsync<NagiosException>(() => client.RecheckAsync(NagiosTarget.Of("web01"), CancellationToken.None)))
+            (await Should.ThrowAsync<NagiosException>(() => client.RecheckAsync(NagiosTarget.Of("web01"), status: null, CancellationToken.None)))
                 .Message.ShouldStartWith("Nagios is not running");
         }
         finally

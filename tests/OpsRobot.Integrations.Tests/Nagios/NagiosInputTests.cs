@@ -1,3 +1,4 @@
+using OpsRobot.Core.Text;
 using OpsRobot.Integrations.Nagios;
 
 namespace OpsRobot.Integrations.Tests.Nagios;
@@ -113,9 +114,9 @@ public sealed class NagiosInputTests
     [InlineData("1W", 604800)]
     public void Duration_Written_IsParsed(string text, int seconds)
     {
-        NagiosDuration.TryParse(text, out var duration).ShouldBeTrue();
+        DurationText.TryParse(text, out var duration).ShouldBeTrue();
         duration.ShouldBe(TimeSpan.FromSeconds(seconds));
-        NagiosDuration.TryParse(NagiosDuration.Format(duration), out var again).ShouldBeTrue();
+        DurationText.TryParse(DurationText.Format(duration), out var again).ShouldBeTrue();
         again.ShouldBe(duration);
     }
 
@@ -129,6 +130,6 @@ public sealed class NagiosInputTests
     [InlineData("9999999h")]
     public void Duration_Malformed_IsRefused(string text)
     {
-        NagiosDuration.TryParse(text, out _).ShouldBeFalse();
+        DurationText.TryParse(text, out _).ShouldBeFalse();
     }
 }

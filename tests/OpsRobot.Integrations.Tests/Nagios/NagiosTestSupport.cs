@@ -28,8 +28,10 @@ internal static class NagiosTestSupport
 
     public static NagiosClient ClientFor(NagiosServer server) => ClientFor(OptionsFor(server));
 
-    public static NagiosClient ClientFor(NagiosOptions options) =>
-        new(new FixedOptions<NagiosOptions>(options), new NagiosCommandPipe(TimeProvider.System), TimeProvider.System, NullLogger<NagiosClient>.Instance);
+    public static NagiosClient ClientFor(NagiosOptions options) => ClientFor(options, new NagiosStatusFile(new FixedOptions<NagiosOptions>(options)));
+
+    public static NagiosClient ClientFor(NagiosOptions options, INagiosStatusFile statusFile) =>
+        new(new FixedOptions<NagiosOptions>(options), statusFile, new NagiosCommandPipe(TimeProvider.System), TimeProvider.System, NullLogger<NagiosClient>.Instance);
 
     /// <summary>Makes a named pipe with mkfifo(1).</summary>
     public static void MakeFifo(string path)

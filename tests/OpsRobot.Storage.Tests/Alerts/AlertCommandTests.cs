@@ -5,6 +5,7 @@ using OpsRobot.Core.Alerts;
 using OpsRobot.Core.Audit;
 using OpsRobot.Core.Chat;
 using OpsRobot.Core.Commands;
+using OpsRobot.Core.Text;
 
 namespace OpsRobot.Storage.Tests.Alerts;
 
@@ -122,6 +123,7 @@ public sealed class AlertCommandTests
     [Theory]
     [InlineData("silence A1", "Usage:")]                       // no duration
     [InlineData("silence A1 forever", "Usage:")]               // not a duration
+    [InlineData("silence A1 forever", "`forever` is not a duration: write it like 90s")] // ...and says which word
     [InlineData("silence A1 30s", "from 1m to 7d")]            // too short
     [InlineData("silence A1 8d", "from 1m to 7d")]             // longer than MaxSilence
     [InlineData("silence A1 1h;rm -rf /", "Usage:")]           // junk glued to the duration
@@ -167,7 +169,7 @@ public sealed class AlertCommandTests
     [InlineData("1h30m", 90)]
     [InlineData("1W", 10080)]
     public void Durations_AsPeopleTypeThem(string text, int minutes) =>
-        AlertArguments.TryParseDuration(text).ShouldBe(TimeSpan.FromMinutes(minutes));
+        DurationText.Parse(text).ShouldBe(TimeSpan.FromMinutes(minutes));
 
     [Theory]
     [InlineData("")]
@@ -177,5 +179,5 @@ public sealed class AlertCommandTests
     [InlineData("5x")]
     [InlineData("9999999m")]
     [InlineData("1h 30m")]
-    public void Durations_ThatAreNot(string text) => AlertArguments.TryParseDuration(text).ShouldBeNull();
+    public void Durations_ThatAreNot(string text) => DurationText.Parse(text).ShouldBeNull();
 }

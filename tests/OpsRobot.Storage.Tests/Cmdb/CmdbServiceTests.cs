@@ -25,6 +25,7 @@ public sealed class CmdbServiceTests : IAsyncLifetime
     private SqliteAuditStore _auditStore = null!;
     private AccessService _access = null!;
     private CmdbService _cmdb = null!;
+    private SqliteUserStore _users = null!;
     private Principal _admin = null!;
     private Principal _bob = null!;
     private Principal _carol = null!;
@@ -36,7 +37,7 @@ public sealed class CmdbServiceTests : IAsyncLifetime
         await _database.MigrateAsync(_time, None);
         _store = new SqliteHostStore(_database);
         _auditStore = new SqliteAuditStore(_database);
-        var users = new SqliteUserStore(_database, _time);
+        var users = _users = new SqliteUserStore(_database, _time);
         var accessStore = new SqliteAccessStore(_database, _time);
         _access = new AccessService(accessStore, users, new AuditLog(_auditStore, _time), _time, Options.Create(new AccessOptions()), NullLogger<AccessService>.Instance);
         _cmdb = new CmdbService(_store, new StoreHostInventory(_store), _access, users, _time, Options.Create(new CmdbOptions()));
@@ -170,8 +171,12 @@ public sealed class CmdbServiceTests : IAsyncLifetime
         var again = await _cmdb.SetAsync(_bob, Host("web09", "corp/booking"), None);
         var audit = await _auditStore.QueryAsync(new AuditQuery { Kind = CmdbService.AuditKind }, None);
 
-        change.Kind.ShouldBe(HostChangeKind.Created);
-        again.Kind.ShouldBe(HostChangeKind.Unchanged);
+        change.Change.Kind.ShouldBe(HostChangeKind.Created);
+        again.Change.Kind.ShouldBe(HostChangeKind.Unchanged);
+        change.Host.Hostname.ShouldBe("web09");
+        change.Host.Application.ShouldBe("corp/booking");
+        HostFiles.ToJson(change.Host).ToJsonString().ShouldBe(HostFiles.ToJson((await _store.FindAsync("web09", None))!).ToJsonString());
+        HostFiles.ToJson(again.Host).ToJsonString().ShouldBe(HostFiles.ToJson(change.Host).ToJsonString());
         audit.ShouldHaveSingleItem().Subject.ShouldBe("set host web09");
         (await _store.HistoryAsync("web09", 10, None)).ShouldHaveSingleItem().Actor.ShouldBe("bob");
     }
@@ -296,6 +301,39 @@ public sealed class CmdbServiceTests : IAsyncLifetime
         (await _store.QueryAsync(new HostQuery(), None)).Select(h => h.Hostname).ShouldBe(["loose01", "search01", "web01", "web02"]);
     }
 
+    [Theory]
+    [InlineData(false, 1, 0)]
+    [InlineData(true, 0, 1)]
+    public async Task Import_ReadsTheStoredHostsOnceForTheFile_NotOneByOne(bool prune, int findManyReads, int queryReads)
+    {
+        await SeedAsync();
+        var counting = new CountingHostStore(_store);
+        var cmdb = new CmdbService(counting, new StoreHostInventory(counting), _access, _users, _time, Options.Create(new CmdbOptions()));
+        var (hosts, problems) = HostFiles.Read(Csv, HostFileFormat.Csv, 1000);
+
+        var report = await cmdb.ImportAsync(_bob, hosts, problems, dryRun: true, prune, None);
+
+        report.Items.Select(i => (i.Hostname, i.Action)).ShouldBe(prune
+            ? [("web01", "update"), ("web02", "create"), ("api01", "delete")]
+            : [("web01", "update"), ("web02", "create")]);
+        counting.Finds.ShouldBe(0);
+        counting.FindManys.ShouldBe(findManyReads);
+        counting.Queries.ShouldBe(queryReads);
+    }
+
+    [Fact]
+    public async Task Store_FindMany_MoreNamesThanOneBatch_ReturnsTheOnesThatExist()
+    {
+        await SeedAsync();
+        var names = Enumerable.Range(0, 1200).Select(i => $"host{i:D4}").Concat(["web01", "search01", "web01", "nothere"]).ToList();
+
+        var found = await _store.FindManyAsync(names, None);
+
+        found.Keys.Order(StringComparer.Ordinal).ShouldBe(["search01", "web01"]);
+        HostFiles.ToJson(found["web01"]).ToJsonString().ShouldBe(HostFiles.ToJson((await _store.FindAsync("web01", None))!).ToJsonString());
+        (await _store.FindManyAsync([], None)).ShouldBeEmpty();
+    }
+
     [Fact]
     public async Task Import_ColumnsLeftOut_KeepTheirStoredValues_AttrColumnsSetOrClearOne()
     {
@@ -363,5 +401,39 @@ public sealed class CmdbServiceTests : IAsyncLifetime
     {
         var (hosts, problems) = HostFiles.Read(text, format, 1000);
         return _cmdb.ImportAsync(who, hosts, problems, dryRun, prune, None);
+    }
+
+    /// <summary>The real store, counting its reads.</summary>
+    private sealed class CountingHostStore(IHostStore inner) : IHostStore
+    {
+        public int Finds { get; private set; }
+
+        public int FindManys { get; private set; }
+
+        public int Queries { get; private set; }
+
+        public Task<HostRecord?> FindAsync(string hostname, CancellationToken cancellationToken)
+        {
+            Finds++;
+            return inner.FindAsync(hostname, cancellationToken);
+        }
+
+        public Task<IReadOnlyDictionary<string, HostRecord>> FindManyAsync(IReadOnlyCollection<string> hostnames, CancellationToken cancellationToken)
+        {
+            FindManys++;
+            return inner.FindManyAsync(hostnames, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<HostRecord>> QueryAsync(HostQuery query, CancellationToken cancellationToken)
+        {
+            Queries++;
+            return inner.QueryAsync(query, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<HostChange>> ApplyAsync(IReadOnlyList<HostRecord> upserts, IReadOnlyList<string> deletes, HostActor actor, CancellationToken cancellationToken) =>
+            inner.ApplyAsync(upserts, deletes, actor, cancellationToken);
+
+        public Task<IReadOnlyList<HostHistoryEntry>> HistoryAsync(string hostname, int limit, CancellationToken cancellationToken) =>
+            inner.HistoryAsync(hostname, limit, cancellationToken);
     }
 }

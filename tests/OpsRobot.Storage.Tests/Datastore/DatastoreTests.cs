@@ -4,6 +4,7 @@ using OpsRobot.Core.Chat;
 using OpsRobot.Core.Commands;
 using OpsRobot.Core.Datastore;
 using OpsRobot.Core.Events;
+using OpsRobot.Core.Text;
 using OpsRobot.Storage.Sqlite;
 using OpsRobot.Storage.Tests.Sqlite;
 using OpsRobot.Testing;
@@ -276,7 +277,7 @@ public sealed class DatastoreTests : IAsyncLifetime
     [InlineData("30m", 1800)]
     [InlineData("2h", 7200)]
     [InlineData("7d", 604800)]
-    public void ParseDuration_Units(string text, int seconds) => KvCommand.ParseDuration(text).ShouldBe(TimeSpan.FromSeconds(seconds));
+    public void ParseDuration_Units(string text, int seconds) => DurationText.Parse(text).ShouldBe(TimeSpan.FromSeconds(seconds));
 
     [Theory]
     [InlineData("")]
@@ -284,5 +285,5 @@ public sealed class DatastoreTests : IAsyncLifetime
     [InlineData("-5m")]
     [InlineData("0m")]
     [InlineData("5y")]
-    public void ParseDuration_Invalid_IsNull(string text) => KvCommand.ParseDuration(text).ShouldBeNull();
+    public void ParseDuration_Invalid_IsNull(string text) => DurationText.Parse(text).ShouldBeNull();
 }

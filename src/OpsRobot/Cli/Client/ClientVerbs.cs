@@ -197,13 +197,27 @@ internal static class ClientVerbs
     /// Runs a client verb: builds the client, and turns every expected failure into one line on standard error
     /// and its exit code. Anything else is a bug and is allowed to surface as one.
     /// </summary>
+    internal static Task<int> InvokeAsync(
+        ParseResult result, Option<string?> url, Func<OpsRobotClient, CancellationToken, Task<int>> verb, CancellationToken cancellationToken) =>
+        InvokeAsync(result, url, notFoundFails: false, verb, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="verb"/> as <see cref="InvokeAsync(ParseResult, Option{string?}, Func{OpsRobotClient, CancellationToken, Task{int}}, CancellationToken)"/>
+    /// does; with <paramref name="notFoundFails"/>, a 404 ("there is no such host or key") ends it with exit 1, as
+    /// the host and kv verbs document, rather than 2 (refused).
+    /// </summary>
     internal static async Task<int> InvokeAsync(
-        ParseResult result, Option<string?> url, Func<OpsRobotClient, CancellationToken, Task<int>> verb, CancellationToken cancellationToken)
+        ParseResult result, Option<string?> url, bool notFoundFails, Func<OpsRobotClient, CancellationToken, Task<int>> verb, CancellationToken cancellationToken)
     {
         try
         {
             using var client = OpsRobotClient.Create(result.GetValue(url));
             return await verb(client, cancellationToken);
+        }
+        catch (ApiException ex) when (notFoundFails && ex.StatusCode == 404)
+        {
+            await Console.Error.WriteLineAsync($"opsrobot: {ex.Message}");
+            return ExitCodes.Failed;
         }
         catch (ClientException ex)
         {

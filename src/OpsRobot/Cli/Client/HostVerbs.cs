@@ -21,7 +21,7 @@ internal static class HostVerbs
 
         var filters = new Argument<string[]>("FILTER") { Description = "app=NODE env=ENV status=STATUS tag=TAG owner=OWNER name=PATTERN", Arity = ArgumentArity.ZeroOrMore };
         var list = new Command("list", "List the hosts you may see, filtered.") { filters, json, url };
-        list.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        list.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var query = new List<string>();
             foreach (var filter in r.GetValue(filters) ?? [])
@@ -57,7 +57,7 @@ internal static class HostVerbs
         }, ct));
 
         var show = new Command("show", "Show one host. Exit 1 when there is none you may see.") { name, json, url };
-        show.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        show.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var h = await client.GetAsync($"/api/v1/hosts/{Uri.EscapeDataString(r.GetValue(name)!)}", token);
             if (r.GetValue(json))
@@ -83,7 +83,7 @@ internal static class HostVerbs
 
         var fields = new Argument<string[]>("FIELD=VALUE") { Description = "addresses=a;b environment= application= tags=a;b owner= status= attr.NAME=VALUE (omitted fields keep their value; FIELD= clears)", Arity = ArgumentArity.ZeroOrMore };
         var set = new Command("set", "Create a host, or change the fields given and keep the others.") { name, fields, url };
-        set.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        set.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var hostname = r.GetValue(name)!;
             JsonObject host;
@@ -109,7 +109,7 @@ internal static class HostVerbs
         }, ct));
 
         var delete = new Command("delete", "Delete a host (its history is kept). Exit 1 when there is none you may see.") { name, url };
-        delete.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        delete.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             await client.SendAsync(HttpMethod.Delete, $"/api/v1/hosts/{Uri.EscapeDataString(r.GetValue(name)!)}", null, token);
             await Console.Error.WriteLineAsync($"Deleted {r.GetValue(name)}.");
@@ -117,7 +117,7 @@ internal static class HostVerbs
         }, ct));
 
         var history = new Command("history", "Who changed a host, when, and what (newest first).") { name, json, url };
-        history.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        history.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var answer = await client.GetAsync($"/api/v1/hosts/{Uri.EscapeDataString(r.GetValue(name)!)}/history", token);
             if (r.GetValue(json))
@@ -141,7 +141,7 @@ internal static class HostVerbs
         var dryRun = new Option<bool>("--dry-run") { Description = "Show what would change, change nothing" };
         var prune = new Option<bool>("--prune") { Description = "Also delete the hosts you manage that the file leaves out" };
         var import = new Command("import", "Import hosts from a file: each is created, updated or left unchanged; all or nothing.") { file, format, dryRun, prune, json, url };
-        import.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        import.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var path = r.GetValue(file)!;
             var text = path.Name == "-" ? await Console.In.ReadToEndAsync(token) : await ReadFileAsync(path, token);
@@ -187,7 +187,7 @@ internal static class HostVerbs
         var exportFormat = new Option<string>("--format") { Description = "csv or json", HelpName = "FORMAT", DefaultValueFactory = _ => "csv" };
         exportFormat.AcceptOnlyFromAmong("csv", "json");
         var export = new Command("export", "Print the hosts you may see in the import format.") { exportFormat, url };
-        export.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        export.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var fmt = r.GetValue(exportFormat)!;
             Console.Out.Write(fmt == "json"
@@ -263,27 +263,4 @@ internal static class HostVerbs
         JsonValueKind.Array => "[" + string.Join(", ", e.EnumerateArray().Select(x => x.GetString())) + "]",
         _ => e.GetRawText(),
     };
-
-    private static async Task<int> RunAsync(ParseResult result, Option<string?> url, Func<OpsRobotClient, CancellationToken, Task<int>> verb, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var client = OpsRobotClient.Create(result.GetValue(url));
-            return await verb(client, cancellationToken);
-        }
-        catch (ApiException ex) when (ex.StatusCode == 404)
-        {
-            await Console.Error.WriteLineAsync($"opsrobot: {ex.Message}");
-            return ExitCodes.Failed;
-        }
-        catch (ClientException ex)
-        {
-            await Console.Error.WriteLineAsync($"opsrobot: {ex.Message}");
-            return ex.ExitCode;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return ExitCodes.Interrupted;
-        }
-    }
 }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using OpsRobot.Core.Datastore;
+using OpsRobot.Core.Text;
 
 namespace OpsRobot.Cli.Client;
 
@@ -20,7 +20,7 @@ internal static class KvVerbs
         var key = new Argument<string>("KEY") { Description = "system.NAME, or NAME for your own keys" };
 
         var get = new Command("get", "Print a key's value (a secret prints masked). Exit 1 when there is no such key.") { key, url };
-        get.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        get.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var (scope, name) = Split(r.GetValue(key)!);
             var answer = await client.GetAsync($"/api/v1/kv/{scope}/{Uri.EscapeDataString(name)}", token);
@@ -30,9 +30,9 @@ internal static class KvVerbs
 
         var value = new Argument<string>("VALUE") { Description = "The value; - reads it from standard input (use this for secrets)" };
         var secret = new Option<bool>("--secret") { Description = "Encrypt it at rest and never show it again" };
-        var ttl = new Option<string?>("--ttl") { Description = "Delete it after this long: 90s, 30m, 12h, 7d", HelpName = "DURATION" };
+        var ttl = new Option<string?>("--ttl") { Description = "Delete it after this long: 90s, 30m, 1h30m, 7d", HelpName = "DURATION" };
         var set = new Command("set", "Create or replace a key.") { key, value, secret, ttl, url };
-        set.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        set.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var (scope, name) = Split(r.GetValue(key)!);
             var text = r.GetValue(value)!;
@@ -44,7 +44,7 @@ internal static class KvVerbs
             long? seconds = null;
             if (r.GetValue(ttl) is { } t)
             {
-                seconds = (long)(KvCommand.ParseDuration(t) ?? throw new ClientUsageException($"'{t}' is not a duration: use e.g. 90s, 30m, 12h or 7d.")).TotalSeconds;
+                seconds = (long)(DurationText.Parse(t) ?? throw new ClientUsageException(DurationText.NotADuration(t))).TotalSeconds;
             }
 
             var answer = await client.SendAsync(HttpMethod.Put, $"/api/v1/kv/{scope}/{Uri.EscapeDataString(name)}",
@@ -58,7 +58,7 @@ internal static class KvVerbs
         var prefix = new Option<string?>("--prefix") { Description = "Only keys whose name starts with this", HelpName = "TEXT" };
         var json = new Option<bool>("--json") { Description = "Print the keys as JSON" };
         var list = new Command("list", "List keys by name; secrets masked.") { scopeArg, prefix, json, url };
-        list.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        list.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var path = $"/api/v1/kv/{r.GetValue(scopeArg)}" + (r.GetValue(prefix) is { } p ? "?prefix=" + Uri.EscapeDataString(p) : string.Empty);
             var answer = await client.GetAsync(path, token);
@@ -79,7 +79,7 @@ internal static class KvVerbs
         }, ct));
 
         var delete = new Command("delete", "Delete a key. Exit 1 when there is no such key.") { key, url };
-        delete.SetAction((r, ct) => RunAsync(r, url, async (client, token) =>
+        delete.SetAction((r, ct) => ClientVerbs.InvokeAsync(r, url, notFoundFails: true, async (client, token) =>
         {
             var (scope, name) = Split(r.GetValue(key)!);
             await client.SendAsync(HttpMethod.Delete, $"/api/v1/kv/{scope}/{Uri.EscapeDataString(name)}", null, token);
@@ -97,27 +97,4 @@ internal static class KvVerbs
         key.StartsWith("system.", StringComparison.Ordinal) ? ("system", key[7..])
         : key.StartsWith("user.", StringComparison.Ordinal) ? ("user", key[5..])
         : ("user", key);
-
-    private static async Task<int> RunAsync(ParseResult result, Option<string?> url, Func<OpsRobotClient, CancellationToken, Task<int>> verb, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var client = OpsRobotClient.Create(result.GetValue(url));
-            return await verb(client, cancellationToken);
-        }
-        catch (ApiException ex) when (ex.StatusCode == 404)
-        {
-            await Console.Error.WriteLineAsync($"opsrobot: {ex.Message}");
-            return ExitCodes.Failed;
-        }
-        catch (ClientException ex)
-        {
-            await Console.Error.WriteLineAsync($"opsrobot: {ex.Message}");
-            return ex.ExitCode;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return ExitCodes.Interrupted;
-        }
-    }
 }
