@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
@@ -14,6 +15,16 @@ public sealed class SqliteInquiryStore(SqliteDatabase database) : SqliteStoreBas
         "created_at AS CreatedAt, expires_at AS ExpiresAt, status AS Status, response AS Response, responded_by AS RespondedBy, responded_at AS RespondedAt";
 
     private const int MaxLimit = 1000;
+
+    /// <summary>The most parsed schemas <see cref="ParseSchema"/> keeps.</summary>
+    private const int MaxParsedSchemas = 256;
+
+    /// <summary>
+    /// Schemas parsed, by their stored text. An inquiry's schema never changes once stored, and a waiting ask is read
+    /// every two seconds by its runner: each distinct schema is parsed once, not at every read. Cleared when full (a
+    /// handful of distinct schemas is the usual case: the same workflow asks the same question).
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, InquirySchema> ParsedSchemas = new(StringComparer.Ordinal);
 
     public Task<InquiryRecord> CreateAsync(InquiryRecord inquiry, CancellationToken cancellationToken)
     {
@@ -99,6 +110,23 @@ public sealed class SqliteInquiryStore(SqliteDatabase database) : SqliteStoreBas
             """, args, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1, cancellationToken);
     }
 
+    private static InquirySchema ParseSchema(string text)
+    {
+        if (ParsedSchemas.TryGetValue(text, out var schema))
+        {
+            return schema;
+        }
+
+        schema = InquirySchema.Parse(JsonNode.Parse(text));
+        if (ParsedSchemas.Count >= MaxParsedSchemas)
+        {
+            ParsedSchemas.Clear();
+        }
+
+        ParsedSchemas[text] = schema;
+        return schema;
+    }
+
     private sealed class Row
     {
         public long Id { get; set; }
@@ -144,7 +172,7 @@ public sealed class SqliteInquiryStore(SqliteDatabase database) : SqliteStoreBas
             ParentId = ParentId,
             ParametersHash = ParametersHash,
             Question = Question,
-            Schema = InquirySchema.Parse(JsonNode.Parse(Schema)),
+            Schema = ParseSchema(Schema),
             Users = JsonSerializer.Deserialize<List<string>>(Users) ?? [],
             Roles = JsonSerializer.Deserialize<List<string>>(Roles) ?? [],
             Platform = Platform,

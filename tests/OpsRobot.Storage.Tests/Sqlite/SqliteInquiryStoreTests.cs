@@ -62,6 +62,19 @@ public sealed class SqliteInquiryStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_Repeated_ParsesTheStoredSchemaOnce()
+    {
+        // A waiting ask is read every two seconds; its schema, fixed once stored, is not parsed again at each read.
+        var created = await CreateAsync(10, 9);
+
+        var first = (await _store.GetAsync(created.Id, CancellationToken.None)).ShouldNotBeNull();
+        var second = (await _store.GetAsync(created.Id, CancellationToken.None)).ShouldNotBeNull();
+
+        second.Schema.ShouldBeSameAs(first.Schema);
+        second.Schema.Fields.Count.ShouldBe(created.Schema.Fields.Count);
+    }
+
+    [Fact]
     public async Task Close_OnlyThePendingOneCloses_TheSecondAnswerLoses()
     {
         var inquiry = await CreateAsync(10, 9);
