@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using OpsRobot.Core.Access;
 using OpsRobot.Core.Cmdb;
 using OpsRobot.Core.Commands;
-using OpsRobot.Integrations.Ssh;
+using OpsRobot.Integrations.Secrets;
 
 namespace OpsRobot.Integrations.Cmdb;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Cmdb;
 using OpsRobot.Core.Deployments;
+using OpsRobot.Integrations.Secrets;
 using OpsRobot.Integrations.Ssh;
 using OpsRobot.Runners;
 

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
-using OpsRobot.Integrations.Ssh;
+using OpsRobot.Integrations.Secrets;
 
 namespace OpsRobot.Integrations.Deploy;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Cmdb;
 using OpsRobot.Core.Templates;
+using OpsRobot.Integrations.Secrets;
 using OpsRobot.Runners;
 
 namespace OpsRobot.Integrations.Ssh;

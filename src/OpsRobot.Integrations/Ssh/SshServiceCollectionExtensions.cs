@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpsRobot.Core.Actions;
+using OpsRobot.Integrations.Secrets;
 
 namespace OpsRobot.Integrations.Ssh;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Cmdb;
 using OpsRobot.Integrations.Cmdb;
+using OpsRobot.Integrations.Secrets;
 using OpsRobot.Integrations.Ssh;
 using OpsRobot.Integrations.Tests.Support;
 using OpsRobot.Testing;

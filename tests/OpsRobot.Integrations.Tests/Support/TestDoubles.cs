@@ -3,6 +3,7 @@ using OpsRobot.Core.Access;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Cmdb;
 using OpsRobot.Core.Executions;
+using OpsRobot.Integrations.Secrets;
 using OpsRobot.Integrations.Ssh;
 
 namespace OpsRobot.Integrations.Tests.Support;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using OpsRobot.Core.Executions;
 
 namespace OpsRobot.Cli.Client;
 
@@ -48,7 +49,7 @@ internal sealed record ExecutionView
     public JsonElement Raw { get; private init; }
 
     /// <summary>Succeeded, failed, timeout, canceled or abandoned: it will not change any more.</summary>
-    public bool IsFinished => Status is "succeeded" or "failed" or "timeout" or "canceled" or "abandoned";
+    public bool IsFinished => ExecutionStatuses.TryParseWire(Status, out var status) && status.IsFinished();
 
     /// <summary>Reads an execution; an answer without an id and a status is not one and throws.</summary>
     public static ExecutionView From(JsonElement json, string what)
