@@ -40,6 +40,46 @@ public sealed class WorkflowCrashRecoveryTests
     }
 
     [Fact]
+    public async Task KillNine_ThenTheWorkflowsStoredRequesterIsDamaged_RestartAbandonsItWithTheReason_AndRunsNoMoreOfIt()
+    {
+        using var flow = new FlowHome();
+
+        long id;
+        await using (var first = await ServerChild.StartAsync(flow.Home.Path, flow.Port))
+        {
+            using var client = await ServerChild.SignInAsync(flow.Port);
+            id = await flow.StartInTheMiddleAsync(client);
+            await first.KillNineAsync();
+            first.KillLeftBehind();
+        }
+
+        // Who asked for it can no longer be read (a database edited by hand, or damaged).
+        var database = Path.Combine(flow.Home.Path, "data", "opsrobot.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE executions SET requester = '{{\"door\": ' WHERE id = {id}";
+            (await command.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+
+        await File.WriteAllTextAsync(flow.Flag, "open");
+        await using var second = await ServerChild.StartAsync(flow.Home.Path, flow.Port);
+        using var api = await ServerChild.SignInAsync(flow.Port);
+        var execution = await WaitFinishedAsync(api, id);
+
+        execution.GetProperty("status").GetString().ShouldBe("abandoned", execution.ToString());
+        execution.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain("its stored record cannot be read");
+        execution.GetProperty("damage").GetString().ShouldNotBeNull().ShouldContain("requester");
+        execution.GetProperty("requester").GetProperty("door").GetString().ShouldBe("unknown");
+
+        // Give a wrongly resumed run the time to show itself, then check it did not.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        (await StatusAsync(api, id)).ShouldBe("abandoned");
+        (await File.ReadAllLinesAsync(flow.Log)).ShouldBe(["step1", "gate-start"]);
+    }
+
+    [Fact]
     public async Task KillNine_WhileAWorkflowIsPaused_RestartKeepsItPaused_AndResumeFinishesIt()
     {
         using var flow = new FlowHome();

@@ -34,6 +34,14 @@ public sealed partial class WorkflowRecovery(
                 continue;
             }
 
+            if (execution.Damage is { } damage)
+            {
+                // Its record cannot be read whole (who asked for it, or with what): it stays abandoned, with the reason
+                // the execution service gave it, and is not driven on under a guessed identity.
+                LogDamaged(logger, run.ExecutionId, damage);
+                continue;
+            }
+
             if (!await executionStore.TransitionAsync(run.ExecutionId, [ExecutionStatus.Abandoned], ExecutionStatus.Running,
                     new ExecutionUpdate { Error = string.Empty }, stopping).ConfigureAwait(false))
             {
@@ -152,6 +160,9 @@ public sealed partial class WorkflowRecovery(
 
     [LoggerMessage(EventId = 1212, Level = LogLevel.Information, Message = "Resumed workflow execution {ExecutionId} ended: {Status}")]
     private static partial void LogResumedEnded(ILogger logger, long executionId, string status);
+
+    [LoggerMessage(EventId = 1214, Level = LogLevel.Warning, Message = "Workflow execution {ExecutionId} is not resumed: its stored record cannot be read ({Damage})")]
+    private static partial void LogDamaged(ILogger logger, long executionId, string damage);
 
     [LoggerMessage(EventId = 1213, Level = LogLevel.Error, Message = "Resuming workflow execution {ExecutionId} failed")]
     private static partial void LogResumeFailed(ILogger logger, Exception exception, long executionId);
