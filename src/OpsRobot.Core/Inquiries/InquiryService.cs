@@ -320,8 +320,10 @@ public sealed partial class InquiryService(
     private async Task TellRoomAsync(InquiryRecord inquiry, InquiryResponder responder, CancellationToken cancellationToken)
     {
         if (inquiry.Platform is not { } platform || inquiry.RoomId is not { } roomId
-            // A room asked through a route is known by its name (web:ops), one asked from by its id.
-            || (responder.Room is { } from && from.Platform == platform && (from.RoomId == roomId || from.RoomName == inquiry.RoomName))
+            // A room asked from is known by its id; one asked through a route by its name (web:ops), which is then its
+            // id too. Names alone are not compared otherwise: two rooms of one platform can share a name (a Mattermost
+            // channel of the same name in two teams), and the other would not be told.
+            || (responder.Room is { } from && from.Platform == platform && (from.RoomId == roomId || (roomId == inquiry.RoomName && from.RoomName == roomId)))
             || services.GetService<IChatReplySender>() is not { } sender)
         {
             return;
