@@ -50,6 +50,27 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WorkflowView_WhoseStoredStateCannotBeRead_AnswersConflictWithTheReason_NotAServerError()
+    {
+        await File.WriteAllTextAsync(_world.Flag, "open");
+        var id = await _world.StartFlowAsync();
+        await _world.WaitFinishedAsync(id);
+        var database = Path.Combine(_world.Server.Home.Path, "data", "opsrobot.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE workflow_runs SET state = 'null' WHERE execution_id = {id}";
+            (await command.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+
+        var response = await _world.Admin.GetAsync($"/api/v1/executions/{id}/workflow");
+
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.Conflict);
+        (await response.Content.ReadAsStringAsync()).ShouldContain("is empty");
+    }
+
+    [Fact]
     public async Task Subworkflow_RunsAsAChildExecution_AndItsOutputIsTheTaskResult()
     {
         await File.WriteAllTextAsync(_world.Flag, "open");

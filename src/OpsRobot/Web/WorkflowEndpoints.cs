@@ -1,7 +1,9 @@
 using System.Globalization;
+using OpsRobot.Core.Datastore;
 using OpsRobot.Core.Executions;
 using OpsRobot.Core.Users;
 using OpsRobot.Core.Workflows;
+using OpsRobot.Core.Workflows.Engine;
 using OpsRobot.Core.Workflows.Runtime;
 
 namespace OpsRobot.Web;
@@ -120,7 +122,17 @@ internal static class WorkflowEndpoints
             return Results.Conflict(new ErrorDto($"The workflow file of execution #{number} no longer loads: {(ex.Errors.Count > 0 ? ex.Errors[0].ToString() : ex.Message)}"));
         }
 
-        var state = http.RequestServices.GetRequiredService<WorkflowStateSeal>().ReadState(run);
+        WorkflowState state;
+        try
+        {
+            state = http.RequestServices.GetRequiredService<WorkflowStateSeal>().ReadState(run);
+        }
+        catch (DatastoreException ex)
+        {
+            // Sealed with a key this server does not have, altered, or empty: say so, as the re-run does.
+            return Results.Conflict(new ErrorDto(ex.Message));
+        }
+
         return Results.Ok(WorkflowView.Build(graph, state));
     }
 }
