@@ -269,6 +269,14 @@ public sealed partial class ExecutionService : IAsyncDisposable
             return null;
         }
 
+        if (_packs.Current.FindAction(record.ActionRef) is null)
+        {
+            // Not the request's "Did you mean …?": this sentence is posted to the requester's room, and its members
+            // may not be allowed to see the actions it would name.
+            why = $"There is no action {record.ActionRef} any more.";
+            return null;
+        }
+
         ActionDefinition action;
         IRunner runner;
         try

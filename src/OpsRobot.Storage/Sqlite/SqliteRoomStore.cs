@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Dapper;
 using OpsRobot.Core.Rooms;
 using OpsRobot.Core.Storage;
@@ -16,8 +15,8 @@ public sealed class SqliteRoomStore(SqliteDatabase database) : SqliteStoreBase(d
     /// <summary>The most messages one read returns, whatever the caller asks for.</summary>
     public const int MaxPage = 500;
 
-    /// <summary>Room names by id, as <see cref="RoomName"/> reads them.</summary>
-    private readonly ConcurrentDictionary<long, string> _roomNames = new();
+    /// <summary>The writer's fact holding the room names this transaction has read (<see cref="RoomName"/>).</summary>
+    private const string RoomNamesFact = "rooms.names";
 
     public Task<RoomRecord?> FindAsync(string name, CancellationToken cancellationToken) =>
         WithConnectionAsync(async c => Map(await c.QuerySingleOrDefaultAsync<RoomRow>(new CommandDefinition(
@@ -132,19 +131,25 @@ public sealed class SqliteRoomStore(SqliteDatabase database) : SqliteStoreBase(d
     }
 
     /// <summary>
-    /// A room's name, read once: rooms are never renamed or deleted, so a name once read stays true (the insert's
-    /// foreign key has just checked that the room exists).
+    /// A room's name, read once per transaction (a burst of lines in one room shares one read); the insert's foreign
+    /// key has just checked that the room exists.
     /// </summary>
-    private string RoomName(SqliteWriteContext context, long roomId)
+    private static string RoomName(SqliteWriteContext context, long roomId)
     {
-        if (_roomNames.TryGetValue(roomId, out var name))
+        var names = context.Fact<Dictionary<long, string>>(RoomNamesFact);
+        if (names is null)
         {
-            return name;
+            names = [];
+            context.Remember(RoomNamesFact, names);
+        }
+        else if (names.TryGetValue(roomId, out var known))
+        {
+            return known;
         }
 
         var select = context.Statement("SELECT name FROM rooms WHERE id = ?1").Bind(1, roomId);
-        name = select.Step() ? select.ColumnText(0) ?? string.Empty : string.Empty;
-        _roomNames[roomId] = name;
+        var name = select.Step() ? select.ColumnText(0) ?? string.Empty : string.Empty;
+        names[roomId] = name;
         return name;
     }
 

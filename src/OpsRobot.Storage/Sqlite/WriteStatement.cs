@@ -83,11 +83,12 @@ public sealed class WriteStatement : IDisposable
     }
 
     /// <summary>
-    /// Runs an INSERT (with no RETURNING clause) and gives the new row's id, or null when it inserted nothing
-    /// (<c>ON CONFLICT DO NOTHING</c>). The id is the connection's last inserted rowid, which only this unit can have
-    /// moved: the writer runs one statement at a time on its own connection, and no table here has a trigger. Half
-    /// the cost of <c>RETURNING id</c>, which SQLite runs through a temporary table of the rows returned (measured by
-    /// bench/OpsRobot.StorageBench: a third of the storage time of a chat line).
+    /// Runs a plain INSERT, or one with <c>ON CONFLICT DO NOTHING</c> (no RETURNING clause), and gives the new row's
+    /// id, or null when it inserted nothing. The id is the connection's last inserted rowid, which only this statement
+    /// can have moved: the writer runs one statement at a time on its own connection, and no table here has an insert
+    /// trigger. Not for an upsert (<c>DO UPDATE</c>): an update leaves the last rowid as it was, so keep
+    /// <c>RETURNING id</c> there. Cheaper than <c>RETURNING id</c>, which SQLite runs through a temporary table of the
+    /// rows returned (bench/OpsRobot.StorageBench measured it as a third of a chat line's storage).
     /// </summary>
     public long? ExecuteInsert() => ExecuteNonQuery() == 0 ? null : raw.sqlite3_last_insert_rowid(_db);
 

@@ -103,7 +103,8 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             "child" => await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested,
                 parent: (await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "wf" }, ExecutionStatus.Running, owner: ExecutionService.ProcessOwner)).Id),
             "secret" => await LeftOverAsync("ops.login", new JsonObject { ["password"] = SecretMask.Mask }, ExecutionStatus.Requested),
-            _ => await LeftOverAsync("ops.removed", [], ExecutionStatus.Requested),
+            // Close to a loaded action's name: the sentence goes to the requester's room, so it suggests none.
+            _ => await LeftOverAsync("ops.restarts", [], ExecutionStatus.Requested),
         };
 
         var recovery = await _executions.RecoverAsync(None);
@@ -117,9 +118,9 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             "running" => "while this execution was running",
             "child" => "step of workflow #",
             "secret" => "secret parameters",
-            // The same sentence a new request for it gets.
-            _ => "cannot be started again: There is no action ops.removed.",
+            _ => "cannot be started again: There is no action ops.restarts any more.",
         }, Case.Sensitive, row);
+        abandoned.Error.ShouldNotContain("Did you mean", Case.Sensitive, row);
         _runner.Runs.ShouldBeEmpty(row);
     }
 

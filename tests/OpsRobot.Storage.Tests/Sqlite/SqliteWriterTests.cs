@@ -144,16 +144,30 @@ public sealed class SqliteWriterTests : IAsyncLifetime
     [Fact]
     public async Task ExecuteInsert_InABatchRunAgainAfterAFailure_AnswersWithTheIdThatWasCommitted()
     {
+        // Hold the writer so the next four units share one batch.
+        using var gate = new ManualResetEventSlim();
+        var held = _database.Writer.WriteAsync(_ => gate.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None);
+
+        // Inserts an extra row on its first run only, so the units after it get other ids when the batch runs again.
+        var runs = 0;
+        var shifting = _database.Writer.WriteAsync(c => Interlocked.Increment(ref runs) == 1
+            ? c.Statement("INSERT INTO t (v) VALUES ('first run only')").ExecuteInsert()
+            : null, CancellationToken.None);
         var first = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES (?1)").Bind(1, "first").ExecuteInsert(), CancellationToken.None);
         var failing = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (n, v) VALUES (?1, ?2)").Bind(1, 1).Bind(2, "clash").ExecuteInsert(), CancellationToken.None);
         var second = _database.Writer.WriteAsync(c => c.Statement("INSERT INTO t (v) VALUES (?1)").Bind(1, "second").ExecuteInsert(), CancellationToken.None);
+        gate.Set();
+        (await held).ShouldBeTrue();
 
+        await shifting;
         var firstId = await first;
         await Should.ThrowAsync<StoreConflictException>(() => failing);
         var secondId = await second;
 
+        runs.ShouldBe(2, "the batch ran straight, failed, and ran again unit by unit");
         (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT v FROM t WHERE n = {firstId}")).ShouldBe("first");
         (await SqliteTestDatabase.ScalarAsync(_database, $"SELECT v FROM t WHERE n = {secondId}")).ShouldBe("second");
+        (await SqliteTestDatabase.ScalarAsync(_database, "SELECT COUNT(*) FROM t")).ShouldBe(2L);
     }
 
     [Fact]
