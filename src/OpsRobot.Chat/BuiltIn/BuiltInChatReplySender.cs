@@ -36,12 +36,14 @@ public sealed class BuiltInChatReplySender(IRoomStore rooms, RoomFeed feed, IOpt
     /// <summary>
     /// The id of the room to post in: looked up by name when the room is given by its name (its id is its name, which
     /// a room's own id never is unless the room is named after it), otherwise its id; null when there is no such room.
+    /// A room given as its id twice (a caller with no name for it) is found by that id when no room has it as a name.
     /// </summary>
     private async Task<long?> RoomIdAsync(ChatRoom room, CancellationToken cancellationToken)
     {
-        if (string.Equals(room.Id, room.Name, StringComparison.Ordinal))
+        if (string.Equals(room.Id, room.Name, StringComparison.Ordinal)
+            && await rooms.FindAsync(room.Name, cancellationToken).ConfigureAwait(false) is { } named)
         {
-            return (await rooms.FindAsync(room.Name, cancellationToken).ConfigureAwait(false))?.Id;
+            return named.Id;
         }
 
         return long.TryParse(room.Id, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;

@@ -71,6 +71,17 @@ public sealed class BuiltInChatReplySenderTests : IAsyncLifetime
         (await _h.HistoryAsync(_ops)).ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task SendAsync_GivenItsIdAsBothIdAndName_NoRoomOfThatName_ReachesTheRoomByItsId()
+    {
+        // What a caller with no name for the room sends: ChatRoom(id, RoomName ?? id).
+        var id = _ops.Id.ToString(CultureInfo.InvariantCulture);
+
+        (await _sender.SendAsync("web", new ChatRoom(id, id, IsDirect: false), new OutgoingMessage("by id"), CancellationToken.None)).ShouldBeTrue();
+
+        (await _h.HistoryAsync(_ops)).ShouldHaveSingleItem().Text.ShouldBe("by id");
+    }
+
     [Theory]
     [InlineData("web", "nowhere")] // no room of that name
     [InlineData("irc", "ops")] // not a built-in platform: another adapter's
