@@ -41,6 +41,11 @@ public sealed partial class AlertService(AlertBoard board, AlertPoster poster, T
                 {
                     LogStoreUnavailable(logger, ex.Message);
                 }
+                catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
+                {
+                    // The board goes on at the next poll: a stopped board would leave every later alert unposted.
+                    LogTurnFailed(logger, ex);
+                }
 
                 await Task.Delay(_options.PollInterval, time, stoppingToken).ConfigureAwait(false);
             }
@@ -81,6 +86,9 @@ public sealed partial class AlertService(AlertBoard board, AlertPoster poster, T
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Alerts configuration: {Problem}")]
     private static partial void LogConfigProblem(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Error, Message = "Alerts: a turn of the board failed; it tries again at the next poll")]
+    private static partial void LogTurnFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Alerts: the store is unavailable ({Reason}); retrying")]
     private static partial void LogStoreUnavailable(ILogger logger, string reason);

@@ -30,6 +30,12 @@ public sealed record EventRecord
     public EventStatus Status { get; init; } = EventStatus.Pending;
 
     public DateTimeOffset? ProcessedAt { get; init; }
+
+    /// <summary>
+    /// Why the stored payload could not be read, when it could not (a database edited by hand, or damaged): the event
+    /// is shown with an empty payload, and the rules do not evaluate it.
+    /// </summary>
+    public string? Damage { get; init; }
 }
 
 /// <summary>How an enforcement ended.</summary>

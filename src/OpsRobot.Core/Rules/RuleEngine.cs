@@ -67,6 +67,12 @@ public sealed partial class RuleEngine(
                 {
                     LogStoreUnavailable(logger, ex.Message);
                 }
+                catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
+                {
+                    // Whatever else went wrong, the engine goes on at the next poll: events keep arriving, and a
+                    // stopped engine would leave every one of them unevaluated without a word.
+                    LogDrainFailed(logger, ex);
+                }
 
                 await publisher.WaitAsync(_options.PollInterval, stoppingToken).ConfigureAwait(false);
             }
@@ -152,6 +158,13 @@ public sealed partial class RuleEngine(
 
     private async Task ProcessAsync(EventRecord e, Dictionary<string, KeyValueView> views, CancellationToken cancellationToken)
     {
+        if (e.Damage is { } damage)
+        {
+            // Evaluated against an empty payload, a rule could fire on what the event never said: it is passed over.
+            LogDamagedEvent(logger, e.Id, damage);
+            return;
+        }
+
         var snapshot = packs.Current;
         foreach (var rule in snapshot.Rules)
         {
@@ -343,6 +356,12 @@ public sealed partial class RuleEngine(
 
     [LoggerMessage(EventId = 1518, Level = LogLevel.Warning, Message = "Could not mark {Count} evaluated event(s) processed; they are evaluated again at the next start, and no rule fires twice for an event")]
     private static partial void LogMarkFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 1519, Level = LogLevel.Warning, Message = "Event {EventId} is passed over by the rules: {Damage}")]
+    private static partial void LogDamagedEvent(ILogger logger, long eventId, string damage);
+
+    [LoggerMessage(EventId = 1520, Level = LogLevel.Error, Message = "The rule engine failed to evaluate the pending events; it tries again at the next poll")]
+    private static partial void LogDrainFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1517, Level = LogLevel.Information, Message = "Purged {Count} processed event(s) past their retention")]
     private static partial void LogPurged(ILogger logger, int count);

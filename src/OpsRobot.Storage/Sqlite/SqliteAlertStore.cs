@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Dapper;
 using OpsRobot.Core.Alerts;
 
@@ -42,7 +41,8 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(
             [.. (await c.QueryAsync<(long Id, string Payload, long ReceivedAt)>(new CommandDefinition(
                 "SELECT id, payload, received_at FROM events WHERE trigger_type = 'core.alert' AND id > @afterId ORDER BY id LIMIT @limit",
                 new { afterId, limit = Math.Clamp(limit, 1, 5000) }, cancellationToken: cancellationToken)).ConfigureAwait(false))
-                .Select(r => new StoredAlertEvent(r.Id, JsonNode.Parse(r.Payload) as JsonObject ?? [], FromUnixMs(r.ReceivedAt)))],
+                // A payload that cannot be read is an empty one, which the board skips (it has no alert in it).
+                .Select(r => new StoredAlertEvent(r.Id, StoredJson.Object(r.Payload, out _) ?? [], FromUnixMs(r.ReceivedAt)))],
             cancellationToken);
 
     public Task<IReadOnlyList<AlertState>> SaveAsync(AlertBatch batch, CancellationToken cancellationToken)

@@ -206,11 +206,12 @@ public sealed class SqliteEventStore(SqliteDatabase database) : SqliteStoreBase(
         {
             Id = Id,
             TriggerType = TriggerType,
-            Payload = JsonNode.Parse(Payload) as JsonObject ?? [],
+            Payload = StoredJson.Object(Payload, out var problem) ?? [],
             Source = Source,
             ReceivedAt = FromUnixMs(ReceivedAt),
             Status = Status == "processed" ? EventStatus.Processed : EventStatus.Pending,
             ProcessedAt = FromUnixMs(ProcessedAt),
+            Damage = problem is null ? null : $"the stored payload: {problem}",
         };
     }
 

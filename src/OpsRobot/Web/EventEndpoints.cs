@@ -6,9 +6,9 @@ using OpsRobot.Core.Users;
 
 namespace OpsRobot.Web;
 
-internal sealed record EventDto(long Id, string Trigger, JsonObject Payload, string Source, DateTimeOffset ReceivedAt, string Status, DateTimeOffset? ProcessedAt)
+internal sealed record EventDto(long Id, string Trigger, JsonObject Payload, string Source, DateTimeOffset ReceivedAt, string Status, DateTimeOffset? ProcessedAt, string? Damage)
 {
-    public static EventDto From(EventRecord e) => new(e.Id, e.TriggerType, e.Payload, e.Source, e.ReceivedAt, e.Status == EventStatus.Pending ? "pending" : "processed", e.ProcessedAt);
+    public static EventDto From(EventRecord e) => new(e.Id, e.TriggerType, e.Payload, e.Source, e.ReceivedAt, e.Status == EventStatus.Pending ? "pending" : "processed", e.ProcessedAt, e.Damage);
 }
 
 internal sealed record EnforcementDto(

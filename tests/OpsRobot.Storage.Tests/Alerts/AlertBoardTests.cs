@@ -27,6 +27,27 @@ public sealed class AlertBoardTests
     }
 
     [Fact]
+    public async Task AnAlertEventWhosePayloadCannotBeRead_IsSkipped_AndTheAlertsAfterItReachTheBoard()
+    {
+        await using var world = await AlertWorld.StartAsync();
+        var broken = await world.AlertAsync("DiskFull");
+        await world.AlertAsync("HighLatency");
+        await using (var connection = await world.Database.OpenAsync(CancellationToken.None))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE events SET payload = '{{\"labels\": ' WHERE id = {broken.Id}";
+            (await command.ExecuteNonQueryAsync(CancellationToken.None)).ShouldBe(1);
+        }
+
+        await world.SettleRoomsAsync();
+
+        var posted = world.Chat.To("irc:#alerts").ShouldHaveSingleItem();
+        posted.ShouldContain("HighLatency");
+        posted.ShouldNotContain("DiskFull");
+        (await world.Store.GetCursorAsync(CancellationToken.None)).ShouldBeGreaterThan(broken.Id);
+    }
+
+    [Fact]
     public async Task SeveralAlertsArrivingTogether_ArePostedAsOneGroupedMessage()
     {
         await using var world = await AlertWorld.StartAsync();

@@ -150,6 +150,33 @@ public sealed class RuleEngineTests : IAsyncLifetime
         (await _events.GetAsync(unknown.Id, None))!.Status.ShouldBe(EventStatus.Processed);
     }
 
+    [Theory]
+    [InlineData("'{\"url\": \"monitor\", \"body\": '")]
+    [InlineData("'[1, 2]'")]
+    public async Task Drain_AnEventWhosePayloadCannotBeRead_IsPassedOver_AndTheEventsAfterItStillFire(string payload)
+    {
+        var broken = await WebhookAsync("monitor", """{"state": "DOWN", "host": "db0"}""");
+        var after = await WebhookAsync("monitor", """{"state": "DOWN", "host": "db1"}""");
+        await using (var connection = await _database.OpenAsync(None))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE events SET payload = {payload} WHERE id = {broken.Id}";
+            (await command.ExecuteNonQueryAsync(None)).ShouldBe(1);
+        }
+
+        var read = (await _events.GetAsync(broken.Id, None)).ShouldNotBeNull();
+        var processed = await NewEngine().DrainAsync(None);
+
+        read.Damage.ShouldNotBeNull().ShouldStartWith("the stored payload: ");
+        read.Payload.ShouldBeEmpty();
+        processed.ShouldBe(2);
+        (await _events.ListEnforcementsAsync(new EnforcementQuery { EventId = broken.Id }, None)).ShouldBeEmpty();
+        (await _events.ListEnforcementsAsync(new EnforcementQuery { EventId = after.Id, RuleRef = "ops.down" }, None))
+            .ShouldHaveSingleItem().Status.ShouldBe(EnforcementStatus.Started);
+        (await _events.GetAsync(broken.Id, None))!.Status.ShouldBe(EventStatus.Processed);
+        (await WaitForRunAsync())["host"]!.GetValue<string>().ShouldBe("db1");
+    }
+
     [Fact]
     public async Task Drain_ManyEvents_InBatches_AllEvaluatedInOrder()
     {
