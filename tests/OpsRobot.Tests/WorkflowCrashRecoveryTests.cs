@@ -12,17 +12,7 @@ public sealed class WorkflowCrashRecoveryTests
     public async Task KillNine_InTheMiddleOfAWorkflow_RestartResumesItWithoutRunningCompletedTasksAgain()
     {
         using var flow = new FlowHome();
-
-        long id;
-        await using (var first = await ServerChild.StartAsync(flow.Home.Path, flow.Port))
-        {
-            using var client = await ServerChild.SignInAsync(flow.Port);
-            id = await flow.StartInTheMiddleAsync(client);
-            await first.KillNineAsync();
-
-            // The killed server's gate loop outlives it (its own process group); stop it so only the resumed run writes.
-            first.KillLeftBehind();
-        }
+        var id = await flow.KillNineInTheMiddleAsync();
 
         await File.WriteAllTextAsync(flow.Flag, "open");
         await using var second = await ServerChild.StartAsync(flow.Home.Path, flow.Port);
@@ -43,15 +33,7 @@ public sealed class WorkflowCrashRecoveryTests
     public async Task KillNine_ThenTheWorkflowsStoredRequesterIsDamaged_RestartAbandonsItWithTheReason_AndRunsNoMoreOfIt()
     {
         using var flow = new FlowHome();
-
-        long id;
-        await using (var first = await ServerChild.StartAsync(flow.Home.Path, flow.Port))
-        {
-            using var client = await ServerChild.SignInAsync(flow.Port);
-            id = await flow.StartInTheMiddleAsync(client);
-            await first.KillNineAsync();
-            first.KillLeftBehind();
-        }
+        var id = await flow.KillNineInTheMiddleAsync();
 
         // Who asked for it can no longer be read (a database edited by hand, or damaged).
         var database = Path.Combine(flow.Home.Path, "data", "opsrobot.db");
@@ -142,6 +124,19 @@ public sealed class WorkflowCrashRecoveryTests
             created.EnsureSuccessStatusCode();
             var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
             await ExecutionFlowTests.WaitUntilAsync(() => Task.FromResult(File.Exists(Log) && File.ReadAllText(Log).Contains("gate-start", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+            return id;
+        }
+
+        /// <summary>Starts a server, starts <c>wf.flow</c>, and kills the server with -9 in the workflow's middle.</summary>
+        public async Task<long> KillNineInTheMiddleAsync()
+        {
+            await using var first = await ServerChild.StartAsync(Home.Path, Port);
+            using var client = await ServerChild.SignInAsync(Port);
+            var id = await StartInTheMiddleAsync(client);
+            await first.KillNineAsync();
+
+            // The killed server's gate loop outlives it (its own process group); stop it so only the resumed run writes.
+            first.KillLeftBehind();
             return id;
         }
 
