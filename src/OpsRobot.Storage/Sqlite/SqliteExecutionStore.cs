@@ -316,11 +316,16 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
     private static ExecutionRecord Map(Row r)
     {
         List<string>? damage = null;
-        var parameters = ParseJson(r.Parameters, "parameters", ref damage);
-        if (parameters is not null and not JsonObject)
+        void Note(string column, string? problem)
         {
-            (damage ??= []).Add("parameters: not a JSON object");
+            if (problem is not null)
+            {
+                (damage ??= []).Add($"{column}: {problem}");
+            }
         }
+
+        var parameters = StoredJson.Object(r.Parameters, out var problem);
+        Note("parameters", problem);
 
         ExecutionRequester? requester = null;
         try
@@ -330,16 +335,22 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         }
         catch (JsonException ex)
         {
-            (damage ??= []).Add($"requester: {ex.Message}");
+            Note("requester", ex.Message);
         }
 
-        var result = r.Result is null ? null : ParseJson(r.Result, "result", ref damage);
+        JsonNode? result = null;
+        if (r.Result is not null)
+        {
+            result = StoredJson.Node(r.Result, out problem);
+            Note("result", problem);
+        }
+
         return new ExecutionRecord
         {
             Id = r.Id,
             ActionRef = r.ActionRef,
             RunnerType = r.RunnerType,
-            Parameters = parameters as JsonObject ?? [],
+            Parameters = parameters ?? [],
             Status = ExecutionStatuses.TryParseWire(r.Status, out var s) ? s : throw new InvalidDataException($"Execution {r.Id} has an unknown status '{r.Status}'."),
             Requester = requester ?? new ExecutionRequester { Door = ExecutionDoor.Unknown, UserName = r.RequesterUser ?? string.Empty },
             Result = result,
@@ -354,19 +365,6 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             Owner = r.Owner,
             Damage = damage is null ? null : $"the stored {string.Join("; ", damage)}",
         };
-    }
-
-    private static JsonNode? ParseJson(string text, string column, ref List<string>? damage)
-    {
-        try
-        {
-            return JsonNode.Parse(text);
-        }
-        catch (JsonException ex)
-        {
-            (damage ??= []).Add($"{column}: {ex.Message}");
-            return null;
-        }
     }
 
     /// <summary>

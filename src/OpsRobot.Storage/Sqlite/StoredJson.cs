@@ -12,16 +12,23 @@ internal static class StoredJson
     /// <summary>The stored JSON object, or null and why it is not one.</summary>
     public static JsonObject? Object(string text, out string? problem)
     {
+        var node = Node(text, out problem);
+        if (node is JsonObject value)
+        {
+            return value;
+        }
+
+        problem ??= "not a JSON object";
+        return null;
+    }
+
+    /// <summary>The stored JSON value (null for JSON's <c>null</c>), or null and why it does not parse.</summary>
+    public static JsonNode? Node(string text, out string? problem)
+    {
         try
         {
-            if (JsonNode.Parse(text) is JsonObject value)
-            {
-                problem = null;
-                return value;
-            }
-
-            problem = "not a JSON object";
-            return null;
+            problem = null;
+            return JsonNode.Parse(text);
         }
         catch (JsonException ex)
         {
