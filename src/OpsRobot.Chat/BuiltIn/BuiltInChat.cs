@@ -201,7 +201,7 @@ public sealed partial class BuiltInChat(IRoomStore rooms, Robot robot, RoomFeed 
 
     private sealed record MemberCache(long RoomId, IReadOnlyList<long> Members, long ReadAt);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information,
         Message = "Refused a line on {Platform} in {Room} from {User}: {Verdict} ({Length} chars)")]
     private static partial void LogRefused(ILogger logger, string platform, string room, string user, ScreenVerdict verdict, int length);
 }

@@ -38,6 +38,6 @@ public sealed partial class InventoryHostDirectory(IHostInventory inventory, ILo
         }
     }
 
-    [LoggerMessage(EventId = 8101, Level = LogLevel.Warning, Message = "Cannot look up host {Host} for a host-scoped command, so it is refused: {Problem}")]
+    [LoggerMessage(EventId = 8202, Level = LogLevel.Warning, Message = "Cannot look up host {Host} for a host-scoped command, so it is refused: {Problem}")]
     private static partial void LogLookupFailed(ILogger logger, string host, string problem);
 }

@@ -453,9 +453,9 @@ public sealed partial class AliasDispatcher(
         return i < 0 ? t : t[..i];
     }
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "Could not report execution {ExecutionId} back to chat")]
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Error, Message = "Could not report execution {ExecutionId} back to chat")]
     private static partial void LogFollowFailed(ILogger logger, Exception exception, long executionId);
 
-    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "An alias {What} template failed to render")]
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Warning, Message = "An alias {What} template failed to render")]
     private static partial void LogTemplateFailed(ILogger logger, Exception exception, string what);
 }

@@ -17,6 +17,6 @@ internal static partial class RoleFileLoader
         return errors.Count;
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Error, Message = "Role file refused: {Error}")]
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Error, Message = "Role file refused: {Error}")]
     private static partial void LogRoleError(ILogger logger, string error);
 }

@@ -66,6 +66,6 @@ internal static partial class RulesHosting
     [LoggerMessage(EventId = 4100, Level = LogLevel.Warning, Message = "Created the datastore key {KeyFile}. Back it up apart from the database: without it the datastore's secrets cannot be read")]
     private static partial void LogKeyCreated(ILogger logger, string keyFile);
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "The datastore key {KeyFile} can be read by other users; restrict it with: chmod 600")]
+    [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "The datastore key {KeyFile} can be read by other users; restrict it with: chmod 600")]
     private static partial void LogKeyTooOpen(ILogger logger, string keyFile);
 }

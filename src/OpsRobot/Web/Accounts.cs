@@ -120,9 +120,9 @@ internal sealed partial class Accounts(IUserStore users, TimeProvider time, Sign
         return (admin.UserName, generated);
     }
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Sign-in failed for {UserName}: {Reason}")]
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Sign-in failed for {UserName}: {Reason}")]
     private static partial void LogFailed(ILogger logger, string userName, string reason);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "{UserName} signed in")]
+    [LoggerMessage(EventId = 5202, Level = LogLevel.Information, Message = "{UserName} signed in")]
     private static partial void LogSignedIn(ILogger logger, string userName);
 }
