@@ -112,17 +112,6 @@ public sealed class WriteStatement : IDisposable
         return false;
     }
 
-    /// <summary>Runs a statement that returns one row (<c>RETURNING id</c>) and gives its first column.</summary>
-    public long ExecuteInt64()
-    {
-        if (!Step())
-        {
-            throw new InvalidOperationException("The statement returned no row.");
-        }
-
-        return ColumnInt64(0);
-    }
-
     public long ColumnInt64(int column) => raw.sqlite3_column_int64(_statement, column);
 
     public string? ColumnText(int column) =>

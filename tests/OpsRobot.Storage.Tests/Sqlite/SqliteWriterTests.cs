@@ -281,3 +281,11 @@ public sealed class SqliteWriterTests : IAsyncLifetime
 
     private Task<int> WriteAsync(string sql) => _database.Writer.WriteAsync(c => c.Statement(sql).ExecuteNonQuery(), CancellationToken.None);
 }
+
+/// <summary>What these tests read back from their <c>RETURNING n</c> statements (the stores use <see cref="WriteStatement.ExecuteInsert"/>).</summary>
+internal static class ReturningStatements
+{
+    /// <summary>Runs a statement that returns one row and gives its first column.</summary>
+    public static long ExecuteInt64(this WriteStatement statement) =>
+        statement.Step() ? statement.ColumnInt64(0) : throw new InvalidOperationException("The statement returned no row.");
+}
