@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Workflows;
@@ -20,7 +19,8 @@ var shapes = new (string Name, string Yaml)[]
 {
     ("sequence of 1,000 tasks", Sequence(1000)),
     ("join of 100 branches", Join(100)),
-    ("with-items over 10,000 items", Items(10_000)),
+    ("with-items over 10,000 items", Items(10_000, null)),
+    ("with-items over 10,000 items, 10 at a time", Items(10_000, 10)),
 };
 
 var dir = Directory.CreateTempSubdirectory("opsrobot-wfbench");
@@ -47,35 +47,21 @@ finally
     dir.Delete(recursive: true);
 }
 
-static (int Transitions, int Saves, TimeSpan Elapsed) Run(WorkflowGraph graph, WorkflowExpressions expressions, SqliteWorkflowStore? store)
+static (int Transitions, int Saves, int Whole, TimeSpan Elapsed) Run(WorkflowGraph graph, WorkflowExpressions expressions, SqliteWorkflowStore? store)
 {
     var clock = Stopwatch.StartNew();
     var conductor = WorkflowConductor.Start(graph, expressions, null);
     var transitions = 0;
-    var saves = 0;
-    long version = 0;
-    void Save()
-    {
-        if (store is null)
-        {
-            return;
-        }
 
-        var record = new WorkflowRunRecord
-        {
-            ExecutionId = 1,
-            ActionRef = "bench.flow",
-            WorkflowFile = "bench.yaml",
-            State = JsonSerializer.Serialize(conductor.State),
-            Dispatches = "[]",
-        };
-        if (!store.SaveAsync(record, version, CancellationToken.None).GetAwaiter().GetResult())
+    // As the workflow runner stores a run: the whole state first, then a step per save (WorkflowRunWriter).
+    var writer = store is null ? null : new WorkflowRunWriter(store, 1, "bench.flow", "bench.yaml", 0, null);
+    var log = new WorkflowDispatchLog();
+    void Save(bool finished = false)
+    {
+        if (writer is not null && !writer.SaveAsync(conductor.State, log, finished, CancellationToken.None).GetAwaiter().GetResult())
         {
             throw new InvalidOperationException("save refused");
         }
-
-        version++;
-        saves++;
     }
 
     Save();
@@ -107,19 +93,19 @@ static (int Transitions, int Saves, TimeSpan Elapsed) Run(WorkflowGraph graph, W
         next = conductor.GetNextTasks();
     }
 
-    Save();
+    Save(finished: true);
 
     if (conductor.Status != WorkflowStatuses.Succeeded)
     {
         throw new InvalidOperationException($"the workflow ended {conductor.Status}");
     }
 
-    return (transitions, saves, clock.Elapsed);
+    return (transitions, writer is null ? 0 : writer.Saves.Whole + writer.Saves.Steps, writer?.Saves.Whole ?? 0, clock.Elapsed);
 }
 
-static void Report(string name, (int Transitions, int Saves, TimeSpan Elapsed) r) =>
+static void Report(string name, (int Transitions, int Saves, int Whole, TimeSpan Elapsed) r) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name}\t{r.Elapsed.TotalMilliseconds:0} ms\t{r.Transitions} transitions\t{r.Elapsed.TotalMicroseconds / r.Transitions:0.0} µs/transition\t{r.Saves} saves"));
+        $"{name}\t{r.Elapsed.TotalMilliseconds:0} ms\t{r.Transitions} transitions\t{r.Elapsed.TotalMicroseconds / r.Transitions:0.0} µs/transition\t{r.Saves} saves ({r.Whole} whole)"));
 
 static async Task InsertExecutionAsync(SqliteDatabase database)
 {
@@ -156,5 +142,6 @@ static string Join(int n)
     return sb.Append("  done:\n    join: all\n    action: core.noop\n").ToString();
 }
 
-static string Items(int n) =>
-    $"version: 1.0\nvars:\n  - xs: <% range({n}) %>\ntasks:\n  each:\n    with: <% ctx(xs) %>\n    action: core.noop\n    input:\n      i: <% item() %>\n";
+static string Items(int n, int? concurrency) => concurrency is { } c
+    ? $"version: 1.0\nvars:\n  - xs: <% range({n}) %>\ntasks:\n  each:\n    with:\n      items: <% ctx(xs) %>\n      concurrency: {c}\n    action: core.noop\n    input:\n      i: <% item() %>\n"
+    : $"version: 1.0\nvars:\n  - xs: <% range({n}) %>\ntasks:\n  each:\n    with: <% ctx(xs) %>\n    action: core.noop\n    input:\n      i: <% item() %>\n";

@@ -90,6 +90,53 @@ public sealed class WorkflowCrashRecoveryTests
         (await File.ReadAllLinesAsync(flow.Log)).ShouldBe(["step1", "gate-start", "gate-end", "step3"]);
     }
 
+    [Fact]
+    public async Task KillNine_InTheMiddleOfAWithItemsRun_RestartFinishesEveryItemExactlyOnce()
+    {
+        using var home = new TestHome();
+        var port = CliTests.FreePort();
+        WorkflowPacks.WriteItems(home);
+        var log = Path.Combine(home.Path, "items.log");
+        var flag = Path.Combine(home.Path, "gate.open");
+        long id;
+        await using (var first = await ServerChild.StartAsync(home.Path, port))
+        {
+            using var client = await ServerChild.SignInAsync(port);
+            var created = await client.PostAsJsonAsync("/api/v1/executions", new { action = "wi.items", parameters = new { log, flag } });
+            created.EnsureSuccessStatusCode();
+            id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+
+            // Items 0-9 end; 10 and 11 wait at the gate.
+            await ExecutionFlowTests.WaitUntilAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllLines(log).Length == 10), TimeSpan.FromSeconds(60));
+            await ExecutionFlowTests.WaitUntilAsync(async () => await ItemRunsAsync(client) == 12, TimeSpan.FromSeconds(30));
+            await first.KillNineAsync();
+            first.KillLeftBehind();
+        }
+
+        // The run is stored as its state at the start and the steps since: the restart reads it back from them.
+        var database = Path.Combine(home.Path, "data", "opsrobot.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT COUNT(*) FROM workflow_steps WHERE execution_id = {id}";
+            ((long)(await command.ExecuteScalarAsync())!).ShouldBeGreaterThan(5);
+        }
+
+        await File.WriteAllTextAsync(flag, "open");
+        await using var second = await ServerChild.StartAsync(home.Path, port);
+        using var api = await ServerChild.SignInAsync(port);
+        var execution = await WaitFinishedAsync(api, id);
+
+        execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
+        var lines = await File.ReadAllLinesAsync(log);
+        lines.Order(StringComparer.Ordinal).ShouldBe(Enumerable.Range(0, 30).Select(n => $"item-{n}").Order(StringComparer.Ordinal), string.Join(", ", lines));
+        lines.Take(10).ShouldBe(Enumerable.Range(0, 10).Select(n => $"item-{n}"), ignoreOrder: true);
+    }
+
+    private static async Task<int> ItemRunsAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonElement>("/api/v1/executions?action=wi.item&limit=100")).GetProperty("executions").GetArrayLength();
+
     private static async Task<string?> StatusAsync(HttpClient client, long id) =>
         (await client.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}")).GetProperty("status").GetString();
 

@@ -129,4 +129,61 @@ public sealed class SqliteWorkflowStoreTests : IAsyncLifetime
 
         (await runs.GetAsync(id, CancellationToken.None))!.State.ShouldBe(state);
     }
+
+    [Fact]
+    public async Task AppendStep_IsReadBackAfterTheWholeStateInOrder_AndTheNextWholeSaveRemovesThem()
+    {
+        var (runs, executions) = await OpenAsync();
+        var id = await NewExecutionAsync(executions);
+        await runs.SaveAsync(Run(id, "whole-1"), 0, CancellationToken.None);
+
+        (await runs.AppendStepAsync(id, 1, "step-2", "[2]", finished: false, CancellationToken.None)).ShouldBeTrue();
+        (await runs.AppendStepAsync(id, 2, "step-3", "[3]", finished: false, CancellationToken.None)).ShouldBeTrue();
+        var (reopened, _) = await OpenAsync();
+        var read = await reopened.GetAsync(id, CancellationToken.None);
+        var unfinished = (await reopened.ListUnfinishedAsync(CancellationToken.None)).ShouldHaveSingleItem();
+
+        read!.State.ShouldBe("whole-1");
+        read.Version.ShouldBe(3);
+        read.Dispatches.ShouldBe("[3]");
+        read.Steps.ShouldBe([new WorkflowStoredStep(2, "step-2"), new WorkflowStoredStep(3, "step-3")]);
+        unfinished.Steps.ShouldBe(read.Steps);
+
+        (await runs.SaveAsync(Run(id, "whole-4"), 3, CancellationToken.None)).ShouldBeTrue();
+        var compacted = await runs.GetAsync(id, CancellationToken.None);
+        compacted!.State.ShouldBe("whole-4");
+        compacted.Steps.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task AppendStep_WithAStaleVersion_IsRefusedAndStoresNothing()
+    {
+        var (runs, executions) = await OpenAsync();
+        var id = await NewExecutionAsync(executions);
+        await runs.SaveAsync(Run(id, "whole-1"), 0, CancellationToken.None);
+        await runs.AppendStepAsync(id, 1, "step-2", "[]", finished: false, CancellationToken.None);
+
+        var stale = await runs.AppendStepAsync(id, 1, "stale", "[stale]", finished: true, CancellationToken.None);
+        var staleWhole = await runs.SaveAsync(Run(id, "stale whole"), 1, CancellationToken.None);
+        var read = await runs.GetAsync(id, CancellationToken.None);
+
+        stale.ShouldBeFalse();
+        staleWhole.ShouldBeFalse();
+        read!.Steps.ShouldBe([new WorkflowStoredStep(2, "step-2")]);
+        read.Finished.ShouldBeFalse();
+        read.Version.ShouldBe(2);
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(() => runs.AppendStepAsync(id, 0, "first", "[]", finished: false, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AppendStep_Finished_LeavesTheUnfinishedList()
+    {
+        var (runs, executions) = await OpenAsync();
+        var id = await NewExecutionAsync(executions);
+        await runs.SaveAsync(Run(id, "whole-1"), 0, CancellationToken.None);
+
+        await runs.AppendStepAsync(id, 1, "last", "[]", finished: true, CancellationToken.None);
+
+        (await runs.ListUnfinishedAsync(CancellationToken.None)).ShouldBeEmpty();
+    }
 }

@@ -77,6 +77,61 @@ internal static class WorkflowPacks
             """);
     }
 
+    /// <summary>
+    /// A pack with a with-items workflow (pack <c>wi</c>, action <c>wi.items</c>): 30 items, two at a time; each item
+    /// writes <c>item-N</c> to the log when it ends, and items from 10 on wait for the gate file first.
+    /// </summary>
+    public static void WriteItems(TestHome home)
+    {
+        home.Write("packs/wi/pack.yaml", "name: wi\nversion: 0.1.0\ndescription: With-items crash test\n");
+        home.Write("packs/wi/actions/item.yaml", """
+            name: item
+            runner_type: shell
+            timeout: 120
+            parameters:
+              cmd:
+                type: string
+                immutable: true
+                default: "if [ {{ n }} -ge 10 ]; then while [ ! -e {{ flag }} ]; do sleep 0.1; done; fi; echo item-{{ n }} >> {{ log }}"
+              n:
+                type: integer
+                required: true
+              log:
+                type: string
+                required: true
+              flag:
+                type: string
+                required: true
+            """);
+        home.Write("packs/wi/actions/items.yaml", """
+            name: items
+            runner_type: workflow
+            entry_point: workflows/items.yaml
+            timeout: 600
+            parameters:
+              log:
+                type: string
+                required: true
+              flag:
+                type: string
+                required: true
+            """);
+        home.Write("packs/wi/actions/workflows/items.yaml", """
+            version: 1.0
+            input:
+              - log
+              - flag
+            vars:
+              - xs: <% range(30) %>
+            tasks:
+              each:
+                with:
+                  items: <% ctx(xs) %>
+                  concurrency: 2
+                action: wi.item n=<% item() %> log=<% ctx(log) %> flag=<% ctx(flag) %>
+            """);
+    }
+
     /// <summary>A pack with a workflow that asks alice (or the approvers role) before it goes on, and one that asks for values.</summary>
     public static void WriteAsks(TestHome home, string? route = "web:ops")
     {

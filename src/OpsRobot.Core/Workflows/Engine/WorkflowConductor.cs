@@ -164,6 +164,23 @@ public sealed class WorkflowConductor
         Counted(run.Status, -1);
         Counted(status, +1);
         run.Status = status;
+        Changed(run);
+    }
+
+    /// <summary>
+    /// Records that a task run changed, so the next save stores it (<see cref="StateChanges"/>). Only a task's latest run
+    /// changes outside a re-run; should another ever change, the state is stored whole rather than lose the change.
+    /// </summary>
+    private void Changed(TaskRun run)
+    {
+        if (State.Tasks.TryGetValue(WorkflowState.RunKey(run.Id, run.Route), out var i) && ReferenceEquals(State.Sequence[i], run))
+        {
+            State.Changes.Runs.Add(i);
+        }
+        else
+        {
+            State.Changes.Whole = true;
+        }
     }
 
     private bool HasStagedTasks => State.Staged.Any(s => s.Ready && !s.Completed);
@@ -290,6 +307,7 @@ public sealed class WorkflowConductor
             staged.ItemResults = [.. Enumerable.Repeat<JsonNode?>(null, items.Count)];
             staged.ItemCounts = null;
             staged.FirstUnstarted = 0;
+            staged.ItemsStored = false;
         }
 
         var counts = ItemCounts(staged);
@@ -413,6 +431,9 @@ public sealed class WorkflowConductor
         }
 
         var runIndex = RunIndex(taskId, route)!.Value;
+
+        // Whatever this event changes in the run (status, result, retries, transitions, end) is stored at the next save.
+        State.Changes.Runs.Add(runIndex);
         if (staged is not null && staged.Items is null)
         {
             State.Staged.Remove(staged);
@@ -433,6 +454,8 @@ public sealed class WorkflowConductor
             {
                 staged.ItemResults![item] = result?.DeepClone();
             }
+
+            staged.ChangedItems.Add(item);
         }
 
         if (status == Failed)
@@ -551,6 +574,7 @@ public sealed class WorkflowConductor
         Counted(null, +1);
         State.Sequence.Add(run);
         State.Tasks[key] = State.Sequence.Count - 1;
+        State.Changes.Runs.Add(State.Sequence.Count - 1);
         return run;
     }
 
@@ -676,6 +700,7 @@ public sealed class WorkflowConductor
                 next.Prev[edge.BackRef] = runIndex;
                 next.Items = null;
                 next.ItemResults = null;
+                next.ItemsStored = false;
                 next.ItemCounts = null;
                 next.EvaluatedItems = null;
                 next.FirstUnstarted = 0;
@@ -916,6 +941,8 @@ public sealed class WorkflowConductor
             }
         }
 
+        // A re-run changes earlier runs and items in many places: the state is stored whole.
+        State.Changes.Whole = true;
         var rerun = new List<string>();
         foreach (var run in targets.OrderBy(r => State.Tasks[WorkflowState.RunKey(r.Id, r.Route)]))
         {

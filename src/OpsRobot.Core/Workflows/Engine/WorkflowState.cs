@@ -50,6 +50,30 @@ public sealed class WorkflowState
 
     /// <summary>The key of a task's latest run on a route in <see cref="Tasks"/>.</summary>
     public static string RunKey(string taskId, int route) => $"{taskId}__r{route}";
+
+    /// <summary>What changed since the state was last stored, so a save can store only that (see <see cref="WorkflowJournal"/>).</summary>
+    [JsonIgnore]
+    internal StateChanges Changes { get; } = new();
+}
+
+/// <summary>
+/// What the engine changed in a <see cref="WorkflowState"/> since it was last stored. The engine records every change to
+/// a task run here; contexts are only ever appended; with-items tasks record their changed items themselves
+/// (<see cref="StagedTask.ChangedItems"/>). Anything else the engine changes is small and stored whole at every save.
+/// </summary>
+internal sealed class StateChanges
+{
+    /// <summary>
+    /// The state must be stored whole: it was never stored by this process, or it changed in a way not tracked (a re-run,
+    /// a save that failed).
+    /// </summary>
+    public bool Whole { get; set; } = true;
+
+    /// <summary>Indexes in <see cref="WorkflowState.Sequence"/> of the runs added or changed.</summary>
+    public HashSet<int> Runs { get; } = [];
+
+    /// <summary>How many contexts the stored state has (the ones after it are new).</summary>
+    public int ContextsStored { get; set; }
 }
 
 /// <summary>One run of a task.</summary>
@@ -127,6 +151,17 @@ public sealed class StagedTask
     /// <summary>With items: no item before this index is still to start (a cursor, rebuilt after a restore).</summary>
     [JsonIgnore]
     internal int FirstUnstarted { get; set; }
+
+    /// <summary>
+    /// With items: true when <see cref="Items"/> and <see cref="ItemResults"/> are the lists last stored, changed only
+    /// at <see cref="ChangedItems"/>; false when they are new (or replaced) and must be stored whole.
+    /// </summary>
+    [JsonIgnore]
+    internal bool ItemsStored { get; set; }
+
+    /// <summary>With items: the items whose status or result changed since the lists were last stored.</summary>
+    [JsonIgnore]
+    internal HashSet<int> ChangedItems { get; } = [];
 
     /// <summary>Runs even though the workflow failed: a clean-up reached by the same transition as a <c>fail</c>.</summary>
     public bool RunOnFail { get; set; }

@@ -52,6 +52,9 @@ public sealed class RehearsalResult
 /// </summary>
 public sealed class WorkflowRehearsal(WorkflowLoader loader, WorkflowExpressions expressions)
 {
+    /// <summary>Called with the engine's state after the run starts and after each task's events (tests watch the state through it).</summary>
+    internal Action<WorkflowState>? Observer { get; init; }
+
     /// <summary>The most task runs a rehearsal does before it stops (a workflow that loops forever on its mocks).</summary>
     public const int MaxSteps = 100_000;
 
@@ -112,6 +115,7 @@ public sealed class WorkflowRehearsal(WorkflowLoader loader, WorkflowExpressions
         }
 
         var conductor = WorkflowConductor.Start(graph, expressions, spec.Inputs);
+        Observer?.Invoke(conductor.State);
         var steps = 0;
         var accumulated = new Dictionary<string, JsonArray>(StringComparer.Ordinal);
         var next = conductor.GetNextTasks();
@@ -128,6 +132,7 @@ public sealed class WorkflowRehearsal(WorkflowLoader loader, WorkflowExpressions
                 try
                 {
                     Perform(conductor, spec, task, accumulated);
+                    Observer?.Invoke(conductor.State);
                 }
                 catch (RehearsalException ex)
                 {

@@ -60,8 +60,14 @@ public sealed class WorkflowRunRecord
     /// <summary>Bumped by each save; a save that expects an older version is refused (another writer won).</summary>
     public long Version { get; init; }
 
-    /// <summary>The engine's <see cref="Engine.WorkflowState"/> as JSON.</summary>
+    /// <summary>
+    /// The engine's <see cref="Engine.WorkflowState"/> as JSON, as it was at the last whole save; <see cref="Steps"/>
+    /// bring it up to date (<see cref="Engine.WorkflowJournal"/>).
+    /// </summary>
     public required string State { get; init; }
+
+    /// <summary>The steps stored since <see cref="State"/>, oldest first (read only; a save of the whole state clears them).</summary>
+    public IReadOnlyList<WorkflowStoredStep> Steps { get; init; } = [];
 
     /// <summary>The actions in flight (<see cref="WorkflowDispatchLog"/>) as JSON.</summary>
     public required string Dispatches { get; init; }
@@ -72,6 +78,9 @@ public sealed class WorkflowRunRecord
     public DateTimeOffset UpdatedAt { get; init; }
 }
 
+/// <summary>A step of a run's state (<see cref="Engine.WorkflowJournal"/>): what changed at version <paramref name="Version"/>.</summary>
+public sealed record WorkflowStoredStep(long Version, string Text);
+
 /// <summary>Where workflow runs are kept, so that each transition is stored before it takes effect.</summary>
 public interface IWorkflowStore
 {
@@ -81,7 +90,14 @@ public interface IWorkflowStore
     /// Stores the run as version <c>expectedVersion + 1</c>: inserts it when <paramref name="expectedVersion"/> is 0,
     /// else updates it only if it is still at <paramref name="expectedVersion"/>. Returns false when it was not.
     /// </summary>
+    /// <remarks>The run's state is stored whole: the steps stored before are removed with the same write.</remarks>
     Task<bool> SaveAsync(WorkflowRunRecord run, long expectedVersion, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a step of the run's state as version <c>expectedVersion + 1</c>, with its actions in flight and whether it
+    /// has finished, only if the run is still at <paramref name="expectedVersion"/>. Returns false when it was not.
+    /// </summary>
+    Task<bool> AppendStepAsync(long executionId, long expectedVersion, string stepText, string dispatches, bool finished, CancellationToken cancellationToken);
 
     /// <summary>Runs not finished, oldest first.</summary>
     Task<IReadOnlyList<WorkflowRunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken);

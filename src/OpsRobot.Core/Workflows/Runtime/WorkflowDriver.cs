@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -21,9 +20,6 @@ internal sealed partial class WorkflowDriver
     /// <summary>How many rounds of tasks without actions one step may go through before the run is failed as a loop.</summary>
     private const int MaxRoundsWithoutActions = 10_000;
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
-
-    private readonly IWorkflowStore _store;
     private readonly ExecutionService _executions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -35,37 +31,31 @@ internal sealed partial class WorkflowDriver
     private readonly Channel<(string Status, TaskCompletionSource<string?> Reply)> _commands =
         Channel.CreateUnbounded<(string Status, TaskCompletionSource<string?> Reply)>();
 
-    private long _version;
-
-    /// <summary>Encrypts what is stored when the run carries secrets (null: stored in clear).</summary>
-    private WorkflowStateSeal? _seal;
+    /// <summary>Stores the run after each step (encrypted when it carries secrets).</summary>
+    private readonly WorkflowRunWriter _writer;
 
     /// <summary>The status the execution record shows, as far as this driver last told it.</summary>
     private ExecutionStatus _reported = ExecutionStatus.Running;
 
     private WorkflowDriver(
-        IWorkflowStore store, ExecutionService executions, TimeProvider time, ILogger logger, WorkflowConductor conductor,
-        WorkflowDispatchLog log, long version, long executionId, string actionRef, string workflowFile, ExecutionRequester requester)
+        ExecutionService executions, TimeProvider time, ILogger logger, WorkflowConductor conductor,
+        WorkflowDispatchLog log, WorkflowRunWriter writer, ExecutionRequester requester)
     {
-        _store = store;
         _executions = executions;
         _time = time;
         _logger = logger;
         _conductor = conductor;
         _log = log;
         _dispatches = log.InFlight;
-        _version = version;
-        ExecutionId = executionId;
-        ActionRef = actionRef;
-        WorkflowFile = workflowFile;
+        _writer = writer;
         _requester = requester;
     }
 
-    public long ExecutionId { get; }
+    public long ExecutionId => _writer.ExecutionId;
 
-    public string ActionRef { get; }
+    public string ActionRef => _writer.ActionRef;
 
-    public string WorkflowFile { get; }
+    public string WorkflowFile => _writer.WorkflowFile;
 
     public WorkflowConductor Conductor => _conductor;
 
@@ -82,18 +72,13 @@ internal sealed partial class WorkflowDriver
         var sealWith = WorkflowStateSeal.MustSeal(action, stored) ? seal : null;
         if (stored is not null)
         {
-            return new WorkflowDriver(store, executions, time, logger, new WorkflowConductor(graph, expressions, seal.ReadState(stored)), seal.ReadDispatches(stored),
-                stored.Version, executionId, actionRef, workflowFile, requester)
-            {
-                _seal = sealWith,
-            };
+            return new WorkflowDriver(executions, time, logger, new WorkflowConductor(graph, expressions, seal.ReadState(stored)), seal.ReadDispatches(stored),
+                new WorkflowRunWriter(store, executionId, actionRef, workflowFile, stored.Version, sealWith), requester);
         }
 
         var conductor = WorkflowConductor.Start(graph, expressions, inputs);
-        var driver = new WorkflowDriver(store, executions, time, logger, conductor, new WorkflowDispatchLog(), 0, executionId, actionRef, workflowFile, requester)
-        {
-            _seal = sealWith,
-        };
+        var driver = new WorkflowDriver(executions, time, logger, conductor, new WorkflowDispatchLog(),
+            new WorkflowRunWriter(store, executionId, actionRef, workflowFile, 0, sealWith), requester);
         await driver.SaveAsync(cancellationToken).ConfigureAwait(false);
         return driver;
     }
@@ -523,24 +508,11 @@ internal sealed partial class WorkflowDriver
 
     private async Task SaveAsync(CancellationToken cancellationToken, bool finished = false)
     {
-        var record = new WorkflowRunRecord
-        {
-            ExecutionId = ExecutionId,
-            ActionRef = ActionRef,
-            WorkflowFile = WorkflowFile,
-            State = Sealed(JsonSerializer.Serialize(_conductor.State, Json)),
-            Dispatches = Sealed(JsonSerializer.Serialize(_log, Json)),
-            Finished = finished,
-        };
-        if (!await _store.SaveAsync(record, _version, cancellationToken).ConfigureAwait(false))
+        if (!await _writer.SaveAsync(_conductor.State, _log, finished, cancellationToken).ConfigureAwait(false))
         {
             throw new InvalidOperationException($"Workflow execution {ExecutionId} was saved by someone else meanwhile; this copy stops.");
         }
-
-        _version++;
     }
-
-    private string Sealed(string json) => _seal is null ? json : _seal.Seal(json, ExecutionId);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Workflow {ExecutionId}: task {TaskId} started execution {ChildId}")]
     private static partial void LogStarted(ILogger logger, long executionId, string taskId, long childId);

@@ -33,13 +33,26 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
     public static bool MustSeal(ActionDefinition? action, WorkflowRunRecord? stored) =>
         (action?.Parameters.Any(p => p.Secret) ?? false) || (stored is not null && IsSealed(stored.State));
 
-    /// <summary>The engine's state of a stored run, opened when sealed.</summary>
-    /// <exception cref="DatastoreException">The state cannot be opened (see <see cref="Open"/>) or is empty.</exception>
+    /// <summary>The engine's state of a stored run (its last whole state, then its steps), opened when sealed.</summary>
+    /// <exception cref="DatastoreException">The state cannot be opened (see <see cref="Open"/>), is empty, or its steps do not fit it.</exception>
     public WorkflowState ReadState(WorkflowRunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return JsonSerializer.Deserialize<WorkflowState>(Open(run.State, run.ExecutionId))
-            ?? throw new DatastoreException($"The stored state of workflow #{run.ExecutionId.ToString(CultureInfo.InvariantCulture)} is empty.");
+        var number = run.ExecutionId.ToString(CultureInfo.InvariantCulture);
+        var snapshot = Open(run.State, run.ExecutionId);
+        try
+        {
+            if (JsonSerializer.Deserialize<JsonElement>(snapshot).ValueKind != JsonValueKind.Object)
+            {
+                throw new DatastoreException($"The stored state of workflow #{number} is empty.");
+            }
+
+            return WorkflowJournal.Replay(snapshot, run.Steps.Select(s => OpenStep(s, run.ExecutionId)));
+        }
+        catch (JsonException ex)
+        {
+            throw new DatastoreException($"The stored state of workflow #{number} cannot be read: {ex.Message}", ex);
+        }
     }
 
     /// <summary>The actions in flight of a stored run, opened when sealed.</summary>
@@ -56,6 +69,29 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
         (protector ?? throw new InvalidOperationException("The datastore key is not available, so a workflow with secret inputs cannot be stored safely."))
             .Protect(json, Context(executionId));
 
+    /// <summary>Encrypts a step of execution <paramref name="executionId"/>'s state, bound to its version.</summary>
+    /// <exception cref="InvalidOperationException">There is no key to seal with.</exception>
+    public string SealStep(string json, long executionId, long version) =>
+        (protector ?? throw new InvalidOperationException("The datastore key is not available, so a workflow with secret inputs cannot be stored safely."))
+            .Protect(json, StepContext(executionId, version));
+
+    /// <summary>
+    /// The JSON of a stored step: decrypted when sealed. A sealed step is bound to its run and version, so steps cannot
+    /// be moved between runs or reordered.
+    /// </summary>
+    /// <exception cref="DatastoreException">The step was sealed with another key, for another run or version, or was altered.</exception>
+    public string OpenStep(WorkflowStoredStep step, long executionId)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        if (!IsSealed(step.Text))
+        {
+            return step.Text;
+        }
+
+        return (protector ?? throw new DatastoreException($"The stored state of workflow #{executionId.ToString(CultureInfo.InvariantCulture)} is encrypted and the datastore key is not available."))
+            .Unprotect(step.Text, StepContext(executionId, step.Version));
+    }
+
     /// <summary>The JSON of a stored text: decrypted when sealed, as it is otherwise.</summary>
     /// <exception cref="DatastoreException">The text was sealed with another key or for another execution, or was altered.</exception>
     public string Open(string stored, long executionId)
@@ -71,4 +107,7 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
     }
 
     private static string Context(long executionId) => "workflow_runs/" + executionId.ToString(CultureInfo.InvariantCulture);
+
+    private static string StepContext(long executionId, long version) =>
+        $"workflow_runs/{executionId.ToString(CultureInfo.InvariantCulture)}/steps/{version.ToString(CultureInfo.InvariantCulture)}";
 }
