@@ -4,9 +4,21 @@ using OpsRobot.Core.Workflows.Runtime;
 
 namespace OpsRobot.Storage.Sqlite;
 
-/// <summary>Workflow runs in SQLite (table <c>workflow_runs</c>).</summary>
+/// <summary>
+/// Workflow runs in SQLite: <c>workflow_runs</c> holds each run's last whole state, <c>workflow_steps</c> the steps
+/// since (migration 0011). A step is a row of its own and leaves the run's row untouched, so storing one does not
+/// rewrite the whole state (SQLite rewrites a row whole when any of its columns changes). A run's version is its newest
+/// step's, else its row's; both kinds of save are a compare-and-set on it.
+/// </summary>
 public sealed class SqliteWorkflowStore(SqliteDatabase database, TimeProvider time) : SqliteStoreBase(database), IWorkflowStore
 {
+    private const string StepColumns =
+        "execution_id AS ExecutionId, version AS Version, step AS Step, dispatches AS Dispatches, updated_at AS UpdatedAt";
+
+    /// <summary>The run's version now: its newest step's, else its row's (no row: no value).</summary>
+    private const string CurrentVersion =
+        "(SELECT COALESCE((SELECT MAX(version) FROM workflow_steps WHERE execution_id = @ExecutionId), version) FROM workflow_runs WHERE execution_id = @ExecutionId)";
+
     private const string Columns =
         "execution_id AS ExecutionId, action_ref AS ActionRef, workflow_file AS WorkflowFile, version AS Version, state AS State, " +
         "dispatches AS Dispatches, finished AS Finished, updated_at AS UpdatedAt";
@@ -22,7 +34,7 @@ public sealed class SqliteWorkflowStore(SqliteDatabase database, TimeProvider ti
             }
 
             var steps = await c.QueryAsync<StepRow>(new CommandDefinition(
-                "SELECT execution_id AS ExecutionId, version AS Version, step AS Step FROM workflow_steps WHERE execution_id = @executionId ORDER BY version",
+                $"SELECT {StepColumns} FROM workflow_steps WHERE execution_id = @executionId ORDER BY version",
                 new { executionId }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
             return row.ToRecord(steps);
         }, cancellationToken);
@@ -52,9 +64,9 @@ public sealed class SqliteWorkflowStore(SqliteDatabase database, TimeProvider ti
                     ON CONFLICT (execution_id) DO NOTHING
                     """, args, tx, cancellationToken: cancellationToken)).ConfigureAwait(false)
                 : await c.ExecuteAsync(new CommandDefinition(
-                    """
+                    $"""
                     UPDATE workflow_runs SET version = @Version, state = @State, dispatches = @Dispatches, finished = @Finished, updated_at = @UpdatedAt
-                    WHERE execution_id = @ExecutionId AND version = @Expected
+                    WHERE execution_id = @ExecutionId AND {CurrentVersion} = @Expected
                     """, args, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (changed != 1)
             {
@@ -68,7 +80,7 @@ public sealed class SqliteWorkflowStore(SqliteDatabase database, TimeProvider ti
         }, cancellationToken);
     }
 
-    public Task<bool> AppendStepAsync(long executionId, long expectedVersion, string stepText, string dispatches, bool finished, CancellationToken cancellationToken)
+    public Task<bool> AppendStepAsync(long executionId, long expectedVersion, string stepText, string dispatches, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stepText);
         ArgumentNullException.ThrowIfNull(dispatches);
@@ -84,24 +96,19 @@ public sealed class SqliteWorkflowStore(SqliteDatabase database, TimeProvider ti
             Version = expectedVersion + 1,
             Step = stepText,
             Dispatches = dispatches,
-            Finished = finished ? 1 : 0,
             UpdatedAt = ToUnixMs(time.GetUtcNow()),
         };
         return InTransactionAsync(async (c, tx) =>
         {
+            // Stored only on top of the version the writer read, and never after the run finished.
             var changed = await c.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE workflow_runs SET version = @Version, dispatches = @Dispatches, finished = @Finished, updated_at = @UpdatedAt
-                WHERE execution_id = @ExecutionId AND version = @Expected
+                $"""
+                INSERT INTO workflow_steps (execution_id, version, step, dispatches, updated_at)
+                SELECT @ExecutionId, @Version, @Step, @Dispatches, @UpdatedAt
+                WHERE {CurrentVersion} = @Expected
+                  AND (SELECT finished FROM workflow_runs WHERE execution_id = @ExecutionId) = 0
                 """, args, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            if (changed != 1)
-            {
-                return false;
-            }
-
-            await c.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO workflow_steps (execution_id, version, step) VALUES (@ExecutionId, @Version, @Step)", args, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return true;
+            return changed == 1;
         }, cancellationToken);
     }
 
@@ -112,7 +119,7 @@ public sealed class SqliteWorkflowStore(SqliteDatabase database, TimeProvider ti
                 $"SELECT {Columns} FROM workflow_runs WHERE finished = 0 ORDER BY execution_id", transaction: tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
             var steps = (await c.QueryAsync<StepRow>(new CommandDefinition(
                 """
-                SELECT s.execution_id AS ExecutionId, s.version AS Version, s.step AS Step
+                SELECT s.execution_id AS ExecutionId, s.version AS Version, s.step AS Step, s.dispatches AS Dispatches, s.updated_at AS UpdatedAt
                 FROM workflow_steps s JOIN workflow_runs r ON r.execution_id = s.execution_id
                 WHERE r.finished = 0 ORDER BY s.execution_id, s.version
                 """, transaction: tx, cancellationToken: cancellationToken)).ConfigureAwait(false))
@@ -146,18 +153,24 @@ public sealed class SqliteWorkflowStore(SqliteDatabase database, TimeProvider ti
 
         public long UpdatedAt { get; set; }
 
-        public WorkflowRunRecord ToRecord(IEnumerable<StepRow> steps) => new()
+        /// <summary>The run as of its newest step: version, actions in flight and time are the step's.</summary>
+        public WorkflowRunRecord ToRecord(IEnumerable<StepRow> steps)
         {
-            Steps = [.. steps.Select(s => new WorkflowStoredStep(s.Version, s.Step))],
-            ExecutionId = ExecutionId,
-            ActionRef = ActionRef,
-            WorkflowFile = WorkflowFile,
-            Version = Version,
-            State = State,
-            Dispatches = Dispatches,
-            Finished = Finished != 0,
-            UpdatedAt = FromUnixMs(UpdatedAt),
-        };
+            var list = steps.ToList();
+            var newest = list.Count > 0 ? list[^1] : null;
+            return new()
+            {
+                Steps = [.. list.Select(s => new WorkflowStoredStep(s.Version, s.Step))],
+                ExecutionId = ExecutionId,
+                ActionRef = ActionRef,
+                WorkflowFile = WorkflowFile,
+                Version = newest?.Version ?? Version,
+                State = State,
+                Dispatches = newest?.Dispatches ?? Dispatches,
+                Finished = Finished != 0,
+                UpdatedAt = FromUnixMs(newest?.UpdatedAt ?? UpdatedAt),
+            };
+        }
     }
 
     private sealed class StepRow
@@ -167,5 +180,9 @@ public sealed class SqliteWorkflowStore(SqliteDatabase database, TimeProvider ti
         public long Version { get; set; }
 
         public string Step { get; set; } = string.Empty;
+
+        public string Dispatches { get; set; } = string.Empty;
+
+        public long UpdatedAt { get; set; }
     }
 }

@@ -316,10 +316,10 @@ public sealed class WorkflowJournalTests : IDisposable
             return Task.FromResult(true);
         }
 
-        public Task<bool> AppendStepAsync(long executionId, long expectedVersion, string stepText, string dispatches, bool finished, CancellationToken cancellationToken)
+        public Task<bool> AppendStepAsync(long executionId, long expectedVersion, string stepText, string dispatches, CancellationToken cancellationToken)
         {
             Fail();
-            if (Run is null || Run.Version != expectedVersion)
+            if (Run is null || Run.Version != expectedVersion || Run.Finished)
             {
                 return Task.FromResult(false);
             }
@@ -332,7 +332,6 @@ public sealed class WorkflowJournalTests : IDisposable
                 State = Run.State,
                 Steps = [.. Run.Steps, new WorkflowStoredStep(expectedVersion + 1, stepText)],
                 Dispatches = dispatches,
-                Finished = finished,
                 Version = expectedVersion + 1,
             };
             return Task.FromResult(true);

@@ -137,8 +137,8 @@ public sealed class SqliteWorkflowStoreTests : IAsyncLifetime
         var id = await NewExecutionAsync(executions);
         await runs.SaveAsync(Run(id, "whole-1"), 0, CancellationToken.None);
 
-        (await runs.AppendStepAsync(id, 1, "step-2", "[2]", finished: false, CancellationToken.None)).ShouldBeTrue();
-        (await runs.AppendStepAsync(id, 2, "step-3", "[3]", finished: false, CancellationToken.None)).ShouldBeTrue();
+        (await runs.AppendStepAsync(id, 1, "step-2", "[2]", CancellationToken.None)).ShouldBeTrue();
+        (await runs.AppendStepAsync(id, 2, "step-3", "[3]", CancellationToken.None)).ShouldBeTrue();
         var (reopened, _) = await OpenAsync();
         var read = await reopened.GetAsync(id, CancellationToken.None);
         var unfinished = (await reopened.ListUnfinishedAsync(CancellationToken.None)).ShouldHaveSingleItem();
@@ -161,9 +161,9 @@ public sealed class SqliteWorkflowStoreTests : IAsyncLifetime
         var (runs, executions) = await OpenAsync();
         var id = await NewExecutionAsync(executions);
         await runs.SaveAsync(Run(id, "whole-1"), 0, CancellationToken.None);
-        await runs.AppendStepAsync(id, 1, "step-2", "[]", finished: false, CancellationToken.None);
+        await runs.AppendStepAsync(id, 1, "step-2", "[]", CancellationToken.None);
 
-        var stale = await runs.AppendStepAsync(id, 1, "stale", "[stale]", finished: true, CancellationToken.None);
+        var stale = await runs.AppendStepAsync(id, 1, "stale", "[stale]", CancellationToken.None);
         var staleWhole = await runs.SaveAsync(Run(id, "stale whole"), 1, CancellationToken.None);
         var read = await runs.GetAsync(id, CancellationToken.None);
 
@@ -172,18 +172,50 @@ public sealed class SqliteWorkflowStoreTests : IAsyncLifetime
         read!.Steps.ShouldBe([new WorkflowStoredStep(2, "step-2")]);
         read.Finished.ShouldBeFalse();
         read.Version.ShouldBe(2);
-        await Should.ThrowAsync<ArgumentOutOfRangeException>(() => runs.AppendStepAsync(id, 0, "first", "[]", finished: false, CancellationToken.None));
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(() => runs.AppendStepAsync(id, 0, "first", "[]", CancellationToken.None));
     }
 
     [Fact]
-    public async Task AppendStep_Finished_LeavesTheUnfinishedList()
+    public async Task AppendStep_AfterTheRunFinished_IsRefused()
     {
         var (runs, executions) = await OpenAsync();
         var id = await NewExecutionAsync(executions);
         await runs.SaveAsync(Run(id, "whole-1"), 0, CancellationToken.None);
+        await runs.AppendStepAsync(id, 1, "step-2", "[]", CancellationToken.None);
+        await runs.SaveAsync(Run(id, "whole-3", finished: true), 2, CancellationToken.None);
 
-        await runs.AppendStepAsync(id, 1, "last", "[]", finished: true, CancellationToken.None);
-
+        (await runs.AppendStepAsync(id, 3, "late", "[]", CancellationToken.None)).ShouldBeFalse();
         (await runs.ListUnfinishedAsync(CancellationToken.None)).ShouldBeEmpty();
+        (await runs.GetAsync(id, CancellationToken.None))!.Steps.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task AppendStep_LeavesTheRunsRowAndItsWholeStateUntouched()
+    {
+        var (runs, executions) = await OpenAsync();
+        var id = await NewExecutionAsync(executions);
+        await runs.SaveAsync(Run(id, "whole-1"), 0, CancellationToken.None);
+        var before = await RowVersionAsync(id);
+
+        await runs.AppendStepAsync(id, 1, "step-2", "[2]", CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await runs.AppendStepAsync(id, 2, "step-3", "[3]", CancellationToken.None);
+
+        (await RowVersionAsync(id)).ShouldBe(before);
+        var read = await runs.GetAsync(id, CancellationToken.None);
+        read!.Version.ShouldBe(3);
+        read.UpdatedAt.ShouldBe(_time.GetUtcNow());
+    }
+
+    /// <summary>The run row's own version column and time, as stored.</summary>
+    private async Task<(long Version, long UpdatedAt)> RowVersionAsync(long id)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_dir.Combine("view0", "opsrobot.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT version, updated_at FROM workflow_runs WHERE execution_id = {id}";
+        await using var reader = await command.ExecuteReaderAsync();
+        (await reader.ReadAsync()).ShouldBeTrue();
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 }

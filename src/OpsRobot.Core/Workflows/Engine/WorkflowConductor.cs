@@ -280,7 +280,10 @@ public sealed class WorkflowConductor
     private NextTask? Render(StagedTask staged)
     {
         var spec = Graph.Task(staged.Id);
-        var ctx = Context(staged.In);
+
+        // A with-items task renders a round of items at every step; its context does not change meanwhile (nothing
+        // writes to it), so it is merged once rather than copied again each round.
+        var ctx = spec?.With is null ? Context(staged.In) : staged.EvaluatedContext ??= Context(staged.In);
         var scope = Scope(ctx, staged.Id, staged.Route);
         int? delay = null;
         if (spec?.Delay is { } delaySpec)
@@ -703,6 +706,7 @@ public sealed class WorkflowConductor
                 next.ItemsStored = false;
                 next.ItemCounts = null;
                 next.EvaluatedItems = null;
+                next.EvaluatedContext = null;
                 next.FirstUnstarted = 0;
                 next.Completed = false;
             }

@@ -148,6 +148,10 @@ public sealed class StagedTask
     [JsonIgnore]
     internal JsonArray? EvaluatedItems { get; set; }
 
+    /// <summary>With items: the task's context, merged when it first started (merged again after a restore).</summary>
+    [JsonIgnore]
+    internal JsonObject? EvaluatedContext { get; set; }
+
     /// <summary>With items: no item before this index is still to start (a cursor, rebuilt after a restore).</summary>
     [JsonIgnore]
     internal int FirstUnstarted { get; set; }

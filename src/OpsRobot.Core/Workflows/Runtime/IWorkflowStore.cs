@@ -94,10 +94,11 @@ public interface IWorkflowStore
     Task<bool> SaveAsync(WorkflowRunRecord run, long expectedVersion, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores a step of the run's state as version <c>expectedVersion + 1</c>, with its actions in flight and whether it
-    /// has finished, only if the run is still at <paramref name="expectedVersion"/>. Returns false when it was not.
+    /// Stores a step of the run's state as version <c>expectedVersion + 1</c>, with its actions in flight, only if the
+    /// run is still at <paramref name="expectedVersion"/> and has not finished. Returns false when it was not. A run
+    /// finishes with a save of its whole state.
     /// </summary>
-    Task<bool> AppendStepAsync(long executionId, long expectedVersion, string stepText, string dispatches, bool finished, CancellationToken cancellationToken);
+    Task<bool> AppendStepAsync(long executionId, long expectedVersion, string stepText, string dispatches, CancellationToken cancellationToken);
 
     /// <summary>Runs not finished, oldest first.</summary>
     Task<IReadOnlyList<WorkflowRunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken);

@@ -97,7 +97,7 @@ public sealed class WorkflowRunWriter
             {
                 CheckStep(state, step);
                 var stored = _seal is null ? step : _seal.SealStep(step, ExecutionId, Version + 1);
-                saved = await _store.AppendStepAsync(ExecutionId, Version, stored, inFlight, finished, cancellationToken).ConfigureAwait(false);
+                saved = await _store.AppendStepAsync(ExecutionId, Version, stored, inFlight, cancellationToken).ConfigureAwait(false);
                 if (saved)
                 {
                     _stepChars += step.Length;
