@@ -22,7 +22,11 @@ public enum AlertNoticeKind
 /// <param name="Kind">What happened.</param>
 /// <param name="Alert">The alert right after it happened.</param>
 /// <param name="FiredFor">For a resolution: how long it had been firing.</param>
-public sealed record AlertNotice(AlertNoticeKind Kind, AlertState Alert, TimeSpan? FiredFor = null);
+public sealed record AlertNotice(AlertNoticeKind Kind, AlertState Alert, TimeSpan? FiredFor = null)
+{
+    /// <summary>The stored notice (kept until every room it goes to has been sent it); 0 for one not stored.</summary>
+    public long NoticeId { get; init; }
+}
 
 /// <summary>
 /// The current state of every alert, kept from the <c>core.alert</c> events: de-duplicates re-sent alerts (no
@@ -82,10 +86,16 @@ public sealed class AlertBoard(IAlertStore store, AlertRouter router, TimeProvid
             }
         }
 
-        var saved = await store.SaveAsync(new AlertBatch(lastEventId, [.. changed.Select(k => current[k])]), cancellationToken).ConfigureAwait(false);
-        var ids = saved.ToDictionary(a => (a.Source, a.Fingerprint), a => a.Id);
-        return [.. pending.Select(p => new AlertNotice(p.Kind, p.Alert with { Id = ids[(p.Alert.Source, p.Alert.Fingerprint)] }, p.FiredFor))];
+        var now = time.GetUtcNow();
+        var saved = await store.SaveAsync(
+            new AlertBatch(lastEventId, [.. changed.Select(k => current[k])], [.. pending.Select(p => new NewAlertNotice(p.Kind, p.Alert.Source, p.Alert.Fingerprint, p.FiredFor, now))]),
+            cancellationToken).ConfigureAwait(false);
+        var ids = saved.Alerts.ToDictionary(a => (a.Source, a.Fingerprint), a => a.Id);
+        return [.. pending.Select((p, i) => new AlertNotice(p.Kind, p.Alert with { Id = ids[(p.Alert.Source, p.Alert.Fingerprint)] }, p.FiredFor) { NoticeId = saved.NoticeIds[i] })];
     }
+
+    /// <summary>The notices stored and not yet sent to every room (after a restart: what the rooms were about to hear).</summary>
+    public Task<IReadOnlyList<AlertNotice>> PendingNoticesAsync(CancellationToken cancellationToken) => store.ListNoticesAsync(cancellationToken);
 
     /// <summary>Alerts that flapped and have been quiet for <see cref="AlertOptions.SettleAfter"/>: settled, with a notice each.</summary>
     public async Task<IReadOnlyList<AlertNotice>> SettleAsync(CancellationToken cancellationToken)
@@ -95,9 +105,9 @@ public sealed class AlertBoard(IAlertStore store, AlertRouter router, TimeProvid
         foreach (var alert in await store.ListFlappingAsync(1000, cancellationToken).ConfigureAwait(false))
         {
             var last = alert.RecentChanges.Count > 0 ? alert.RecentChanges[^1] : alert.Since;
-            if (now - last >= _options.SettleAfter && await store.SettleAsync(alert.Id, last, cancellationToken).ConfigureAwait(false))
+            if (now - last >= _options.SettleAfter && await store.SettleAsync(alert.Id, last, now, cancellationToken).ConfigureAwait(false) is { } noticeId)
             {
-                notices.Add(new AlertNotice(AlertNoticeKind.Settled, alert with { Flapping = false, RecentChanges = [] }));
+                notices.Add(new AlertNotice(AlertNoticeKind.Settled, alert with { Flapping = false, RecentChanges = [] }) { NoticeId = noticeId });
             }
         }
 

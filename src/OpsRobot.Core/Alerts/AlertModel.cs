@@ -164,10 +164,17 @@ public sealed record AlertEvent
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
 }
 
-/// <summary>What the board's reader last applied, and the board's rows changed by one batch of events.</summary>
+/// <summary>What the board's reader last applied, the board's rows changed by one batch of events, and the notices they cause.</summary>
 /// <param name="LastEventId">The id of the last <c>core.alert</c> event applied.</param>
 /// <param name="Changed">Rows to insert (Id 0) or update.</param>
-public sealed record AlertBatch(long LastEventId, IReadOnlyList<AlertState> Changed);
+/// <param name="Notices">What the rooms are to be told, stored with the change so a crash cannot lose it.</param>
+public sealed record AlertBatch(long LastEventId, IReadOnlyList<AlertState> Changed, IReadOnlyList<NewAlertNotice> Notices);
+
+/// <summary>A notice to store with a batch, for the alert of (<paramref name="Source"/>, <paramref name="Fingerprint"/>).</summary>
+public sealed record NewAlertNotice(AlertNoticeKind Kind, string Source, string Fingerprint, TimeSpan? FiredFor, DateTimeOffset At);
+
+/// <summary>What a batch stored: the rows (new ones with their ids) and the ids of its notices, in the batch's order.</summary>
+public sealed record AlertBatchStored(IReadOnlyList<AlertState> Alerts, IReadOnlyList<long> NoticeIds);
 
 /// <summary>A stored <c>core.alert</c> event, as the board reads it.</summary>
 public sealed record StoredAlertEvent(long Id, JsonObject Payload, DateTimeOffset ReceivedAt);
@@ -182,10 +189,10 @@ public interface IAlertStore
     Task<IReadOnlyList<StoredAlertEvent>> ReadEventsAsync(long afterId, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores a batch of changed rows and moves the cursor, in one transaction: an event is applied to the board
-    /// exactly once, even across a crash. Returns the rows as stored (new rows with their ids).
+    /// Stores a batch of changed rows and its notices and moves the cursor, in one transaction: an event is applied to
+    /// the board exactly once, and its notice kept until the rooms are told, even across a crash.
     /// </summary>
-    Task<IReadOnlyList<AlertState>> SaveAsync(AlertBatch batch, CancellationToken cancellationToken);
+    Task<AlertBatchStored> SaveAsync(AlertBatch batch, CancellationToken cancellationToken);
 
     /// <summary>Records an acknowledgement; only the ack columns change, so it never races the board's reader.</summary>
     Task SetAckAsync(long id, string by, DateTimeOffset at, string? comment, CancellationToken cancellationToken);
@@ -193,8 +200,17 @@ public interface IAlertStore
     /// <summary>Records a silence made from OpsRobot; only the silence columns change.</summary>
     Task SetSilenceAsync(long id, string by, DateTimeOffset until, string? silenceId, CancellationToken cancellationToken);
 
-    /// <summary>Marks a flapping alert settled, unless it changed again since <paramref name="lastChange"/>; false then.</summary>
-    Task<bool> SettleAsync(long id, DateTimeOffset lastChange, CancellationToken cancellationToken);
+    /// <summary>
+    /// Marks a flapping alert settled, unless it changed again since <paramref name="lastChange"/>, and stores its
+    /// <see cref="AlertNoticeKind.Settled"/> notice with it. Returns the notice's id, or null when it was not settled.
+    /// </summary>
+    Task<long?> SettleAsync(long id, DateTimeOffset lastChange, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The notices not yet sent to every room they go to, oldest first, each with its alert as it is now.</summary>
+    Task<IReadOnlyList<AlertNotice>> ListNoticesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Removes notices every room of which has been sent (or refused) them.</summary>
+    Task RemoveNoticesAsync(IReadOnlyCollection<long> noticeIds, CancellationToken cancellationToken);
 
     Task<AlertState?> GetAsync(long id, CancellationToken cancellationToken);
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpsRobot.Core.Chat;
 using OpsRobot.Core.Commands;
+using OpsRobot.Core.Storage;
 
 namespace OpsRobot.Core.Alerts;
 
@@ -12,13 +13,22 @@ namespace OpsRobot.Core.Alerts;
 /// <see cref="AlertOptions.MaxAlertsPerMessage"/> alerts and counts the rest; a room gets at most
 /// <see cref="AlertOptions.RoomRateLimit"/> messages per <see cref="AlertOptions.RoomRatePeriod"/>, and what arrives
 /// meanwhile waits and is summarised. Memory is bounded: a room keeps at most that many notices and counts the rest.
+/// A stored notice (<see cref="AlertNotice.NoticeId"/>) is removed from the store once every room it goes to has been
+/// sent it, or has refused it; until then a restart posts it again (see <see cref="AlertService"/>): a notice is tried
+/// at least once in each of its rooms, even across a crash, and at worst said twice.
 /// Not thread-safe: <see cref="AlertService"/> drives it from one loop.
 /// </summary>
 public sealed partial class AlertPoster(
-    AlertRouter router, IChatReplySender sender, TimeProvider time, IOptions<AlertOptions> options, IOptions<RobotOptions> robot, ILogger<AlertPoster> logger)
+    AlertRouter router, IChatReplySender sender, IAlertStore store, TimeProvider time, IOptions<AlertOptions> options, IOptions<RobotOptions> robot, ILogger<AlertPoster> logger)
 {
     private readonly AlertOptions _options = options.Value;
     private readonly Dictionary<AlertRoom, RoomQueue> _rooms = [];
+
+    // Stored notices waiting: how many of their rooms have still to be sent them.
+    private readonly Dictionary<long, int> _roomsLeft = [];
+
+    // Stored notices every room has been sent, to remove from the store.
+    private readonly List<long> _told = [];
     private long _posted;
 
     /// <summary>Messages posted since start (for status and benchmarks).</summary>
@@ -31,7 +41,20 @@ public sealed partial class AlertPoster(
         var now = time.GetUtcNow();
         foreach (var notice in notices)
         {
-            foreach (var room in router.RoomsFor(notice.Alert))
+            var rooms = router.RoomsFor(notice.Alert).Distinct().ToList();
+            if (notice.NoticeId != 0 && !_roomsLeft.ContainsKey(notice.NoticeId))
+            {
+                if (rooms.Count == 0)
+                {
+                    _told.Add(notice.NoticeId);
+                }
+                else
+                {
+                    _roomsLeft[notice.NoticeId] = rooms.Count;
+                }
+            }
+
+            foreach (var room in rooms)
             {
                 if (!_rooms.TryGetValue(room, out var queue))
                 {
@@ -43,6 +66,9 @@ public sealed partial class AlertPoster(
             }
         }
     }
+
+    /// <summary>Stored notices waiting for at least one room.</summary>
+    public int Waiting => _roomsLeft.Count;
 
     /// <summary>True when some room has notices waiting.</summary>
     public bool HasPending => _rooms.Values.Any(q => q.Count > 0);
@@ -70,12 +96,37 @@ public sealed partial class AlertPoster(
             }
 
             var text = queue.Render(now, robot.Value.CommandPrefix);
+            var told = queue.NoticeIds.ToList();
             queue.Clear();
             queue.Sent.Enqueue(now);
             if (await SendAsync(room, text, cancellationToken).ConfigureAwait(false))
             {
                 sent++;
                 Interlocked.Increment(ref _posted);
+            }
+
+            // Sent, or refused by the room's adapter (logged; the board keeps the alert): this room is done with them.
+            foreach (var id in told)
+            {
+                if (_roomsLeft.TryGetValue(id, out var left) && (_roomsLeft[id] = left - 1) <= 0)
+                {
+                    _roomsLeft.Remove(id);
+                    _told.Add(id);
+                }
+            }
+        }
+
+        if (_told.Count > 0)
+        {
+            // A store that cannot take it now is tried again at the next flush; a crash before then says them again.
+            try
+            {
+                await store.RemoveNoticesAsync(_told, cancellationToken).ConfigureAwait(false);
+                _told.Clear();
+            }
+            catch (StoreUnavailableException ex)
+            {
+                LogNoticesKept(logger, _told.Count, ex.Message);
             }
         }
 
@@ -112,6 +163,7 @@ public sealed partial class AlertPoster(
     private sealed class RoomQueue
     {
         private readonly List<AlertNotice> _listed = [];
+        private readonly HashSet<long> _noticeIds = [];
         private int _moreFiring;
         private int _moreResolved;
         private int _moreOther;
@@ -122,11 +174,19 @@ public sealed partial class AlertPoster(
 
         public int Count => _listed.Count + _moreFiring + _moreResolved + _moreOther;
 
+        /// <summary>The stored notices this room's next message tells (listed, replaced by a later word, or counted).</summary>
+        public IReadOnlyCollection<long> NoticeIds => _noticeIds;
+
         public void Add(AlertNotice notice, DateTimeOffset now, int max)
         {
             if (Count == 0)
             {
                 FirstAt = now;
+            }
+
+            if (notice.NoticeId != 0)
+            {
+                _noticeIds.Add(notice.NoticeId);
             }
 
             // Fired then resolved while waiting: the room hears the latest word about it once.
@@ -187,11 +247,15 @@ public sealed partial class AlertPoster(
         public void Clear()
         {
             _listed.Clear();
+            _noticeIds.Clear();
             _moreFiring = 0;
             _moreResolved = 0;
             _moreOther = 0;
         }
     }
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "Alerts: {Count} notices were sent but the store could not mark them ({Reason}); trying again at the next turn")]
+    private static partial void LogNoticesKept(ILogger logger, int count, string reason);
 
     [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Alerts: there is no room {Room}, or no connected chat adapter posts to it; its alerts stay on the board")]
     private static partial void LogNoAdapter(ILogger logger, string room);

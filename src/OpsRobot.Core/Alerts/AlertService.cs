@@ -15,6 +15,7 @@ public sealed partial class AlertService(AlertBoard board, AlertPoster poster, T
     private readonly AlertOptions _options = options.Value;
     private long _applied;
     private DateTimeOffset _lastSettle = DateTimeOffset.MinValue;
+    private bool _recovered;
 
     /// <summary>Events applied to the board since start.</summary>
     public long Applied => Interlocked.Read(ref _applied);
@@ -56,9 +57,23 @@ public sealed partial class AlertService(AlertBoard board, AlertPoster poster, T
         }
     }
 
-    /// <summary>One turn: drain the new events onto the board, settle, post what is due. Returns the events applied.</summary>
+    /// <summary>
+    /// One turn: drain the new events onto the board, settle, post what is due. Returns the events applied. The first
+    /// turn first takes back the notices stored and not yet told (OpsRobot stopped or crashed while they waited).
+    /// </summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
+        if (!_recovered)
+        {
+            var waiting = await board.PendingNoticesAsync(cancellationToken).ConfigureAwait(false);
+            poster.Add(waiting);
+            _recovered = true;
+            if (waiting.Count > 0)
+            {
+                LogNoticesRecovered(logger, waiting.Count);
+            }
+        }
+
         var total = 0;
         while (true)
         {
@@ -83,6 +98,9 @@ public sealed partial class AlertService(AlertBoard board, AlertPoster poster, T
         await poster.FlushAsync(force: false, cancellationToken).ConfigureAwait(false);
         return total;
     }
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Alerts: {Count} notices stored before the last stop had not reached their rooms; they are sent now")]
+    private static partial void LogNoticesRecovered(ILogger logger, int count);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Alerts configuration: {Problem}")]
     private static partial void LogConfigProblem(ILogger logger, string problem);

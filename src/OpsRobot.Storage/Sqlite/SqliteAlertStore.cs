@@ -45,22 +45,80 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(
                 .Select(r => new StoredAlertEvent(r.Id, StoredJson.Object(r.Payload, out _) ?? [], FromUnixMs(r.ReceivedAt)))],
             cancellationToken);
 
-    public Task<IReadOnlyList<AlertState>> SaveAsync(AlertBatch batch, CancellationToken cancellationToken)
+    private const string InsertNotice =
+        "INSERT INTO alert_notices (alert_id, kind, fired_for_ms, created_at) VALUES (@AlertId, @Kind, @FiredFor, @At) RETURNING id";
+
+    public Task<AlertBatchStored> SaveAsync(AlertBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return InTransactionAsync<IReadOnlyList<AlertState>>(async (c, tx) =>
+        return InTransactionAsync(async (c, tx) =>
         {
             var saved = new List<AlertState>(batch.Changed.Count);
+            var ids = new Dictionary<(string, string), long>();
             foreach (var alert in batch.Changed)
             {
                 var id = await c.ExecuteScalarAsync<long>(new CommandDefinition(Upsert, Parameters(alert), tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 saved.Add(alert with { Id = id });
+                ids[(alert.Source, alert.Fingerprint)] = id;
+            }
+
+            var notices = new List<long>(batch.Notices.Count);
+            foreach (var notice in batch.Notices)
+            {
+                if (!ids.TryGetValue((notice.Source, notice.Fingerprint), out var alertId))
+                {
+                    throw new ArgumentException($"A notice for an alert the batch does not change ({notice.Source}, {notice.Fingerprint}).", nameof(batch));
+                }
+
+                notices.Add(await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                    InsertNotice, NoticeParameters(alertId, notice.Kind, notice.FiredFor, notice.At), tx, cancellationToken: cancellationToken)).ConfigureAwait(false));
             }
 
             await c.ExecuteAsync(new CommandDefinition(
                 "UPDATE alert_board_cursor SET last_event_id = MAX(last_event_id, @id) WHERE id = 1",
                 new { id = batch.LastEventId }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return saved;
+            return new AlertBatchStored(saved, notices);
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<AlertNotice>> ListNoticesAsync(CancellationToken cancellationToken) =>
+        WithConnectionAsync<IReadOnlyList<AlertNotice>>(async c =>
+        {
+            await using var tx = c.BeginTransaction(deferred: true);
+            var notices = (await c.QueryAsync<(long Id, long AlertId, string Kind, long? FiredForMs)>(new CommandDefinition(
+                "SELECT id, alert_id, kind, fired_for_ms FROM alert_notices ORDER BY id", transaction: tx, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+            if (notices.Count == 0)
+            {
+                return [];
+            }
+
+            var alerts = (await c.QueryAsync<AlertRow>(new CommandDefinition(
+                $"SELECT {Columns} FROM alerts WHERE id IN (SELECT alert_id FROM alert_notices)", transaction: tx, cancellationToken: cancellationToken)).ConfigureAwait(false))
+                .ToDictionary(r => r.Id, r => r.ToState());
+            var list = new List<AlertNotice>(notices.Count);
+            foreach (var n in notices)
+            {
+                // A kind this version does not know is not told (and is removed with the others once they are sent).
+                if (alerts.TryGetValue(n.AlertId, out var alert) && Enum.TryParse<AlertNoticeKind>(n.Kind, ignoreCase: false, out var kind))
+                {
+                    list.Add(new AlertNotice(kind, alert, n.FiredForMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null) { NoticeId = n.Id });
+                }
+            }
+
+            return list;
+        }, cancellationToken);
+
+    public Task RemoveNoticesAsync(IReadOnlyCollection<long> noticeIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(noticeIds);
+        return noticeIds.Count == 0 ? Task.CompletedTask : InTransactionAsync(async (c, tx) =>
+        {
+            foreach (var chunk in noticeIds.Chunk(500))
+            {
+                await c.ExecuteAsync(new CommandDefinition("DELETE FROM alert_notices WHERE id IN @chunk", new { chunk }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
+            return 0;
         }, cancellationToken);
     }
 
@@ -74,10 +132,16 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(
             "UPDATE alerts SET silenced_by = @by, silenced_until = @until, silence_id = @silenceId WHERE id = @id",
             new { id, by, until = ToUnixMs(until), silenceId }, cancellationToken: cancellationToken)), cancellationToken);
 
-    public Task<bool> SettleAsync(long id, DateTimeOffset lastChange, CancellationToken cancellationToken) =>
-        WithConnectionAsync(async c => await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE alerts SET flapping = 0, recent_changes = '[]' WHERE id = @id AND flapping = 1 AND COALESCE(json_extract(recent_changes, '$[#-1]'), since) = @last",
-            new { id, last = ToUnixMs(lastChange) }, cancellationToken: cancellationToken)).ConfigureAwait(false) == 1, cancellationToken);
+    public Task<long?> SettleAsync(long id, DateTimeOffset lastChange, DateTimeOffset now, CancellationToken cancellationToken) =>
+        InTransactionAsync<long?>(async (c, tx) =>
+        {
+            var settled = await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE alerts SET flapping = 0, recent_changes = '[]' WHERE id = @id AND flapping = 1 AND COALESCE(json_extract(recent_changes, '$[#-1]'), since) = @last",
+                new { id, last = ToUnixMs(lastChange) }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return settled == 1
+                ? await c.ExecuteScalarAsync<long>(new CommandDefinition(InsertNotice, NoticeParameters(id, AlertNoticeKind.Settled, null, now), tx, cancellationToken: cancellationToken)).ConfigureAwait(false)
+                : null;
+        }, cancellationToken);
 
     public Task<AlertState?> GetAsync(long id, CancellationToken cancellationToken) =>
         WithConnectionAsync(async c => (await c.QuerySingleOrDefaultAsync<AlertRow>(new CommandDefinition(
@@ -121,6 +185,14 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(
     public Task<(long Total, long Firing)> CountAsync(CancellationToken cancellationToken) =>
         WithConnectionAsync(async c => await c.QuerySingleAsync<(long, long)>(new CommandDefinition(
             "SELECT COUNT(*), COALESCE(SUM(status = 'firing'), 0) FROM alerts", cancellationToken: cancellationToken)).ConfigureAwait(false), cancellationToken);
+
+    private static object NoticeParameters(long alertId, AlertNoticeKind kind, TimeSpan? firedFor, DateTimeOffset at) => new
+    {
+        AlertId = alertId,
+        Kind = kind.ToString(),
+        FiredFor = firedFor is { } f ? (long?)f.TotalMilliseconds : null,
+        At = ToUnixMs(at),
+    };
 
     private static object Parameters(AlertState a) => new
     {

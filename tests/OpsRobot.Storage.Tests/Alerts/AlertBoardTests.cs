@@ -184,6 +184,55 @@ public sealed class AlertBoardTests
     }
 
     [Fact]
+    public async Task NoticesWaitingForTheirMessage_WhenOpsRobotStops_AreSentAfterTheRestart_Once()
+    {
+        await using var world = await AlertWorld.StartAsync();
+        await world.AlertAsync("DiskFull", host: "db1:9100");
+        await world.AlertAsync("HighLoad", host: "db1:9100");
+        await world.Service.RunOnceAsync(CancellationToken.None);
+        world.Chat.Sent.ShouldBeEmpty(); // gathered for the window: OpsRobot stops here (kill -9: nothing else runs)
+
+        var restarted = world.Restart();
+        await restarted.RunOnceAsync(CancellationToken.None);
+        world.Time.Advance(world.Options.GroupWindow);
+        await restarted.RunOnceAsync(CancellationToken.None);
+
+        var posted = world.Chat.To("irc:#alerts").ShouldHaveSingleItem();
+        posted.ShouldContain("DiskFull");
+        posted.ShouldContain("HighLoad");
+        (await world.Store.ListNoticesAsync(CancellationToken.None)).ShouldBeEmpty();
+
+        // Told: a further restart says nothing again.
+        var third = world.Restart();
+        await third.RunOnceAsync(CancellationToken.None);
+        world.Time.Advance(world.Options.GroupWindow);
+        await third.RunOnceAsync(CancellationToken.None);
+        world.Chat.To("irc:#alerts").Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ANoticeIsKept_UntilEveryRoomItGoesToWasSentIt()
+    {
+        await using var world = await AlertWorld.StartAsync(o =>
+        {
+            o.RoomRateLimit = 1;
+            o.RoomRatePeriod = TimeSpan.FromMinutes(10);
+        });
+        await world.AlertAsync("First");
+        await world.SettleRoomsAsync();
+        await world.AlertAsync("Second");
+        await world.SettleRoomsAsync(); // the room's rate is spent: Second waits
+
+        world.Chat.To("irc:#alerts").Count.ShouldBe(1);
+        (await world.Store.ListNoticesAsync(CancellationToken.None)).ShouldHaveSingleItem().Alert.Name.ShouldBe("Second");
+
+        world.Time.Advance(TimeSpan.FromMinutes(10));
+        await world.Service.RunOnceAsync(CancellationToken.None);
+        world.Chat.To("irc:#alerts").Count.ShouldBe(2);
+        (await world.Store.ListNoticesAsync(CancellationToken.None)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Board_AppliesEachEventOnce_AcrossARestart()
     {
         await using var world = await AlertWorld.StartAsync();

@@ -34,7 +34,7 @@ internal sealed class AlertWorld : IAsyncDisposable
         var wrapped = Microsoft.Extensions.Options.Options.Create(options);
         Router = new AlertRouter(Access, wrapped, Hosts);
         Board = new AlertBoard(Store, Router, Time, wrapped);
-        Poster = new AlertPoster(Router, Chat, Time, wrapped, Microsoft.Extensions.Options.Options.Create(new RobotOptions()), NullLogger<AlertPoster>.Instance);
+        Poster = new AlertPoster(Router, Chat, Store, Time, wrapped, Microsoft.Extensions.Options.Options.Create(new RobotOptions()), NullLogger<AlertPoster>.Instance);
         Service = new AlertService(Board, Poster, Time, wrapped, NullLogger<AlertService>.Instance);
     }
 
@@ -65,6 +65,14 @@ internal sealed class AlertWorld : IAsyncDisposable
     public AlertService Service { get; }
 
     public RecordingChat Chat { get; } = new();
+
+    /// <summary>What a restart builds over the same database: a new board, poster and service (nothing kept in memory).</summary>
+    public AlertService Restart(IChatReplySender? chat = null)
+    {
+        var wrapped = Microsoft.Extensions.Options.Options.Create(Options);
+        var poster = new AlertPoster(Router, chat ?? Chat, Store, Time, wrapped, Microsoft.Extensions.Options.Options.Create(new RobotOptions()), NullLogger<AlertPoster>.Instance);
+        return new AlertService(new AlertBoard(Store, Router, Time, wrapped), poster, Time, wrapped, NullLogger<AlertService>.Instance);
+    }
 
     public static async Task<AlertWorld> StartAsync(Action<AlertOptions>? configure = null)
     {

@@ -166,6 +166,55 @@ public sealed class CrashTests
         }
     }
 
+    [Fact]
+    public async Task KillNine_WhileAnAlertNoticeWaitsForItsMessage_TheRoomIsToldAfterTheRestart()
+    {
+        using var home = new TestHome();
+        var port = CliTests.FreePort();
+        var settings = new Dictionary<string, string>
+        {
+            ["OpsRobot__Alerts__DefaultRoom"] = "web:ops",
+            ["OpsRobot__Alerts__PollInterval"] = "00:00:00.100",
+            ["OpsRobot__Alerts__GroupWindow"] = "00:10:00", // the notice waits for its message when the server dies
+        };
+        await using (var first = await ServerChild.StartAsync(home.Path, port, settings))
+        {
+            using var api = await ServerChild.SignInAsync(port);
+            (await api.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
+            (await api.PutAsJsonAsync("/api/v1/kv/system/alerts.alertmanager.token", new { value = "am-token-for-tests", secret = true })).EnsureSuccessStatusCode();
+            using var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            intake.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "am-token-for-tests");
+            var alert = new
+            {
+                version = "4",
+                status = "firing",
+                receiver = "opsrobot",
+                alerts = new[] { new { status = "firing", labels = new { alertname = "DiskFull", instance = "db1:9100", severity = "critical" }, annotations = new { summary = "/ is 97% full" }, fingerprint = "fp-diskfull" } },
+            };
+            (await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", alert)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+            // On the board (the robot lists it when asked; the board polls every 100 ms), not yet told: the server dies.
+            await ExecutionFlowTests.WaitUntilAsync(async () =>
+            {
+                await SayAsync(api, "!alerts");
+                await Task.Delay(300);
+                return (await WaitForRoomAsync(api, _ => true)).Any(t => t.Contains("DiskFull", StringComparison.Ordinal));
+            }, TimeSpan.FromSeconds(60));
+            (await WaitForRoomAsync(api, _ => true)).ShouldNotContain(t => t.Contains("FIRING", StringComparison.Ordinal));
+            await first.KillNineAsync();
+        }
+
+        settings["OpsRobot__Alerts__GroupWindow"] = "00:00:00";
+        await using var second = await ServerChild.StartAsync(home.Path, port, settings);
+        using var client = await ServerChild.SignInAsync(port);
+        static bool Told(string t) => t.Contains("FIRING", StringComparison.Ordinal) && t.Contains("DiskFull", StringComparison.Ordinal);
+        await WaitForRoomAsync(client, texts => texts.Any(Told));
+
+        // Told once: the notice is gone from the store, so no later turn says it again.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        (await WaitForRoomAsync(client, _ => true)).Count(Told).ShouldBe(1);
+    }
+
     private static async Task SayAsync(HttpClient api, string text) =>
         (await api.PostAsJsonAsync("/api/v1/rooms/ops/messages", new { text })).EnsureSuccessStatusCode();
 
