@@ -165,6 +165,7 @@ public sealed class SqliteWorkflowStore(SqliteDatabase database, TimeProvider ti
                 ActionRef = ActionRef,
                 WorkflowFile = WorkflowFile,
                 Version = newest?.Version ?? Version,
+                BaseVersion = Version,
                 State = State,
                 Dispatches = newest?.Dispatches ?? Dispatches,
                 Finished = Finished != 0,

@@ -242,9 +242,86 @@ public sealed class WorkflowJournalTests : IDisposable
             WorkflowFile = run.WorkflowFile,
             State = run.State,
             Dispatches = run.Dispatches,
+            Version = run.Version,
+            BaseVersion = run.BaseVersion,
             Steps = [new WorkflowStoredStep(run.Steps[0].Version, run.Steps[1].Text), new WorkflowStoredStep(run.Steps[1].Version, run.Steps[0].Text)],
         };
         Should.Throw<DatastoreException>(() => seal.ReadState(swapped));
+
+        // A step in clear slipped into a sealed run is refused, as are actions in flight sealed for another version.
+        var clear = new WorkflowRunRecord
+        {
+            ExecutionId = run.ExecutionId,
+            ActionRef = run.ActionRef,
+            WorkflowFile = run.WorkflowFile,
+            State = run.State,
+            Dispatches = run.Dispatches,
+            Version = run.Version,
+            BaseVersion = run.BaseVersion,
+            Steps = [run.Steps[0], new WorkflowStoredStep(run.Steps[1].Version, """{"status":"succeeded","contexts_from":1,"errors_from":0}""")],
+        };
+        Should.Throw<DatastoreException>(() => seal.ReadState(clear)).Message.ShouldContain("in clear");
+        seal.ReadDispatches(run).InFlight.ShouldBeEmpty();
+        var older = new WorkflowRunRecord
+        {
+            ExecutionId = run.ExecutionId,
+            ActionRef = run.ActionRef,
+            WorkflowFile = run.WorkflowFile,
+            State = run.State,
+            Dispatches = run.Dispatches,
+            Version = run.Version - 1,
+            BaseVersion = run.BaseVersion,
+            Steps = [run.Steps[0]],
+        };
+        Should.Throw<DatastoreException>(() => seal.ReadDispatches(older));
+    }
+
+    [Fact]
+    public async Task ReadState_AStepMissing_IsRefused_EvenOneThatOnlyMovedItems()
+    {
+        var store = new MemoryWorkflowStore();
+        var c = WorkflowConductor.Start(Loader.Load(Items(20, concurrency: 2), "items.yaml"), Expressions, null);
+        var writer = new WorkflowRunWriter(store, 3, "ops.flow", "/flow.yaml", 0, null);
+        await writer.SaveAsync(c.State, new WorkflowDispatchLog(), finished: false, CancellationToken.None);
+        for (var round = 0; round < 3; round++)
+        {
+            var task = c.GetNextTasks().Single();
+            foreach (var action in task.Actions)
+            {
+                c.UpdateTask(task.Id, task.Route, new TaskEvent(Requested, null, action.ItemId));
+            }
+
+            await writer.SaveAsync(c.State, new WorkflowDispatchLog(), finished: false, CancellationToken.None);
+            foreach (var action in task.Actions)
+            {
+                c.UpdateTask(task.Id, task.Route, new TaskEvent(Running, null, action.ItemId));
+            }
+
+            await writer.SaveAsync(c.State, new WorkflowDispatchLog(), finished: false, CancellationToken.None);
+            foreach (var action in task.Actions)
+            {
+                c.UpdateTask(task.Id, task.Route, new TaskEvent(Succeeded, null, action.ItemId));
+            }
+        }
+
+        var run = store.Run!;
+        run.Steps.Count.ShouldBe(6);
+        var seal = new WorkflowStateSeal(null);
+        JsonSerializer.Serialize(seal.ReadState(run)).ShouldBe(JsonSerializer.Serialize(WorkflowJournal.Replay(run.State, run.Steps.Select(s => s.Text))));
+
+        // The fourth step only marks two items running: without it the items would read as merely requested.
+        var gap = new WorkflowRunRecord
+        {
+            ExecutionId = run.ExecutionId,
+            ActionRef = run.ActionRef,
+            WorkflowFile = run.WorkflowFile,
+            State = run.State,
+            Dispatches = run.Dispatches,
+            Version = run.Version,
+            BaseVersion = run.BaseVersion,
+            Steps = [.. run.Steps.Where((_, i) => i != 3)],
+        };
+        Should.Throw<DatastoreException>(() => seal.ReadState(gap)).Message.ShouldContain("one by one");
     }
 
     [Fact]
@@ -312,6 +389,7 @@ public sealed class WorkflowJournalTests : IDisposable
                 Dispatches = run.Dispatches,
                 Finished = run.Finished,
                 Version = expectedVersion + 1,
+                BaseVersion = expectedVersion + 1,
             };
             return Task.FromResult(true);
         }
@@ -333,6 +411,7 @@ public sealed class WorkflowJournalTests : IDisposable
                 Steps = [.. Run.Steps, new WorkflowStoredStep(expectedVersion + 1, stepText)],
                 Dispatches = dispatches,
                 Version = expectedVersion + 1,
+                BaseVersion = Run.BaseVersion,
             };
             return Task.FromResult(true);
         }

@@ -9,8 +9,8 @@ namespace OpsRobot.Core.Workflows.Engine;
 
 /// <summary>
 /// Stores a workflow's state as a whole snapshot followed by steps: each step holds only what changed since the save
-/// before it (the task runs added or changed, the new contexts, the items of a with-items task that moved, and the
-/// small parts of the state whole). A run of a thousand tasks, or of ten thousand items, then costs the same to save
+/// before it (the task runs added or changed, the new contexts and errors, the items of a with-items task that moved,
+/// and the small parts of the state whole). A run of a thousand tasks, or of ten thousand items, then costs the same to save
 /// at its end as at its start, where storing the whole state at every transition grows with the run.
 /// </summary>
 /// <remarks>
@@ -30,7 +30,14 @@ public static class WorkflowJournal
     {
         ArgumentNullException.ThrowIfNull(state);
         var changes = state.Changes;
-        if (changes.Whole || changes.ContextsStored > state.Contexts.Count)
+        if (changes.Whole || changes.ContextsStored > state.Contexts.Count || changes.ErrorsStored > state.Errors.Count)
+        {
+            return null;
+        }
+
+        // Staged entries are told apart by task and route (the engine never stages one twice); should two ever share
+        // them, the state is stored whole.
+        if (state.Staged.Select(s => WorkflowState.RunKey(s.Id, s.Route)).Distinct(StringComparer.Ordinal).Count() != state.Staged.Count)
         {
             return null;
         }
@@ -39,10 +46,11 @@ public static class WorkflowJournal
         {
             Status = state.Status,
             Routes = state.Routes,
-            Errors = state.Errors,
             Output = state.Output,
             ContextsFrom = changes.ContextsStored,
             Contexts = state.Contexts.GetRange(changes.ContextsStored, state.Contexts.Count - changes.ContextsStored),
+            ErrorsFrom = changes.ErrorsStored,
+            Errors = state.Errors.GetRange(changes.ErrorsStored, state.Errors.Count - changes.ErrorsStored),
         };
 
         var runs = new List<int>(changes.Runs);
@@ -57,19 +65,12 @@ public static class WorkflowJournal
             step.Runs.Add(new StepRun { Index = i, Run = state.Sequence[i] });
         }
 
-        var carried = new HashSet<string>(StringComparer.Ordinal);
         foreach (var staged in state.Staged)
         {
             if (!CanCarry(staged))
             {
                 step.Staged.Add(staged);
                 continue;
-            }
-
-            if (!carried.Add(WorkflowState.RunKey(staged.Id, staged.Route)))
-            {
-                // Two staged entries for one task and route would be told apart by position only: store whole.
-                return null;
             }
 
             // The lists stay as stored; only the items that moved go into the step.
@@ -94,6 +95,7 @@ public static class WorkflowJournal
         changes.Whole = false;
         changes.Runs.Clear();
         changes.ContextsStored = state.Contexts.Count;
+        changes.ErrorsStored = state.Errors.Count;
         foreach (var staged in state.Staged)
         {
             staged.ItemsStored = staged.Items is not null && staged.ItemResults is not null && staged.Items.Count == staged.ItemResults.Count;
@@ -131,7 +133,13 @@ public static class WorkflowJournal
             throw new JsonException($"A stored workflow step starts at context {step.ContextsFrom} where the state has {state.Contexts.Count}: a step is missing.");
         }
 
+        if (step.ErrorsFrom != state.Errors.Count)
+        {
+            throw new JsonException($"A stored workflow step starts at error {step.ErrorsFrom} where the state has {state.Errors.Count}: a step is missing.");
+        }
+
         state.Contexts.AddRange(step.Contexts);
+        state.Errors.AddRange(step.Errors);
         foreach (var (index, run) in step.Runs.Select(r => (r.Index, r.Run)))
         {
             if (index < state.Sequence.Count)
@@ -156,7 +164,6 @@ public static class WorkflowJournal
             .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         state.Status = step.Status;
         state.Routes = step.Routes;
-        state.Errors = step.Errors;
         state.Output = step.Output;
         state.Staged = step.Staged;
         foreach (var moved in step.Items)
@@ -209,6 +216,10 @@ public static class WorkflowJournal
 
         [JsonPropertyName("staged")]
         public List<StagedTask> Staged { get; set; } = [];
+
+        /// <summary>How many errors the state had before this step: the step's own come after them.</summary>
+        [JsonPropertyName("errors_from")]
+        public int ErrorsFrom { get; set; }
 
         [JsonPropertyName("errors")]
         public List<WorkflowLogEntry> Errors { get; set; } = [];

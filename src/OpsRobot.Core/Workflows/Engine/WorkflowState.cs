@@ -58,7 +58,7 @@ public sealed class WorkflowState
 
 /// <summary>
 /// What the engine changed in a <see cref="WorkflowState"/> since it was last stored. The engine records every change to
-/// a task run here; contexts are only ever appended; with-items tasks record their changed items themselves
+/// a task run here; contexts and errors are only ever appended; with-items tasks record their changed items themselves
 /// (<see cref="StagedTask.ChangedItems"/>). Anything else the engine changes is small and stored whole at every save.
 /// </summary>
 internal sealed class StateChanges
@@ -74,6 +74,9 @@ internal sealed class StateChanges
 
     /// <summary>How many contexts the stored state has (the ones after it are new).</summary>
     public int ContextsStored { get; set; }
+
+    /// <summary>How many errors the stored state has (errors are only appended, except by a re-run).</summary>
+    public int ErrorsStored { get; set; }
 }
 
 /// <summary>One run of a task.</summary>

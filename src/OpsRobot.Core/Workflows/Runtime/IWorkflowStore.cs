@@ -69,7 +69,13 @@ public sealed class WorkflowRunRecord
     /// <summary>The steps stored since <see cref="State"/>, oldest first (read only; a save of the whole state clears them).</summary>
     public IReadOnlyList<WorkflowStoredStep> Steps { get; init; } = [];
 
-    /// <summary>The actions in flight (<see cref="WorkflowDispatchLog"/>) as JSON.</summary>
+    /// <summary>
+    /// The version <see cref="State"/> was stored as (read only): the steps follow it one by one, so
+    /// <see cref="Version"/> is this one when there are none.
+    /// </summary>
+    public long BaseVersion { get; init; }
+
+    /// <summary>The actions in flight (<see cref="WorkflowDispatchLog"/>) as JSON, as stored with version <see cref="Version"/>.</summary>
     public required string Dispatches { get; init; }
 
     /// <summary>Whether the workflow has completed (nothing more will be saved).</summary>

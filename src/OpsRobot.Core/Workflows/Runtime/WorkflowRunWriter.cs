@@ -19,6 +19,9 @@ public sealed class WorkflowRunWriter
     private readonly IWorkflowStore _store;
     private readonly WorkflowStateSeal? _seal;
     private long _wholeChars;
+
+    // The version of the last whole state this writer stored (0: none yet, so the next save is whole).
+    private long _baseVersion;
     private long _stepChars;
 #if DEBUG
     // What the last save stored, in clear: each step is checked against it (see CheckStep).
@@ -61,10 +64,10 @@ public sealed class WorkflowRunWriter
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(dispatches);
-        var inFlight = Sealed(JsonSerializer.Serialize(dispatches, Json));
+        var inFlight = JsonSerializer.Serialize(dispatches, Json);
 
         // A finished run is stored whole: it is read back (the API, a re-run) more often than it changes.
-        var step = finished || Version == 0 ? null : WorkflowJournal.TakeStep(state);
+        var step = finished || _baseVersion == 0 ? null : WorkflowJournal.TakeStep(state);
         if (step is not null && _stepChars + step.Length > Math.Max(_wholeChars, MinStepBudget))
         {
             step = null;
@@ -82,11 +85,12 @@ public sealed class WorkflowRunWriter
                     ActionRef = ActionRef,
                     WorkflowFile = WorkflowFile,
                     State = Sealed(whole),
-                    Dispatches = inFlight,
+                    Dispatches = Sealed(inFlight),
                     Finished = finished,
                 }, Version, cancellationToken).ConfigureAwait(false);
                 if (saved)
                 {
+                    _baseVersion = Version + 1;
                     _wholeChars = whole.Length;
                     _stepChars = 0;
                     Saves = (Saves.Whole + 1, Saves.Steps);
@@ -96,8 +100,8 @@ public sealed class WorkflowRunWriter
             else
             {
                 CheckStep(state, step);
-                var stored = _seal is null ? step : _seal.SealStep(step, ExecutionId, Version + 1);
-                saved = await _store.AppendStepAsync(ExecutionId, Version, stored, inFlight, cancellationToken).ConfigureAwait(false);
+                var (stored, storedInFlight) = _seal is null ? (step, inFlight) : _seal.SealStep(step, inFlight, ExecutionId, _baseVersion, Version + 1);
+                saved = await _store.AppendStepAsync(ExecutionId, Version, stored, storedInFlight, cancellationToken).ConfigureAwait(false);
                 if (saved)
                 {
                     _stepChars += step.Length;

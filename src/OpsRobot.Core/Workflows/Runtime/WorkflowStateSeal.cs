@@ -34,12 +34,25 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
         (action?.Parameters.Any(p => p.Secret) ?? false) || (stored is not null && IsSealed(stored.State));
 
     /// <summary>The engine's state of a stored run (its last whole state, then its steps), opened when sealed.</summary>
-    /// <exception cref="DatastoreException">The state cannot be opened (see <see cref="Open"/>), is empty, or its steps do not fit it.</exception>
+    /// <exception cref="DatastoreException">
+    /// The state cannot be opened (see <see cref="Open"/>) or is empty; a step is missing, out of order, stored in clear
+    /// in a sealed run, or does not fit the state before it.
+    /// </exception>
     public WorkflowState ReadState(WorkflowRunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
         var number = run.ExecutionId.ToString(CultureInfo.InvariantCulture);
+        for (var i = 0; i < run.Steps.Count; i++)
+        {
+            if (run.Steps[i].Version != run.BaseVersion + 1 + i)
+            {
+                throw new DatastoreException(
+                    $"The stored state of workflow #{number} cannot be read: its steps should follow version {run.BaseVersion} one by one, and step {i + 1} is version {run.Steps[i].Version}.");
+            }
+        }
+
         var snapshot = Open(run.State, run.ExecutionId);
+        var sealedRun = IsSealed(run.State);
         try
         {
             if (JsonSerializer.Deserialize<JsonElement>(snapshot).ValueKind != JsonValueKind.Object)
@@ -47,7 +60,7 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
                 throw new DatastoreException($"The stored state of workflow #{number} is empty.");
             }
 
-            return WorkflowJournal.Replay(snapshot, run.Steps.Select(s => OpenStep(s, run.ExecutionId)));
+            return WorkflowJournal.Replay(snapshot, run.Steps.Select(s => OpenStep(s.Text, run.ExecutionId, StepContext(run.ExecutionId, run.BaseVersion, s.Version, "state"), sealedRun)));
         }
         catch (JsonException ex)
         {
@@ -55,12 +68,17 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
         }
     }
 
-    /// <summary>The actions in flight of a stored run, opened when sealed.</summary>
-    /// <exception cref="DatastoreException">They cannot be opened (see <see cref="Open"/>).</exception>
+    /// <summary>The actions in flight of a stored run (as stored with its newest version), opened when sealed.</summary>
+    /// <exception cref="DatastoreException">They cannot be opened (see <see cref="Open"/>), or are in clear in a sealed run.</exception>
     public WorkflowDispatchLog ReadDispatches(WorkflowRunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return JsonSerializer.Deserialize<WorkflowDispatchLog>(Open(run.Dispatches, run.ExecutionId)) ?? new WorkflowDispatchLog();
+        var json = run.Steps.Count > 0
+            ? OpenStep(run.Dispatches, run.ExecutionId, StepContext(run.ExecutionId, run.BaseVersion, run.Version, "dispatches"), IsSealed(run.State))
+            : IsSealed(run.State) && !IsSealed(run.Dispatches)
+                ? throw new DatastoreException($"The actions in flight of workflow #{run.ExecutionId.ToString(CultureInfo.InvariantCulture)} are stored in clear in a sealed run.")
+                : Open(run.Dispatches, run.ExecutionId);
+        return JsonSerializer.Deserialize<WorkflowDispatchLog>(json) ?? new WorkflowDispatchLog();
     }
 
     /// <summary>Encrypts <paramref name="json"/> for execution <paramref name="executionId"/>.</summary>
@@ -69,27 +87,29 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
         (protector ?? throw new InvalidOperationException("The datastore key is not available, so a workflow with secret inputs cannot be stored safely."))
             .Protect(json, Context(executionId));
 
-    /// <summary>Encrypts a step of execution <paramref name="executionId"/>'s state, bound to its version.</summary>
-    /// <exception cref="InvalidOperationException">There is no key to seal with.</exception>
-    public string SealStep(string json, long executionId, long version) =>
-        (protector ?? throw new InvalidOperationException("The datastore key is not available, so a workflow with secret inputs cannot be stored safely."))
-            .Protect(json, StepContext(executionId, version));
-
     /// <summary>
-    /// The JSON of a stored step: decrypted when sealed. A sealed step is bound to its run and version, so steps cannot
-    /// be moved between runs or reordered.
+    /// Encrypts a step of execution <paramref name="executionId"/>'s state (and the actions in flight stored with it),
+    /// bound to the whole state it follows and to its own version: steps cannot be moved between runs, reordered, or
+    /// replayed on another whole state.
     /// </summary>
-    /// <exception cref="DatastoreException">The step was sealed with another key, for another run or version, or was altered.</exception>
-    public string OpenStep(WorkflowStoredStep step, long executionId)
+    /// <exception cref="InvalidOperationException">There is no key to seal with.</exception>
+    public (string State, string Dispatches) SealStep(string state, string dispatches, long executionId, long baseVersion, long version)
     {
-        ArgumentNullException.ThrowIfNull(step);
-        if (!IsSealed(step.Text))
+        var key = protector ?? throw new InvalidOperationException("The datastore key is not available, so a workflow with secret inputs cannot be stored safely.");
+        return (key.Protect(state, StepContext(executionId, baseVersion, version, "state")), key.Protect(dispatches, StepContext(executionId, baseVersion, version, "dispatches")));
+    }
+
+    private string OpenStep(string stored, long executionId, string context, bool mustBeSealed)
+    {
+        if (!IsSealed(stored))
         {
-            return step.Text;
+            return mustBeSealed
+                ? throw new DatastoreException($"A step of workflow #{executionId.ToString(CultureInfo.InvariantCulture)} is stored in clear in a sealed run.")
+                : stored;
         }
 
         return (protector ?? throw new DatastoreException($"The stored state of workflow #{executionId.ToString(CultureInfo.InvariantCulture)} is encrypted and the datastore key is not available."))
-            .Unprotect(step.Text, StepContext(executionId, step.Version));
+            .Unprotect(stored, context);
     }
 
     /// <summary>The JSON of a stored text: decrypted when sealed, as it is otherwise.</summary>
@@ -108,6 +128,6 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
 
     private static string Context(long executionId) => "workflow_runs/" + executionId.ToString(CultureInfo.InvariantCulture);
 
-    private static string StepContext(long executionId, long version) =>
-        $"workflow_runs/{executionId.ToString(CultureInfo.InvariantCulture)}/steps/{version.ToString(CultureInfo.InvariantCulture)}";
+    private static string StepContext(long executionId, long baseVersion, long version, string part) =>
+        string.Create(CultureInfo.InvariantCulture, $"workflow_runs/{executionId}/steps/{baseVersion}/{version}/{part}");
 }
