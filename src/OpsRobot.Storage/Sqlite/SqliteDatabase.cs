@@ -18,6 +18,7 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
     private readonly string _pragmas;
     private readonly ILogger<SqliteDatabase> _logger;
     private static readonly object Configured = new();
+    private readonly TimeSpan _busyTimeout;
     private readonly Lock _writerGate = new();
     private SqliteWriter? _writer;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = [];
@@ -49,8 +50,10 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
             // for the BusyTimeout the operator set. Whole seconds, at least one (0 would mean "wait forever").
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(o.BusyTimeout.TotalSeconds)),
         }.ToString();
+        // The busy timeout is SqliteBusyWait's, not PRAGMA busy_timeout's (which sleeps whole seconds on this build).
+        _busyTimeout = o.BusyTimeout;
         _pragmas = string.Create(CultureInfo.InvariantCulture,
-            $"PRAGMA busy_timeout = {(int)o.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {(o.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};");
+            $"PRAGMA foreign_keys = ON; PRAGMA synchronous = {(o.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};");
         _logger = logger;
     }
 
@@ -123,6 +126,7 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
             // once per handle, not on every open (three statements parsed per store call, measured at chat load).
             if (connection.Handle is { } handle && !_configured.TryGetValue(handle, out _))
             {
+                SqliteBusyWait.Install(connection, _busyTimeout);
                 await using var command = connection.CreateCommand();
                 command.CommandText = _pragmas;
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

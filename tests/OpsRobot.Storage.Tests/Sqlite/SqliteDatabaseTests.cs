@@ -113,18 +113,64 @@ public sealed class SqliteDatabaseTests : IAsyncLifetime
     [Theory]
     [InlineData("default durability", SqliteSynchronous.Normal, 1L)]
     [InlineData("full durability", SqliteSynchronous.Full, 2L)]
-    public async Task OpenAsync_AnyConnection_HasForeignKeysBusyTimeoutAndSynchronous(string row, SqliteSynchronous synchronous, long expected)
+    public async Task OpenAsync_AnyConnection_HasForeignKeysAndSynchronous(string row, SqliteSynchronous synchronous, long expected)
     {
-        var database = Open("opsrobot.db", o =>
-        {
-            o.Synchronous = synchronous;
-            o.BusyTimeout = TimeSpan.FromMilliseconds(1234);
-        });
+        var database = Open("opsrobot.db", o => o.Synchronous = synchronous);
         await database.MigrateAsync(_time, CancellationToken.None);
 
         (await SqliteTestDatabase.ScalarAsync(database, "PRAGMA foreign_keys")).ShouldBe(1L, row);
-        (await SqliteTestDatabase.ScalarAsync(database, "PRAGMA busy_timeout")).ShouldBe(1234L, row);
         (await SqliteTestDatabase.ScalarAsync(database, "PRAGMA synchronous")).ShouldBe(expected, row);
+    }
+
+    // The bundled SQLite sleeps whole seconds in its own busy wait (built without HAVE_USLEEP): a write that met
+    // another connection's lock for 30 ms waited a full second. Ours retries within milliseconds.
+    [Fact]
+    public async Task Write_WhileAnotherProcessHoldsTheLockBriefly_GoesThroughWithinMilliseconds()
+    {
+        var database = Open("opsrobot.db");
+        await database.MigrateAsync(_time, CancellationToken.None);
+        var other = Open(LinkTo("opsrobot.db"));
+        await SqliteTestDatabase.ScalarAsync(database, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'warm-up', 0)");
+        await (await other.OpenAsync(CancellationToken.None)).DisposeAsync();
+
+        var slowest = TimeSpan.Zero;
+        var times = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            await using var holder = await other.OpenAsync(CancellationToken.None);
+            var held = holder.BeginTransaction(System.Data.IsolationLevel.Serializable); // BEGIN IMMEDIATE: the write lock
+            // Its own thread: the waiting write blocks this one, and the thread pool may have no other to spare.
+            var release = new Thread(() =>
+            {
+                Thread.Sleep(30);
+                held.Commit();
+            });
+            release.Start();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await SqliteTestDatabase.ScalarAsync(database, $"INSERT INTO schema_migrations (version, name, applied_at) VALUES ({1000 + i}, 'probe', 0)");
+            slowest = clock.Elapsed > slowest ? clock.Elapsed : slowest;
+            times.Add(clock.ElapsedMilliseconds);
+            release.Join();
+            held.Dispose();
+        }
+
+        slowest.ShouldBeLessThan(TimeSpan.FromMilliseconds(500), string.Join(", ", times));
+    }
+
+    [Fact]
+    public async Task Write_WhileAnotherProcessHoldsTheLockPastTheBusyTimeout_IsRefusedAsUnavailable()
+    {
+        var database = Open("opsrobot.db", o => o.BusyTimeout = TimeSpan.FromMilliseconds(200));
+        await database.MigrateAsync(_time, CancellationToken.None);
+        var other = Open(LinkTo("opsrobot.db"));
+        await using var holder = await other.OpenAsync(CancellationToken.None);
+        using var held = holder.BeginTransaction(System.Data.IsolationLevel.Serializable);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var ex = await Should.ThrowAsync<SqliteException>(() => SqliteTestDatabase.ScalarAsync(database, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (2000, 'probe', 0)"));
+
+        SqliteDatabase.Translate(ex).ShouldBeOfType<StoreUnavailableException>();
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5));
     }
 
     [Fact]
