@@ -10,14 +10,25 @@ using OpsRobot.Benchmarks;
 //    core.local `true`, each measured from its record (created to ended) minus the median run time of /bin/true
 //    started directly by this program;
 // 2. CONCURRENT executions that each sleep 5 seconds (StackStorm's users report 77 s for 1,000 on 17 runner nodes):
-//    from the first request to the last execution's end, every one required to succeed.
-// Usage: dotnet run --project bench/OpsRobot.ExecBench -c Release -- [path/to/opsrobot.dll] [sequential=300] [concurrent=1000]
+//    from the first request to the last execution's end, every one required to succeed;
+// 3. a WORKFLOW through the server, as its users run one: with-items over 1,000 `core.noop` items, ten at a time
+//    (each item a child execution with its own record), from the request to the workflow's end.
+// Usage: dotnet run --project bench/OpsRobot.ExecBench -c Release -- [path/to/opsrobot.dll] [sequential=300] [concurrent=1000] [items=1000]
 var dll = BenchServer.ResolveDll(args);
 var sequential = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300;
 var concurrent = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
+var items = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1000;
 
-await using var server = await BenchServer.StartAsync(dll, "opsrobot-exec-bench",
-    home => BenchServer.CopyDirectory(Path.Combine(BenchServer.RepositoryRoot(), "packs", "core"), Path.Combine(home, "packs", "core")));
+await using var server = await BenchServer.StartAsync(dll, "opsrobot-exec-bench", home =>
+{
+    BenchServer.CopyDirectory(Path.Combine(BenchServer.RepositoryRoot(), "packs", "core"), Path.Combine(home, "packs", "core"));
+    var pack = Path.Combine(home, "packs", "benchwf");
+    Directory.CreateDirectory(Path.Combine(pack, "actions", "workflows"));
+    File.WriteAllText(Path.Combine(pack, "pack.yaml"), "name: benchwf\nversion: 0.1.0\ndescription: Workflow benchmark\n");
+    File.WriteAllText(Path.Combine(pack, "actions", "items.yaml"), "name: items\nrunner_type: workflow\nentry_point: workflows/items.yaml\ntimeout: 3600\n");
+    File.WriteAllText(Path.Combine(pack, "actions", "workflows", "items.yaml"), string.Create(CultureInfo.InvariantCulture,
+        $"version: 1.0\nvars:\n  - xs: <% range({items}) %>\ntasks:\n  each:\n    with:\n      items: <% ctx(xs) %>\n      concurrency: 10\n    action: core.noop\n"));
+});
 using var http = server.CreateClient(timeout: TimeSpan.FromSeconds(120));
 await BenchServer.UseBearerTokenAsync(http);
 
@@ -72,6 +83,21 @@ foreach (var id in ids)
 var burstSeconds = (lastEnd - firstRequest).TotalSeconds;
 var peakKb = server.PeakRssKb();
 
+// 3. A with-items workflow, its items run ten at a time.
+var flowClock = Stopwatch.StartNew();
+using (var response = await http.PostAsJsonAsync("/api/v1/executions", new { action = "benchwf.items", parameters = new { } }))
+{
+    if (response.StatusCode != HttpStatusCode.Created)
+    {
+        throw new InvalidOperationException($"POST /api/v1/executions: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    var flowId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+    Require(await WaitDoneAsync(http, flowId, TimeSpan.FromMinutes(10)), flowId);
+}
+
+var flowSeconds = flowClock.Elapsed.TotalSeconds;
+
 Console.WriteLine(Row("process run time, /bin/sh -c true started directly (p50, ms)", processMs));
 Console.WriteLine(Row($"local action, created to ended, p50 of {sequential} (ms)", Percentile(totals, 50)));
 Console.WriteLine(Row($"local action, created to ended, p99 of {sequential} (ms)", Percentile(totals, 99)));
@@ -81,6 +107,7 @@ Console.WriteLine(Row("client round trip, POST to seeing it succeeded, p50 (ms)"
 Console.WriteLine(Row($"{concurrent} concurrent `sleep 5`, requests sent in (s)", sentSeconds));
 Console.WriteLine(Row($"{concurrent} concurrent `sleep 5`, first request to last end (s)", burstSeconds));
 Console.WriteLine(Row("server peak memory (VmHWM, MiB)", peakKb / 1024.0));
+Console.WriteLine(Row($"workflow, with-items over {items} `core.noop` items ten at a time, request to end (s)", flowSeconds));
 Console.WriteLine("result\tok: every execution succeeded");
 return 0;
 
