@@ -58,21 +58,10 @@ public sealed class WorkflowJournalTests : IDisposable
         }
     }
 
-    public static TheoryData<string> Specs()
-    {
-        var data = new TheoryData<string>();
-        foreach (var file in Directory.EnumerateFiles(SpecsFolder, "*.yaml").Order(StringComparer.Ordinal))
-        {
-            data.Add(Path.GetFileNameWithoutExtension(file));
-        }
-
-        return data;
-    }
-
     // Orquesta's reference workflows with their rehearsal mocks: failures, retries, cycles, joins, with-items, engine
     // commands. The state is saved after every task's events; only the first save may store it whole.
     [Theory]
-    [MemberData(nameof(Specs))]
+    [MemberData(nameof(RehearsalSpecTests.Specs), MemberType = typeof(RehearsalSpecTests))]
     public void Rehearsal_EveryStepBringsTheStoredStateUpToDate(string name)
     {
         var checker = new Checker();
@@ -235,44 +224,14 @@ public sealed class WorkflowJournalTests : IDisposable
         seal.ReadState(run).Sequence.Count.ShouldBe(2);
 
         // The same two steps, swapped: each is bound to the version it was stored as.
-        var swapped = new WorkflowRunRecord
-        {
-            ExecutionId = run.ExecutionId,
-            ActionRef = run.ActionRef,
-            WorkflowFile = run.WorkflowFile,
-            State = run.State,
-            Dispatches = run.Dispatches,
-            Version = run.Version,
-            BaseVersion = run.BaseVersion,
-            Steps = [new WorkflowStoredStep(run.Steps[0].Version, run.Steps[1].Text), new WorkflowStoredStep(run.Steps[1].Version, run.Steps[0].Text)],
-        };
+        var swapped = Copy(run, [new WorkflowStoredStep(run.Steps[0].Version, run.Steps[1].Text), new WorkflowStoredStep(run.Steps[1].Version, run.Steps[0].Text)]);
         Should.Throw<DatastoreException>(() => seal.ReadState(swapped));
 
         // A step in clear slipped into a sealed run is refused, as are actions in flight sealed for another version.
-        var clear = new WorkflowRunRecord
-        {
-            ExecutionId = run.ExecutionId,
-            ActionRef = run.ActionRef,
-            WorkflowFile = run.WorkflowFile,
-            State = run.State,
-            Dispatches = run.Dispatches,
-            Version = run.Version,
-            BaseVersion = run.BaseVersion,
-            Steps = [run.Steps[0], new WorkflowStoredStep(run.Steps[1].Version, """{"status":"succeeded","contexts_from":1,"errors_from":0}""")],
-        };
+        var clear = Copy(run, [run.Steps[0], new WorkflowStoredStep(run.Steps[1].Version, """{"status":"succeeded","contexts_from":1,"errors_from":0}""")]);
         Should.Throw<DatastoreException>(() => seal.ReadState(clear)).Message.ShouldContain("in clear");
         seal.ReadDispatches(run).InFlight.ShouldBeEmpty();
-        var older = new WorkflowRunRecord
-        {
-            ExecutionId = run.ExecutionId,
-            ActionRef = run.ActionRef,
-            WorkflowFile = run.WorkflowFile,
-            State = run.State,
-            Dispatches = run.Dispatches,
-            Version = run.Version - 1,
-            BaseVersion = run.BaseVersion,
-            Steps = [run.Steps[0]],
-        };
+        var older = Copy(run, [run.Steps[0]], run.Version - 1);
         Should.Throw<DatastoreException>(() => seal.ReadDispatches(older));
     }
 
@@ -310,17 +269,7 @@ public sealed class WorkflowJournalTests : IDisposable
         JsonSerializer.Serialize(seal.ReadState(run)).ShouldBe(JsonSerializer.Serialize(WorkflowJournal.Replay(run.State, run.Steps.Select(s => s.Text))));
 
         // The fourth step only marks two items running: without it the items would read as merely requested.
-        var gap = new WorkflowRunRecord
-        {
-            ExecutionId = run.ExecutionId,
-            ActionRef = run.ActionRef,
-            WorkflowFile = run.WorkflowFile,
-            State = run.State,
-            Dispatches = run.Dispatches,
-            Version = run.Version,
-            BaseVersion = run.BaseVersion,
-            Steps = [.. run.Steps.Where((_, i) => i != 3)],
-        };
+        var gap = Copy(run, [.. run.Steps.Where((_, i) => i != 3)]);
         Should.Throw<DatastoreException>(() => seal.ReadState(gap)).Message.ShouldContain("one by one");
     }
 
@@ -343,6 +292,19 @@ public sealed class WorkflowJournalTests : IDisposable
         store.Run!.Steps.ShouldBeEmpty();
         JsonSerializer.Serialize(new WorkflowStateSeal(null).ReadState(store.Run)).ShouldBe(JsonSerializer.Serialize(c.State));
     }
+
+    /// <summary>A stored run as read back, with other steps (and version) in it: what a damaged or forged store would hold.</summary>
+    private static WorkflowRunRecord Copy(WorkflowRunRecord run, IReadOnlyList<WorkflowStoredStep> steps, long? version = null) => new()
+    {
+        ExecutionId = run.ExecutionId,
+        ActionRef = run.ActionRef,
+        WorkflowFile = run.WorkflowFile,
+        State = run.State,
+        Dispatches = run.Dispatches,
+        Version = version ?? run.Version,
+        BaseVersion = run.BaseVersion,
+        Steps = steps,
+    };
 
     private static string Sequence(int n, bool publish = true)
     {
