@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OpsRobot.Core.Storage;
 
 namespace OpsRobot.Core.Alerts;
 
@@ -105,9 +106,21 @@ public sealed class AlertBoard(IAlertStore store, AlertRouter router, TimeProvid
         foreach (var alert in await store.ListFlappingAsync(1000, cancellationToken).ConfigureAwait(false))
         {
             var last = alert.RecentChanges.Count > 0 ? alert.RecentChanges[^1] : alert.Since;
-            if (now - last >= _options.SettleAfter && await store.SettleAsync(alert.Id, last, now, cancellationToken).ConfigureAwait(false) is { } noticeId)
+            long? noticeId;
+            try
             {
-                notices.Add(new AlertNotice(AlertNoticeKind.Settled, alert with { Flapping = false, RecentChanges = [] }) { NoticeId = noticeId });
+                noticeId = now - last >= _options.SettleAfter ? await store.SettleAsync(alert.Id, last, now, cancellationToken).ConfigureAwait(false) : null;
+            }
+            catch (StoreUnavailableException) when (notices.Count > 0)
+            {
+                // Each settle is its own transaction: those already stored go to the rooms now; the rest wait for the
+                // next turn.
+                break;
+            }
+
+            if (noticeId is { } id)
+            {
+                notices.Add(new AlertNotice(AlertNoticeKind.Settled, alert with { Flapping = false, RecentChanges = [] }) { NoticeId = id });
             }
         }
 

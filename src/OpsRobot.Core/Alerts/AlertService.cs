@@ -65,13 +65,22 @@ public sealed partial class AlertService(AlertBoard board, AlertPoster poster, T
     {
         if (!_recovered)
         {
-            var waiting = await board.PendingNoticesAsync(cancellationToken).ConfigureAwait(false);
-            poster.Add(waiting);
-            _recovered = true;
-            if (waiting.Count > 0)
+            try
             {
-                LogNoticesRecovered(logger, waiting.Count);
+                var waiting = await board.PendingNoticesAsync(cancellationToken).ConfigureAwait(false);
+                poster.Add(waiting);
+                if (waiting.Count > 0)
+                {
+                    LogNoticesRecovered(logger, waiting.Count);
+                }
             }
+            catch (Exception ex) when (ex is not (StoreUnavailableException or OperationCanceledException or OutOfMemoryException))
+            {
+                // The stored notices cannot be taken back (they stay stored); the board must go on regardless.
+                LogRecoveryFailed(logger, ex);
+            }
+
+            _recovered = true;
         }
 
         var total = 0;
@@ -98,6 +107,9 @@ public sealed partial class AlertService(AlertBoard board, AlertPoster poster, T
         await poster.FlushAsync(force: false, cancellationToken).ConfigureAwait(false);
         return total;
     }
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "Alerts: the notices stored before the last stop could not be read back; the board goes on without them")]
+    private static partial void LogRecoveryFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Alerts: {Count} notices stored before the last stop had not reached their rooms; they are sent now")]
     private static partial void LogNoticesRecovered(ILogger logger, int count);

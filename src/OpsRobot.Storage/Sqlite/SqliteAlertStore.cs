@@ -96,15 +96,26 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(
                 $"SELECT {Columns} FROM alerts WHERE id IN (SELECT alert_id FROM alert_notices)", transaction: tx, cancellationToken: cancellationToken)).ConfigureAwait(false))
                 .ToDictionary(r => r.Id, r => r.ToState());
             var list = new List<AlertNotice>(notices.Count);
+            var unreadable = new List<long>();
             foreach (var n in notices)
             {
-                // A kind this version does not know is not told (and is removed with the others once they are sent).
                 if (alerts.TryGetValue(n.AlertId, out var alert) && Enum.TryParse<AlertNoticeKind>(n.Kind, ignoreCase: false, out var kind))
                 {
                     list.Add(new AlertNotice(kind, alert, n.FiredForMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null) { NoticeId = n.Id });
                 }
+                else
+                {
+                    unreadable.Add(n.Id);
+                }
             }
 
+            // A kind this version does not know cannot be told: it is removed rather than kept forever.
+            foreach (var chunk in unreadable.Chunk(500))
+            {
+                await c.ExecuteAsync(new CommandDefinition("DELETE FROM alert_notices WHERE id IN @chunk", new { chunk }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             return list;
         }, cancellationToken);
 

@@ -19,6 +19,7 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
     private readonly ILogger<SqliteDatabase> _logger;
     private static readonly object Configured = new();
     private readonly TimeSpan _busyTimeout;
+    private int _warnedBusyWait;
     private readonly Lock _writerGate = new();
     private SqliteWriter? _writer;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = [];
@@ -126,7 +127,11 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
             // once per handle, not on every open (three statements parsed per store call, measured at chat load).
             if (connection.Handle is { } handle && !_configured.TryGetValue(handle, out _))
             {
-                SqliteBusyWait.Install(connection, _busyTimeout);
+                if (!SqliteBusyWait.Install(connection, _busyTimeout) && Interlocked.Exchange(ref _warnedBusyWait, 1) == 0)
+                {
+                    LogBusyWaitFallback(_logger);
+                }
+
                 await using var command = connection.CreateCommand();
                 command.CommandText = _pragmas;
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -246,6 +251,9 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
         command.CommandText = sql;
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "The SQLite library in use has no sqlite3_busy_handler to call; SQLite's own busy timeout is used, which may wait in whole seconds")]
+    private static partial void LogBusyWaitFallback(ILogger logger);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Applied database migration {Version} ({Name})")]
     private static partial void LogMigrationApplied(ILogger logger, int version, string name);

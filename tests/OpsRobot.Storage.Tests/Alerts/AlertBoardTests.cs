@@ -1,4 +1,5 @@
 using OpsRobot.Core.Alerts;
+using OpsRobot.Storage.Tests.Sqlite;
 
 namespace OpsRobot.Storage.Tests.Alerts;
 
@@ -208,6 +209,20 @@ public sealed class AlertBoardTests
         world.Time.Advance(world.Options.GroupWindow);
         await third.RunOnceAsync(CancellationToken.None);
         world.Chat.To("irc:#alerts").Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AStoredNoticeOfAKindThisVersionDoesNotKnow_IsNotToldAndIsRemoved()
+    {
+        await using var world = await AlertWorld.StartAsync();
+        await world.AlertAsync("DiskFull");
+        await world.Service.RunOnceAsync(CancellationToken.None);
+        await SqliteTestDatabase.ScalarAsync(world.Database, "INSERT INTO alert_notices (alert_id, kind, fired_for_ms, created_at) VALUES (1, 'FromTheFuture', NULL, 0)");
+
+        var stored = await world.Store.ListNoticesAsync(CancellationToken.None);
+
+        stored.ShouldHaveSingleItem().Kind.ShouldBe(AlertNoticeKind.Firing);
+        (await SqliteTestDatabase.ScalarAsync(world.Database, "SELECT COUNT(*) FROM alert_notices")).ShouldBe(1L);
     }
 
     [Fact]
