@@ -144,9 +144,16 @@ public sealed class SqliteWriterTests : IAsyncLifetime
     [Fact]
     public async Task ExecuteInsert_InABatchRunAgainAfterAFailure_AnswersWithTheIdThatWasCommitted()
     {
-        // Hold the writer so the next four units share one batch.
+        // Hold the writer so the next four units share one batch. They are queued only once the writer is inside the
+        // holding unit: queued earlier, the first of them could join its batch and commit apart from the others.
         using var gate = new ManualResetEventSlim();
-        var held = _database.Writer.WriteAsync(_ => gate.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None);
+        using var entered = new ManualResetEventSlim();
+        var held = _database.Writer.WriteAsync(_ =>
+        {
+            entered.Set();
+            return gate.Wait(TimeSpan.FromSeconds(30));
+        }, CancellationToken.None);
+        entered.Wait(TimeSpan.FromSeconds(30)).ShouldBeTrue();
 
         // Inserts an extra row on its first run only, so the units after it get other ids when the batch runs again.
         var runs = 0;
