@@ -12,10 +12,11 @@ namespace OpsRobot.Core.Alerts;
 /// <see cref="AlertOptions.GroupWindow"/> and sent as one message; a message lists at most
 /// <see cref="AlertOptions.MaxAlertsPerMessage"/> alerts and counts the rest; a room gets at most
 /// <see cref="AlertOptions.RoomRateLimit"/> messages per <see cref="AlertOptions.RoomRatePeriod"/>, and what arrives
-/// meanwhile waits and is summarised. Memory is bounded: a room keeps at most that many notices and counts the rest.
-/// A stored notice (<see cref="AlertNotice.NoticeId"/>) is removed from the store once every room it goes to has been
-/// sent it, or has refused it; until then a restart posts it again (see <see cref="AlertService"/>): a notice is tried
-/// at least once in each of its rooms, even across a crash, and at worst said twice.
+/// meanwhile waits and is summarised. A room lists at most that many notices and counts the rest, keeping beyond them
+/// only the ids of the stored notices it holds. A stored notice (<see cref="AlertNotice.NoticeId"/>) is removed from
+/// the store once every room it goes to has been handed it (sent, or refused by the room's adapter); until then a
+/// restart posts it again (see <see cref="AlertService"/>), so each of its rooms' adapters gets it at least once, even
+/// across a crash.
 /// Not thread-safe: <see cref="AlertService"/> drives it from one loop.
 /// </summary>
 public sealed partial class AlertPoster(
@@ -66,9 +67,6 @@ public sealed partial class AlertPoster(
             }
         }
     }
-
-    /// <summary>Stored notices waiting for at least one room.</summary>
-    public int Waiting => _roomsLeft.Count;
 
     /// <summary>True when some room has notices waiting.</summary>
     public bool HasPending => _rooms.Values.Any(q => q.Count > 0);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dapper;
+using Microsoft.Data.Sqlite;
 using OpsRobot.Core.Alerts;
 
 namespace OpsRobot.Storage.Sqlite;
@@ -110,10 +111,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(
             }
 
             // A kind this version does not know cannot be told: it is removed rather than kept forever.
-            foreach (var chunk in unreadable.Chunk(500))
-            {
-                await c.ExecuteAsync(new CommandDefinition("DELETE FROM alert_notices WHERE id IN @chunk", new { chunk }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            }
+            await DeleteNoticesAsync(c, tx, unreadable, cancellationToken).ConfigureAwait(false);
 
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             return list;
@@ -124,13 +122,18 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(
         ArgumentNullException.ThrowIfNull(noticeIds);
         return noticeIds.Count == 0 ? Task.CompletedTask : InTransactionAsync(async (c, tx) =>
         {
-            foreach (var chunk in noticeIds.Chunk(500))
-            {
-                await c.ExecuteAsync(new CommandDefinition("DELETE FROM alert_notices WHERE id IN @chunk", new { chunk }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            }
-
+            await DeleteNoticesAsync(c, tx, noticeIds, cancellationToken).ConfigureAwait(false);
             return 0;
         }, cancellationToken);
+    }
+
+    private static async Task DeleteNoticesAsync(SqliteConnection c, SqliteTransaction tx, IEnumerable<long> ids, CancellationToken cancellationToken)
+    {
+        // In chunks: each id is a bound parameter.
+        foreach (var chunk in ids.Chunk(500))
+        {
+            await c.ExecuteAsync(new CommandDefinition("DELETE FROM alert_notices WHERE id IN @chunk", new { chunk }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
     }
 
     public Task SetAckAsync(long id, string by, DateTimeOffset at, string? comment, CancellationToken cancellationToken) =>

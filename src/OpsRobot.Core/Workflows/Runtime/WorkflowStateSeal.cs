@@ -60,7 +60,7 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
                 throw new DatastoreException($"The stored state of workflow #{number} is empty.");
             }
 
-            return WorkflowJournal.Replay(snapshot, run.Steps.Select(s => OpenStep(s.Text, run.ExecutionId, StepContext(run.ExecutionId, run.BaseVersion, s.Version, "state"), sealedRun)));
+            return WorkflowJournal.Replay(snapshot, run.Steps.Select(s => OpenUnder(s.Text, run.ExecutionId, StepContext(run.ExecutionId, run.BaseVersion, s.Version, "state"), sealedRun)));
         }
         catch (JsonException ex)
         {
@@ -73,11 +73,8 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
     public WorkflowDispatchLog ReadDispatches(WorkflowRunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var json = run.Steps.Count > 0
-            ? OpenStep(run.Dispatches, run.ExecutionId, StepContext(run.ExecutionId, run.BaseVersion, run.Version, "dispatches"), IsSealed(run.State))
-            : IsSealed(run.State) && !IsSealed(run.Dispatches)
-                ? throw new DatastoreException($"The actions in flight of workflow #{run.ExecutionId.ToString(CultureInfo.InvariantCulture)} are stored in clear in a sealed run.")
-                : Open(run.Dispatches, run.ExecutionId);
+        var context = run.Steps.Count > 0 ? StepContext(run.ExecutionId, run.BaseVersion, run.Version, "dispatches") : Context(run.ExecutionId);
+        var json = OpenUnder(run.Dispatches, run.ExecutionId, context, mustBeSealed: IsSealed(run.State));
         return JsonSerializer.Deserialize<WorkflowDispatchLog>(json) ?? new WorkflowDispatchLog();
     }
 
@@ -99,31 +96,26 @@ public sealed class WorkflowStateSeal(ISecretProtector? protector)
         return (key.Protect(state, StepContext(executionId, baseVersion, version, "state")), key.Protect(dispatches, StepContext(executionId, baseVersion, version, "dispatches")));
     }
 
-    private string OpenStep(string stored, long executionId, string context, bool mustBeSealed)
-    {
-        if (!IsSealed(stored))
-        {
-            return mustBeSealed
-                ? throw new DatastoreException($"A step of workflow #{executionId.ToString(CultureInfo.InvariantCulture)} is stored in clear in a sealed run.")
-                : stored;
-        }
-
-        return (protector ?? throw new DatastoreException($"The stored state of workflow #{executionId.ToString(CultureInfo.InvariantCulture)} is encrypted and the datastore key is not available."))
-            .Unprotect(stored, context);
-    }
-
     /// <summary>The JSON of a stored text: decrypted when sealed, as it is otherwise.</summary>
     /// <exception cref="DatastoreException">The text was sealed with another key or for another execution, or was altered.</exception>
     public string Open(string stored, long executionId)
     {
         ArgumentNullException.ThrowIfNull(stored);
+        return OpenUnder(stored, executionId, Context(executionId), mustBeSealed: false);
+    }
+
+    /// <summary>Opens a stored text sealed under <paramref name="context"/>; one in clear is refused when <paramref name="mustBeSealed"/>.</summary>
+    private string OpenUnder(string stored, long executionId, string context, bool mustBeSealed)
+    {
         if (!IsSealed(stored))
         {
-            return stored;
+            return mustBeSealed
+                ? throw new DatastoreException($"Part of workflow #{executionId.ToString(CultureInfo.InvariantCulture)} is stored in clear in a sealed run.")
+                : stored;
         }
 
         return (protector ?? throw new DatastoreException($"The stored state of workflow #{executionId.ToString(CultureInfo.InvariantCulture)} is encrypted and the datastore key is not available."))
-            .Unprotect(stored, Context(executionId));
+            .Unprotect(stored, context);
     }
 
     private static string Context(long executionId) => "workflow_runs/" + executionId.ToString(CultureInfo.InvariantCulture);
