@@ -24,7 +24,9 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
     private SqliteWriter? _writer;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = [];
 
-    static SqliteDatabase() => SQLitePCL.Batteries_V2.Init();
+    // Before any connection opens: the connections opened after it use SQLite's file layer with a millisecond sleep.
+    private static readonly bool SleepsInMilliseconds = InitSqlite();
+    private static int s_warnedSleep;
 
     public SqliteDatabase(IOptions<SqliteOptions> options, ILogger<SqliteDatabase> logger)
     {
@@ -56,6 +58,10 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
         _pragmas = string.Create(CultureInfo.InvariantCulture,
             $"PRAGMA foreign_keys = ON; PRAGMA synchronous = {(o.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};");
         _logger = logger;
+        if (!SleepsInMilliseconds && Interlocked.Exchange(ref s_warnedSleep, 1) == 0)
+        {
+            LogSleepFallback(logger);
+        }
     }
 
     public string FilePath { get; }
@@ -254,6 +260,15 @@ public sealed partial class SqliteDatabase : IAsyncDisposable
 
     [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "The SQLite library in use has no sqlite3_busy_handler to call; SQLite's own busy timeout is used, which may wait in whole seconds")]
     private static partial void LogBusyWaitFallback(ILogger logger);
+
+    private static bool InitSqlite()
+    {
+        SQLitePCL.Batteries_V2.Init();
+        return SqliteSleep.EnsureRegistered();
+    }
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "SQLite's file layer could not be given a millisecond sleep (not the bundled SQLite library); SQLite's own short waits may take whole seconds")]
+    private static partial void LogSleepFallback(ILogger logger);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Applied database migration {Version} ({Name})")]
     private static partial void LogMigrationApplied(ILogger logger, int version, string name);

@@ -178,6 +178,49 @@ public sealed class SqliteDatabaseTests : IAsyncLifetime
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromMilliseconds(700));
     }
 
+    // SQLite's own sleeps (a reader retrying its snapshot of the write-ahead log, sqlite3_sleep) go through its file
+    // layer's xSleep, which on this build sleeps whole seconds: sqlite3_sleep(5) took a second and said 1000.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(20)]
+    public async Task SqliteSleep_OnceADatabaseExists_SleepsTheMillisecondsAsked(int milliseconds)
+    {
+        await Open("opsrobot.db").MigrateAsync(_time, CancellationToken.None);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var slept = SqliteNative.sqlite3_sleep(milliseconds);
+        clock.Stop();
+
+        slept.ShouldBe(milliseconds);
+        clock.Elapsed.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(milliseconds - 1));
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromMilliseconds(milliseconds + 400));
+    }
+
+    [Fact]
+    public async Task OpenAsync_AnyConnection_UsesTheFileLayerWithMillisecondSleeps()
+    {
+        var database = Open("opsrobot.db");
+        await database.MigrateAsync(_time, CancellationToken.None);
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+
+        // SQLITE_FCNTL_VFS_POINTER: the connection's sqlite3_vfs, whose zName follows three ints, padding and pNext.
+        var slot = System.Runtime.InteropServices.Marshal.AllocHGlobal(IntPtr.Size);
+        try
+        {
+            SqliteNative.sqlite3_file_control(connection.Handle!.DangerousGetHandle(), "main", 27, slot).ShouldBe(SQLitePCL.raw.SQLITE_OK);
+            var vfs = System.Runtime.InteropServices.Marshal.ReadIntPtr(slot);
+            var name = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(System.Runtime.InteropServices.Marshal.ReadIntPtr(vfs, 24));
+            name.ShouldBe("opsrobot-unix");
+        }
+        finally
+        {
+            System.Runtime.InteropServices.Marshal.FreeHGlobal(slot);
+        }
+
+        (await SqliteTestDatabase.ScalarAsync(database, "SELECT count(*) FROM schema_migrations")).ShouldBeOfType<long>().ShouldBeGreaterThan(0L);
+    }
+
     [Fact]
     public async Task Write_WhileAnotherProcessHoldsTheLockPastTheBusyTimeout_IsRefusedAsUnavailable()
     {
@@ -252,4 +295,16 @@ public sealed class SqliteDatabaseTests : IAsyncLifetime
         Directory.CreateSymbolicLink(_dir.Combine(link), _dir.Path);
         return Path.Combine(link, fileName);
     }
+}
+
+// SQLite calls SQLitePCLRaw 2.0.6 does not wrap, from the bundled library the stores use.
+internal static partial class SqliteNative
+{
+    [System.Runtime.InteropServices.LibraryImport("e_sqlite3")]
+    [System.Runtime.InteropServices.UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
+    internal static partial int sqlite3_sleep(int milliseconds);
+
+    [System.Runtime.InteropServices.LibraryImport("e_sqlite3", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    [System.Runtime.InteropServices.UnmanagedCallConv(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
+    internal static partial int sqlite3_file_control(nint db, string name, int op, nint argument);
 }
