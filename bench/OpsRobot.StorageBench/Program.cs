@@ -15,8 +15,13 @@ using OpsRobot.Storage.Sqlite;
 //      (no hashing, no tasks). A floor for this storage design.
 //   2. The stores: SqliteRoomStore.AppendAsync twice and AuditLog.WriteAsync once per line, 128 lines in flight as
 //      the piped shell keeps them: the storage as the chat path uses it, group commits included.
+//   3. Reads beside the writer: for READ_SECONDS (5), the writer stores chat lines as fast as it can (SQLite
+//      checkpoints its write-ahead log as it grows) while two readers read a room's last 20 lines through the
+//      connection pool, as the history API does. SQLite sometimes makes a reader retry its snapshot of the log, and
+//      sleeps between retries: the slowest read shows whether such a sleep costs milliseconds or a second.
 //
-// Prints, tab-separated: phase, lines, wall ms, process CPU ms, lines per second (wall).
+// Prints, tab-separated: phase, lines, wall ms, process CPU ms, lines per second (wall); then for phase 3:
+// phase, reads, lines written, median read µs, p99 read µs, slowest read ms, reads slower than 500 ms.
 //
 //   dotnet run -c Release --project bench/OpsRobot.StorageBench [LINES]
 var lines = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100_000;
@@ -79,6 +84,63 @@ await Phase("stores through the writer, 128 lines in flight", async (database, r
 
     await Task.WhenAll(inFlight);
 });
+
+await ReadsBesideTheWriter(TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("READ_SECONDS") ?? "5", CultureInfo.InvariantCulture)));
+
+static async Task ReadsBesideTheWriter(TimeSpan duration)
+{
+    var dir = Directory.CreateTempSubdirectory("opsrobot-storagebench-");
+    try
+    {
+        await using var database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = Path.Combine(dir.FullName, "opsrobot.db") }),
+            NullLogger<SqliteDatabase>.Instance);
+        await database.MigrateAsync(TimeProvider.System, CancellationToken.None);
+        var user = await new SqliteUserStore(database, TimeProvider.System).CreateAsync("bench", "bench", false, null, CancellationToken.None);
+        var room = await new SqliteRoomStore(database).CreateAsync("shell", "bench", user.Id, TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        var rooms = new SqliteRoomStore(database);
+
+        using var stop = new CancellationTokenSource(duration);
+        long written = 0;
+        var writer = Task.Run(async () =>
+        {
+            var inFlight = new Queue<Task>();
+            while (!stop.IsCancellationRequested)
+            {
+                inFlight.Enqueue(rooms.AppendAsync(new NewMessage(room.Id, AuthorKind.User, user.Id, "bench", $"!echo line {written++}", TimeProvider.System.GetUtcNow()), CancellationToken.None));
+                if (inFlight.Count > Window)
+                {
+                    await inFlight.Dequeue();
+                }
+            }
+
+            await Task.WhenAll(inFlight);
+        });
+
+        // Readers on their own threads, as API requests would be on theirs: a reader asleep in SQLite holds its thread.
+        var times = new List<double>[2];
+        var readers = Enumerable.Range(0, times.Length).Select(r => new Thread(() =>
+        {
+            var mine = times[r] = [];
+            while (!stop.IsCancellationRequested)
+            {
+                var clock = Stopwatch.StartNew();
+                rooms.ReadAsync(room.Id, new MessagePage(null, null, 20), CancellationToken.None).GetAwaiter().GetResult();
+                mine.Add(clock.Elapsed.TotalMicroseconds);
+            }
+        })).ToList();
+        readers.ForEach(t => t.Start());
+        readers.ForEach(t => t.Join());
+        await writer;
+
+        var all = times.SelectMany(t => t).Order().ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"reads beside the writer\t{all.Count}\t{written}\t{all[all.Count / 2]:0}\t{all[(int)(all.Count * 0.99)]:0}\t{all[^1] / 1000:0}\t{all.Count(t => t > 500_000)}"));
+    }
+    finally
+    {
+        dir.Delete(recursive: true);
+    }
+}
 
 static void Message(SqliteWriteContext context, long roomId, string kind, long? userId, string author, string text, long at)
 {
