@@ -307,7 +307,7 @@ public sealed class SilenceCommand(IAlertStore store, AlertAccess alertAccess, I
         var parsed = DurationText.Parse(durationText);
         if (parsed is not { } duration || duration < MinSilence || duration > max)
         {
-            var problem = parsed is null && durationText.Length > 0 ? DurationText.NotADuration(durationText) + " " : string.Empty;
+            var problem = parsed is null && durationText.Length > 0 ? DurationText.NotADuration(durationText, max) + " " : string.Empty;
             return new OutgoingMessage(
                 $"{problem}Usage: {Markdown.Code(context.Options.CommandPrefix + Info.Usage)}, with a duration from {AlertText.Span(MinSilence)} to {AlertText.Span(max)} such as 30m, 2h or 1d.");
         }

@@ -80,9 +80,11 @@ public static class DurationText
     /// <summary>
     /// The one answer to text that is not a duration. The text is shown cut short, control characters replaced, in
     /// a code span: it may come from chat, where it must not turn into a link or formatting in the robot's reply.
+    /// <paramref name="longest"/> is the longest the caller takes (by default <see cref="Longest"/>), so the answer
+    /// never names a bound the caller would then refuse.
     /// </summary>
-    public static string NotADuration(string? text) =>
-        $"{Markdown.Code(Shown(text ?? string.Empty))} is not a duration: write it like 90s, 30m, 2h, 1h30m, 1d or 1w (at most {Format(Longest)}).";
+    public static string NotADuration(string? text, TimeSpan? longest = null) =>
+        $"{Markdown.Code(Shown(text ?? string.Empty))} is not a duration: write it like 90s, 30m, 2h, 1h30m, 1d or 1w (at most {Format(longest ?? Longest)}).";
 
     /// <summary><c>2h</c>, <c>1h30m</c>, <c>3d</c>: the shortest form that says the duration exactly (to the second), and that <see cref="TryParse"/> reads back.</summary>
     public static string Format(TimeSpan duration)

@@ -120,6 +120,22 @@ public sealed class AlertCommandTests
         (await world.Store.GetAsync(1, CancellationToken.None)).ShouldNotBeNull().SilencedBy.ShouldBeNull();
     }
 
+    // A word that is not a duration is answered with the silence's own bounds, not the reader's general 3650d limit.
+    [Fact]
+    public async Task Silence_NotADuration_NamesOnlyTheSilencesBounds()
+    {
+        var (world, robot, source) = await StartAsync();
+        await using var _ = world;
+        var alice = await world.UserAsync("alice", BuiltInRoles.Operator, "corp");
+
+        var answer = await SayAsync(world, robot, alice, "silence A1 forever");
+
+        answer.ShouldContain("(at most 7d)");
+        answer.ShouldContain("from 1m to 7d");
+        answer.ShouldNotContain("3650d");
+        source.Calls.ShouldBeEmpty();
+    }
+
     [Theory]
     [InlineData("silence A1", "Usage:")]                       // no duration
     [InlineData("silence A1 forever", "Usage:")]               // not a duration
