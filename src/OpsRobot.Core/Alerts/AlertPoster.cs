@@ -109,7 +109,7 @@ public sealed partial class AlertPoster(
             {
                 // Stopping: the rooms this flush already handed their notices are recorded, so the next start does not
                 // post to them again. This room's message may or may not have gone out: it is posted again.
-                await RecordAsync(CancellationToken.None).ConfigureAwait(false);
+                await RecordAsync().ConfigureAwait(false);
                 throw;
             }
 
@@ -140,12 +140,12 @@ public sealed partial class AlertPoster(
             }
         }
 
-        await RecordAsync(cancellationToken).ConfigureAwait(false);
+        await RecordAsync().ConfigureAwait(false);
         return sent;
     }
 
     /// <summary>Writes what this flush (and any earlier one the store could not take) handed out, in one write.</summary>
-    private async Task RecordAsync(CancellationToken cancellationToken)
+    private async Task RecordAsync()
     {
         if (_handed.Count == 0 && _finished.Count == 0)
         {
@@ -156,7 +156,9 @@ public sealed partial class AlertPoster(
         _handed.RemoveAll(h => _finished.Contains(h.NoticeId));
         try
         {
-            await store.RecordDeliveriesAsync(_handed, _finished, cancellationToken).ConfigureAwait(false);
+            // Not abandoned for a stop: it is one short transaction (bounded by the store's busy timeout), and a room
+            // left unrecorded would hear its notices again at the next start.
+            await store.RecordDeliveriesAsync(_handed, _finished, CancellationToken.None).ConfigureAwait(false);
             _handed.Clear();
             _finished.Clear();
         }
