@@ -180,18 +180,8 @@ public sealed class CrashTests
         await using (var first = await ServerChild.StartAsync(home.Path, port, settings))
         {
             using var api = await ServerChild.SignInAsync(port);
-            (await api.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
-            (await api.PutAsJsonAsync("/api/v1/kv/system/alerts.alertmanager.token", new { value = "am-token-for-tests", secret = true })).EnsureSuccessStatusCode();
-            using var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            intake.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "am-token-for-tests");
-            var alert = new
-            {
-                version = "4",
-                status = "firing",
-                receiver = "opsrobot",
-                alerts = new[] { new { status = "firing", labels = new { alertname = "DiskFull", instance = "db1:9100", severity = "critical" }, annotations = new { summary = "/ is 97% full" }, fingerprint = "fp-diskfull" } },
-            };
-            (await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", alert)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            using var intake = await AlertIntakeAsync(api, port, "ops");
+            (await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", AlertmanagerBody("DiskFull", "fp-diskfull"))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
 
             // On the board (the robot lists it when asked; the board polls every 100 ms), not yet told: the server dies.
             await ExecutionFlowTests.WaitUntilAsync(async () =>
@@ -238,11 +228,7 @@ public sealed class CrashTests
         await using (var first = await ServerChild.StartAsync(home.Path, port, settings))
         {
             using var api = await ServerChild.SignInAsync(port);
-            (await api.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
-            (await api.PostAsJsonAsync("/api/v1/rooms", new { name = "db" })).EnsureSuccessStatusCode();
-            (await api.PutAsJsonAsync("/api/v1/kv/system/alerts.alertmanager.token", new { value = "am-token-for-tests", secret = true })).EnsureSuccessStatusCode();
-            using var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            intake.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "am-token-for-tests");
+            using var intake = await AlertIntakeAsync(api, port, "ops", "db");
             (await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", AlertmanagerBody("Paged", "fp-paged", ("pager", "night")))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
             await WaitForRoomAsync(api, texts => texts.Any(t => Told(t, "Paged")), "db");
             (await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", AlertmanagerBody("DiskFull", "fp-diskfull", ("team", "db")))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
@@ -272,22 +258,37 @@ public sealed class CrashTests
         (await WaitForRoomAsync(client, _ => true, "db")).Count(t => Told(t, "DiskFull")).ShouldBe(1);
     }
 
-    private static object AlertmanagerBody(string name, string fingerprint, (string Key, string Value) label) => new
+    /// <summary>Makes the web rooms and the Alertmanager token; returns a client that posts to the alert intake with it.</summary>
+    private static async Task<HttpClient> AlertIntakeAsync(HttpClient api, int port, params string[] rooms)
     {
-        version = "4",
-        status = "firing",
-        receiver = "opsrobot",
-        alerts = new[]
+        foreach (var room in rooms)
         {
-            new
-            {
-                status = "firing",
-                labels = new Dictionary<string, string> { ["alertname"] = name, ["instance"] = "db1:9100", ["severity"] = "critical", [label.Key] = label.Value },
-                annotations = new { summary = name + " is bad" },
-                fingerprint,
-            },
-        },
-    };
+            (await api.PostAsJsonAsync("/api/v1/rooms", new { name = room })).EnsureSuccessStatusCode();
+        }
+
+        (await api.PutAsJsonAsync("/api/v1/kv/system/alerts.alertmanager.token", new { value = "am-token-for-tests", secret = true })).EnsureSuccessStatusCode();
+        var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        intake.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "am-token-for-tests");
+        return intake;
+    }
+
+    /// <summary>An Alertmanager webhook body with one firing alert on db1:9100.</summary>
+    private static object AlertmanagerBody(string name, string fingerprint, params (string Key, string Value)[] labels)
+    {
+        var all = new Dictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = name, ["instance"] = "db1:9100", ["severity"] = "critical" };
+        foreach (var (key, value) in labels)
+        {
+            all[key] = value;
+        }
+
+        return new
+        {
+            version = "4",
+            status = "firing",
+            receiver = "opsrobot",
+            alerts = new[] { new { status = "firing", labels = all, annotations = new { summary = name + " is bad" }, fingerprint } },
+        };
+    }
 
     private static async Task SayAsync(HttpClient api, string text) =>
         (await api.PostAsJsonAsync("/api/v1/rooms/ops/messages", new { text })).EnsureSuccessStatusCode();
