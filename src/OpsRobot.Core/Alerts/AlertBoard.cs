@@ -25,8 +25,14 @@ public enum AlertNoticeKind
 /// <param name="FiredFor">For a resolution: how long it had been firing.</param>
 public sealed record AlertNotice(AlertNoticeKind Kind, AlertState Alert, TimeSpan? FiredFor = null)
 {
-    /// <summary>The stored notice (kept until every room it goes to has been sent it); 0 for one not stored.</summary>
+    /// <summary>The stored notice (kept until every room it goes to has been handed it); 0 for one not stored.</summary>
     public long NoticeId { get; init; }
+
+    /// <summary>
+    /// For a stored notice read back after a restart: the rooms already handed it (sent, or refused by their adapter)
+    /// before OpsRobot stopped. It is not posted to them again.
+    /// </summary>
+    public IReadOnlyCollection<AlertRoom> HandedTo { get; init; } = [];
 }
 
 /// <summary>
@@ -95,7 +101,7 @@ public sealed class AlertBoard(IAlertStore store, AlertRouter router, TimeProvid
         return [.. pending.Select((p, i) => new AlertNotice(p.Kind, p.Alert with { Id = ids[(p.Alert.Source, p.Alert.Fingerprint)] }, p.FiredFor) { NoticeId = saved.NoticeIds[i] })];
     }
 
-    /// <summary>The notices stored and not yet sent to every room (after a restart: what the rooms were about to hear).</summary>
+    /// <summary>The notices stored and not yet handed to every room (after a restart: what the rooms were about to hear), with the rooms already handed them.</summary>
     public Task<IReadOnlyList<AlertNotice>> PendingNoticesAsync(CancellationToken cancellationToken) => store.ListNoticesAsync(cancellationToken);
 
     /// <summary>Alerts that flapped and have been quiet for <see cref="AlertOptions.SettleAfter"/>: settled, with a notice each.</summary>

@@ -176,6 +176,9 @@ public sealed record NewAlertNotice(AlertNoticeKind Kind, string Source, string 
 /// <summary>What a batch stored: the rows (new ones with their ids) and the ids of its notices, in the batch's order.</summary>
 public sealed record AlertBatchStored(IReadOnlyList<AlertState> Alerts, IReadOnlyList<long> NoticeIds);
 
+/// <summary>A room a stored notice (<paramref name="NoticeId"/>) has been handed.</summary>
+public sealed record AlertNoticeRoom(long NoticeId, AlertRoom Room);
+
 /// <summary>A stored <c>core.alert</c> event, as the board reads it.</summary>
 public sealed record StoredAlertEvent(long Id, JsonObject Payload, DateTimeOffset ReceivedAt);
 
@@ -206,11 +209,19 @@ public interface IAlertStore
     /// </summary>
     Task<long?> SettleAsync(long id, DateTimeOffset lastChange, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>The notices not yet sent to every room they go to, oldest first, each with its alert as it is now.</summary>
+    /// <summary>
+    /// The notices not yet handed to every room they go to, oldest first, each with its alert as it is now and the
+    /// rooms already handed it (<see cref="AlertNotice.HandedTo"/>).
+    /// </summary>
     Task<IReadOnlyList<AlertNotice>> ListNoticesAsync(CancellationToken cancellationToken);
 
-    /// <summary>Removes notices every room of which has been sent (or refused) them.</summary>
-    Task RemoveNoticesAsync(IReadOnlyCollection<long> noticeIds, CancellationToken cancellationToken);
+    /// <summary>
+    /// In one transaction: records the rooms <paramref name="handed"/> their notices (sent, or refused by the room's
+    /// adapter), so a restart does not post them there again, and removes the <paramref name="finished"/> notices (every
+    /// room they go to was handed them) with the rooms recorded for them. A room of a notice that is no longer stored is
+    /// not recorded.
+    /// </summary>
+    Task RecordDeliveriesAsync(IReadOnlyCollection<AlertNoticeRoom> handed, IReadOnlyCollection<long> finished, CancellationToken cancellationToken);
 
     Task<AlertState?> GetAsync(long id, CancellationToken cancellationToken);
 

@@ -13,10 +13,10 @@ namespace OpsRobot.Core.Alerts;
 /// <see cref="AlertOptions.MaxAlertsPerMessage"/> alerts and counts the rest; a room gets at most
 /// <see cref="AlertOptions.RoomRateLimit"/> messages per <see cref="AlertOptions.RoomRatePeriod"/>, and what arrives
 /// meanwhile waits and is summarised. A room lists at most that many notices and counts the rest, keeping beyond them
-/// only the ids of the stored notices it holds. A stored notice (<see cref="AlertNotice.NoticeId"/>) is removed from
-/// the store once every room it goes to has been handed it (sent, or refused by the room's adapter); until then a
-/// restart posts it again (see <see cref="AlertService"/>), so each of its rooms' adapters gets it at least once, even
-/// across a crash.
+/// only the ids of the stored notices it holds. For a stored notice (<see cref="AlertNotice.NoticeId"/>) each flush
+/// records, in one write, the rooms handed it (sent, or refused by the room's adapter), and removes it once every room
+/// it goes to has been; a restart posts it only to the rooms not recorded (see <see cref="AlertService"/>), so each of
+/// its rooms' adapters gets it at least once, even across a crash, and a room recorded never gets it again.
 /// Not thread-safe: <see cref="AlertService"/> drives it from one loop.
 /// </summary>
 public sealed partial class AlertPoster(
@@ -25,29 +25,32 @@ public sealed partial class AlertPoster(
     private readonly AlertOptions _options = options.Value;
     private readonly Dictionary<AlertRoom, RoomQueue> _rooms = [];
 
-    // Stored notices waiting: how many of their rooms have still to be sent them.
+    // Stored notices waiting: how many of their rooms have still to be handed them.
     private readonly Dictionary<long, int> _roomsLeft = [];
 
-    // Stored notices every room has been sent, to remove from the store.
-    private readonly List<long> _told = [];
+    // Rooms handed a stored notice that other rooms still wait for, to record in the store.
+    private readonly List<AlertNoticeRoom> _handed = [];
+
+    // Stored notices every room has been handed, to remove from the store.
+    private readonly HashSet<long> _finished = [];
     private long _posted;
 
     /// <summary>Messages posted since start (for status and benchmarks).</summary>
     public long Posted => Interlocked.Read(ref _posted);
 
-    /// <summary>Queues notices for their rooms.</summary>
+    /// <summary>Queues notices for their rooms; a stored notice read back after a restart skips the rooms already handed it.</summary>
     public void Add(IEnumerable<AlertNotice> notices)
     {
         ArgumentNullException.ThrowIfNull(notices);
         var now = time.GetUtcNow();
         foreach (var notice in notices)
         {
-            var rooms = router.RoomsFor(notice.Alert).Distinct().ToList();
+            var rooms = router.RoomsFor(notice.Alert).Distinct().Except(notice.HandedTo).ToList();
             if (notice.NoticeId != 0 && !_roomsLeft.ContainsKey(notice.NoticeId))
             {
                 if (rooms.Count == 0)
                 {
-                    _told.Add(notice.NoticeId);
+                    _finished.Add(notice.NoticeId);
                 }
                 else
                 {
@@ -97,7 +100,20 @@ public sealed partial class AlertPoster(
             var told = queue.NoticeIds.ToList();
             queue.Clear();
             queue.Sent.Enqueue(now);
-            if (await SendAsync(room, text, cancellationToken).ConfigureAwait(false))
+            bool posted;
+            try
+            {
+                posted = await SendAsync(room, text, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping: the rooms this flush already handed their notices are recorded, so the next start does not
+                // post to them again. This room's message may or may not have gone out: it is posted again.
+                await RecordAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            if (posted)
             {
                 sent++;
                 Interlocked.Increment(ref _posted);
@@ -106,29 +122,51 @@ public sealed partial class AlertPoster(
             // Sent, or refused by the room's adapter (logged; the board keeps the alert): this room is done with them.
             foreach (var id in told)
             {
-                if (_roomsLeft.TryGetValue(id, out var left) && (_roomsLeft[id] = left - 1) <= 0)
+                if (!_roomsLeft.TryGetValue(id, out var left))
+                {
+                    continue;
+                }
+
+                if (left <= 1)
                 {
                     _roomsLeft.Remove(id);
-                    _told.Add(id);
+                    _finished.Add(id);
+                }
+                else
+                {
+                    _roomsLeft[id] = left - 1;
+                    _handed.Add(new AlertNoticeRoom(id, room));
                 }
             }
         }
 
-        if (_told.Count > 0)
+        await RecordAsync().ConfigureAwait(false);
+        return sent;
+    }
+
+    /// <summary>Writes what this flush (and any earlier one the store could not take) handed out, in one write.</summary>
+    private async Task RecordAsync()
+    {
+        if (_handed.Count == 0 && _finished.Count == 0)
         {
-            // A store that cannot take it now is tried again at the next flush; a crash before then says them again.
-            try
-            {
-                await store.RemoveNoticesAsync(_told, cancellationToken).ConfigureAwait(false);
-                _told.Clear();
-            }
-            catch (StoreUnavailableException ex)
-            {
-                LogNoticesKept(logger, _told.Count, ex.Message);
-            }
+            return;
         }
 
-        return sent;
+        // A finished notice is removed with its rooms: recording them first would only add rows to delete.
+        _handed.RemoveAll(h => _finished.Contains(h.NoticeId));
+        try
+        {
+            // Not abandoned for a stop: it is one short transaction (bounded by the store's busy timeout), and a room
+            // left unrecorded would hear its notices again at the next start.
+            await store.RecordDeliveriesAsync(_handed, _finished, CancellationToken.None).ConfigureAwait(false);
+            _handed.Clear();
+            _finished.Clear();
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // Tried again at the next flush; a crash before then posts them again to these rooms.
+            LogDeliveriesKept(logger, _handed.Count + _finished.Count, ex.Message);
+        }
     }
 
     private async Task<bool> SendAsync(AlertRoom room, string text, CancellationToken cancellationToken)
@@ -252,8 +290,8 @@ public sealed partial class AlertPoster(
         }
     }
 
-    [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "Alerts: {Count} notices were sent but the store could not mark them ({Reason}); trying again at the next turn")]
-    private static partial void LogNoticesKept(ILogger logger, int count, string reason);
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "Alerts: the store could not record {Count} notice deliveries to rooms ({Reason}); trying again at the next turn (a restart before then posts those notices to those rooms again)")]
+    private static partial void LogDeliveriesKept(ILogger logger, int count, string reason);
 
     [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Alerts: there is no room {Room}, or no connected chat adapter posts to it; its alerts stay on the board")]
     private static partial void LogNoAdapter(ILogger logger, string room);

@@ -111,7 +111,7 @@ public sealed partial class AlertService(AlertBoard board, AlertPoster poster, T
     [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "Alerts: the notices stored before the last stop could not be read back; the board goes on without them")]
     private static partial void LogRecoveryFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Alerts: {Count} notices stored before the last stop had not reached their rooms; they are sent now")]
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Alerts: {Count} notices stored before the last stop had not reached all their rooms; they are sent now to the rooms that have not had them")]
     private static partial void LogNoticesRecovered(ILogger logger, int count);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Alerts configuration: {Problem}")]

@@ -5,7 +5,7 @@ using OpsRobot.Core.Alerts;
 
 namespace OpsRobot.Storage.Sqlite;
 
-/// <summary>The alert board in SQLite (migration 0006). It reads <c>core.alert</c> events straight from the events table, by its own cursor.</summary>
+/// <summary>The alert board in SQLite (migrations 0006, 0012 and 0013). It reads <c>core.alert</c> events straight from the events table, by its own cursor.</summary>
 public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(database), IAlertStore
 {
     private const string Columns =
@@ -96,13 +96,20 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(
             var alerts = (await c.QueryAsync<AlertRow>(new CommandDefinition(
                 $"SELECT {Columns} FROM alerts WHERE id IN (SELECT alert_id FROM alert_notices)", transaction: tx, cancellationToken: cancellationToken)).ConfigureAwait(false))
                 .ToDictionary(r => r.Id, r => r.ToState());
+            var handed = (await c.QueryAsync<(long NoticeId, string Platform, string Room)>(new CommandDefinition(
+                "SELECT notice_id, platform, room FROM alert_notice_rooms", transaction: tx, cancellationToken: cancellationToken)).ConfigureAwait(false))
+                .ToLookup(r => r.NoticeId, r => new AlertRoom(r.Platform, r.Room));
             var list = new List<AlertNotice>(notices.Count);
             var unreadable = new List<long>();
             foreach (var n in notices)
             {
                 if (alerts.TryGetValue(n.AlertId, out var alert) && Enum.TryParse<AlertNoticeKind>(n.Kind, ignoreCase: false, out var kind))
                 {
-                    list.Add(new AlertNotice(kind, alert, n.FiredForMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null) { NoticeId = n.Id });
+                    list.Add(new AlertNotice(kind, alert, n.FiredForMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null)
+                    {
+                        NoticeId = n.Id,
+                        HandedTo = [.. handed[n.Id]],
+                    });
                 }
                 else
                 {
@@ -117,21 +124,35 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : SqliteStoreBase(
             return list;
         }, cancellationToken);
 
-    public Task RemoveNoticesAsync(IReadOnlyCollection<long> noticeIds, CancellationToken cancellationToken)
+    public Task RecordDeliveriesAsync(IReadOnlyCollection<AlertNoticeRoom> handed, IReadOnlyCollection<long> finished, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(noticeIds);
-        return noticeIds.Count == 0 ? Task.CompletedTask : InTransactionAsync(async (c, tx) =>
+        ArgumentNullException.ThrowIfNull(handed);
+        ArgumentNullException.ThrowIfNull(finished);
+        return handed.Count == 0 && finished.Count == 0 ? Task.CompletedTask : InTransactionAsync(async (c, tx) =>
         {
-            await DeleteNoticesAsync(c, tx, noticeIds, cancellationToken).ConfigureAwait(false);
+            // One statement prepared once and run per room (Dapper reuses the command). A notice no longer stored gets no
+            // row: its id may be reused by a later notice, which must not inherit its rooms.
+            if (handed.Count > 0)
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT OR IGNORE INTO alert_notice_rooms (notice_id, platform, room)
+                    SELECT @NoticeId, @Platform, @Room WHERE EXISTS (SELECT 1 FROM alert_notices WHERE id = @NoticeId)
+                    """,
+                    handed.Select(h => new { h.NoticeId, h.Room.Platform, h.Room.Room }), tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
+            await DeleteNoticesAsync(c, tx, finished, cancellationToken).ConfigureAwait(false);
             return 0;
         }, cancellationToken);
     }
 
     private static async Task DeleteNoticesAsync(SqliteConnection c, SqliteTransaction tx, IEnumerable<long> ids, CancellationToken cancellationToken)
     {
-        // In chunks: each id is a bound parameter.
+        // In chunks: each id is a bound parameter. The rooms go first (they refer to the notice), in the same transaction.
         foreach (var chunk in ids.Chunk(500))
         {
+            await c.ExecuteAsync(new CommandDefinition("DELETE FROM alert_notice_rooms WHERE notice_id IN @chunk", new { chunk }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await c.ExecuteAsync(new CommandDefinition("DELETE FROM alert_notices WHERE id IN @chunk", new { chunk }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
     }

@@ -66,11 +66,14 @@ internal sealed class AlertWorld : IAsyncDisposable
 
     public RecordingChat Chat { get; } = new();
 
-    /// <summary>What a restart builds over the same database: a new board, poster and service (nothing kept in memory).</summary>
-    public AlertService Restart(IChatReplySender? chat = null)
+    /// <summary>
+    /// What a restart builds over the same database: a new board, poster and service (nothing kept in memory); the
+    /// poster writes through <paramref name="posterStore"/> when given (a store that fails on cue).
+    /// </summary>
+    public AlertService Restart(IChatReplySender? chat = null, IAlertStore? posterStore = null)
     {
         var wrapped = Microsoft.Extensions.Options.Options.Create(Options);
-        var poster = new AlertPoster(Router, chat ?? Chat, Store, Time, wrapped, Microsoft.Extensions.Options.Options.Create(new RobotOptions()), NullLogger<AlertPoster>.Instance);
+        var poster = new AlertPoster(Router, chat ?? Chat, posterStore ?? Store, Time, wrapped, Microsoft.Extensions.Options.Options.Create(new RobotOptions()), NullLogger<AlertPoster>.Instance);
         return new AlertService(new AlertBoard(Store, Router, Time, wrapped), poster, Time, wrapped, NullLogger<AlertService>.Instance);
     }
 

@@ -180,18 +180,8 @@ public sealed class CrashTests
         await using (var first = await ServerChild.StartAsync(home.Path, port, settings))
         {
             using var api = await ServerChild.SignInAsync(port);
-            (await api.PostAsJsonAsync("/api/v1/rooms", new { name = "ops" })).EnsureSuccessStatusCode();
-            (await api.PutAsJsonAsync("/api/v1/kv/system/alerts.alertmanager.token", new { value = "am-token-for-tests", secret = true })).EnsureSuccessStatusCode();
-            using var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            intake.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "am-token-for-tests");
-            var alert = new
-            {
-                version = "4",
-                status = "firing",
-                receiver = "opsrobot",
-                alerts = new[] { new { status = "firing", labels = new { alertname = "DiskFull", instance = "db1:9100", severity = "critical" }, annotations = new { summary = "/ is 97% full" }, fingerprint = "fp-diskfull" } },
-            };
-            (await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", alert)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            using var intake = await AlertIntakeAsync(api, port, "ops");
+            (await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", AlertmanagerBody("DiskFull", "fp-diskfull"))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
 
             // On the board (the robot lists it when asked; the board polls every 100 ms), not yet told: the server dies.
             await ExecutionFlowTests.WaitUntilAsync(async () =>
@@ -213,6 +203,91 @@ public sealed class CrashTests
         // Told once: the notice is gone from the store, so no later turn says it again.
         await Task.Delay(TimeSpan.FromSeconds(1));
         (await WaitForRoomAsync(client, _ => true)).Count(Told).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task KillNine_AfterOneOfAnAlertsTwoRoomsWasTold_TheRestartTellsOnlyTheOther()
+    {
+        using var home = new TestHome();
+        var port = CliTests.FreePort();
+        var settings = new Dictionary<string, string>
+        {
+            // Team db's alerts go to ops and db; paged ones to db only. One message per room per hour, so db, told of
+            // the page, holds DiskFull back while ops is told of it.
+            ["OpsRobot__Alerts__Routes__0__Labels__team"] = "db",
+            ["OpsRobot__Alerts__Routes__0__Rooms__0"] = "web:ops",
+            ["OpsRobot__Alerts__Routes__0__Rooms__1"] = "web:db",
+            ["OpsRobot__Alerts__Routes__1__Labels__pager"] = "*",
+            ["OpsRobot__Alerts__Routes__1__Rooms__0"] = "web:db",
+            ["OpsRobot__Alerts__PollInterval"] = "00:00:00.100",
+            ["OpsRobot__Alerts__GroupWindow"] = "00:00:00",
+            ["OpsRobot__Alerts__RoomRateLimit"] = "1",
+            ["OpsRobot__Alerts__RoomRatePeriod"] = "01:00:00",
+        };
+        static bool Told(string t, string name) => t.Contains("FIRING", StringComparison.Ordinal) && t.Contains(name, StringComparison.Ordinal);
+        await using (var first = await ServerChild.StartAsync(home.Path, port, settings))
+        {
+            using var api = await ServerChild.SignInAsync(port);
+            using var intake = await AlertIntakeAsync(api, port, "ops", "db");
+            (await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", AlertmanagerBody("Paged", "fp-paged", ("pager", "night")))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            await WaitForRoomAsync(api, texts => texts.Any(t => Told(t, "Paged")), "db");
+            (await intake.PostAsJsonAsync("/api/v1/alerts/alertmanager", AlertmanagerBody("DiskFull", "fp-diskfull", ("team", "db")))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            await WaitForRoomAsync(api, texts => texts.Any(t => Told(t, "DiskFull")));
+
+            // Recorded as told in ops (the flush's write follows its posts), db still waiting: the server dies.
+            var database = Path.Combine(home.Path, "data", "opsrobot.db");
+            await ExecutionFlowTests.WaitUntilAsync(async () =>
+            {
+                await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+                await connection.OpenAsync();
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT COUNT(*) FROM alert_notice_rooms WHERE platform = 'web' AND room = 'ops'";
+                return (long)(await command.ExecuteScalarAsync())! == 1;
+            }, TimeSpan.FromSeconds(60));
+            (await WaitForRoomAsync(api, _ => true, "db")).ShouldNotContain(t => t.Contains("DiskFull", StringComparison.Ordinal));
+            await first.KillNineAsync();
+        }
+
+        await using var second = await ServerChild.StartAsync(home.Path, port, settings);
+        using var client = await ServerChild.SignInAsync(port);
+        await WaitForRoomAsync(client, texts => texts.Any(t => Told(t, "DiskFull")), "db");
+
+        // ops heard it before the crash and not again; db heard it once.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        (await WaitForRoomAsync(client, _ => true)).Count(t => Told(t, "DiskFull")).ShouldBe(1);
+        (await WaitForRoomAsync(client, _ => true, "db")).Count(t => Told(t, "DiskFull")).ShouldBe(1);
+    }
+
+    /// <summary>Makes the web rooms and the Alertmanager token; returns a client that posts to the alert intake with it.</summary>
+    private static async Task<HttpClient> AlertIntakeAsync(HttpClient api, int port, params string[] rooms)
+    {
+        foreach (var room in rooms)
+        {
+            (await api.PostAsJsonAsync("/api/v1/rooms", new { name = room })).EnsureSuccessStatusCode();
+        }
+
+        (await api.PutAsJsonAsync("/api/v1/kv/system/alerts.alertmanager.token", new { value = "am-token-for-tests", secret = true })).EnsureSuccessStatusCode();
+        var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        intake.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "am-token-for-tests");
+        return intake;
+    }
+
+    /// <summary>An Alertmanager webhook body with one firing alert on db1:9100.</summary>
+    private static object AlertmanagerBody(string name, string fingerprint, params (string Key, string Value)[] labels)
+    {
+        var all = new Dictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = name, ["instance"] = "db1:9100", ["severity"] = "critical" };
+        foreach (var (key, value) in labels)
+        {
+            all[key] = value;
+        }
+
+        return new
+        {
+            version = "4",
+            status = "firing",
+            receiver = "opsrobot",
+            alerts = new[] { new { status = "firing", labels = all, annotations = new { summary = name + " is bad" }, fingerprint } },
+        };
     }
 
     private static async Task SayAsync(HttpClient api, string text) =>
@@ -249,21 +324,21 @@ public sealed class CrashTests
         return execution;
     }
 
-    private static async Task<IReadOnlyList<string>> WaitForRoomAsync(HttpClient api, Func<IReadOnlyList<string>, bool> done)
+    private static async Task<IReadOnlyList<string>> WaitForRoomAsync(HttpClient api, Func<IReadOnlyList<string>, bool> done, string room = "ops")
     {
         IReadOnlyList<string> texts = [];
         try
         {
             await ExecutionFlowTests.WaitUntilAsync(async () =>
             {
-                var history = await api.GetFromJsonAsync<JsonElement>("/api/v1/rooms/ops/messages?limit=200");
+                var history = await api.GetFromJsonAsync<JsonElement>($"/api/v1/rooms/{room}/messages?limit=200");
                 texts = [.. history.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString() ?? string.Empty)];
                 return done(texts);
             }, TimeSpan.FromSeconds(60));
         }
         catch (TimeoutException ex)
         {
-            throw new TimeoutException("The room did not show what was expected:\n" + string.Join("\n", texts), ex);
+            throw new TimeoutException($"The room {room} did not show what was expected:\n" + string.Join("\n", texts), ex);
         }
 
         return texts;
