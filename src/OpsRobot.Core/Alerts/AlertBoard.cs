@@ -151,7 +151,7 @@ public sealed class AlertBoard(IAlertStore store, AlertRouter router, TimeProvid
                 Labels = e.Labels,
                 Node = node,
                 Status = e.Status,
-                Since = e.At,
+                Since = e.StateSince,
                 FirstSeen = e.At,
                 LastSeen = e.At,
                 Events = 1,
@@ -181,11 +181,13 @@ public sealed class AlertBoard(IAlertStore store, AlertRouter router, TimeProvid
 
         var window = e.At - _options.FlapWindow;
         var changes = before.RecentChanges.Where(c => c > window).Append(e.At).TakeLast(Math.Max(2, _options.FlapThreshold * 2)).ToList();
-        var firedFor = e.Status == AlertStatus.Resolved ? e.At - before.Since : (TimeSpan?)null;
+        // The source's time of the change, but never before the state it ends (clocks and late deliveries disagree).
+        var since = e.StateSince < before.Since ? before.Since : e.StateSince;
+        var firedFor = e.Status == AlertStatus.Resolved ? since - before.Since : (TimeSpan?)null;
         updated = updated with
         {
             Status = e.Status,
-            Since = e.At,
+            Since = since,
             Flaps = before.Flaps + 1,
             RecentChanges = changes,
             Node = await NodeAsync(e, nodes, cancellationToken).ConfigureAwait(false) ?? before.Node,

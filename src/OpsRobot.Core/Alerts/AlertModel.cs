@@ -106,8 +106,15 @@ public sealed record AlertEvent
 
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>When the source says the alert started, else when the event was received.</summary>
+    /// <summary>When the event was received: the board's own clock (last seen, flapping).</summary>
     public required DateTimeOffset At { get; init; }
+
+    /// <summary>
+    /// When the source says this state began (<c>starts_at</c> for firing, <c>ends_at</c> for resolved), else
+    /// <see cref="At"/>: an alert that started firing an hour before it reached OpsRobot has fired for an hour. A time
+    /// after <see cref="At"/> (a source clock ahead of ours) is taken as <see cref="At"/>.
+    /// </summary>
+    public required DateTimeOffset StateSince { get; init; }
 
     /// <summary>Longest text kept from a field, so one oversized alert cannot bloat the board or a room.</summary>
     public const int MaxFieldChars = 1000;
@@ -135,12 +142,13 @@ public sealed record AlertEvent
             }
         }
 
+        var status = Text(payload["status"]) == "resolved" ? AlertStatus.Resolved : AlertStatus.Firing;
         return new AlertEvent
         {
             EventId = eventId,
             Source = Clip(source, 100),
             Fingerprint = Clip(fingerprint, 200),
-            Status = Text(payload["status"]) == "resolved" ? AlertStatus.Resolved : AlertStatus.Firing,
+            Status = status,
             Name = Text(payload["name"]) ?? "unnamed",
             Severity = Text(payload["severity"]),
             Host = Text(payload["host"]),
@@ -148,7 +156,24 @@ public sealed record AlertEvent
             Url = SafeUrl(Text(payload["url"])),
             Labels = labels,
             At = receivedAt,
+            StateSince = SourceTime(payload[status == AlertStatus.Resolved ? "ends_at" : "starts_at"], receivedAt),
         };
+    }
+
+    /// <summary>
+    /// A time the source sent (ISO 8601 with an offset), no later than <paramref name="receivedAt"/>; the received time
+    /// when there is none, it does not parse, or it is from before 2000 (Alertmanager's unset time is year 1).
+    /// </summary>
+    private static DateTimeOffset SourceTime(JsonNode? node, DateTimeOffset receivedAt)
+    {
+        if (Text(node) is not { } text
+            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            || at.Year < 2000)
+        {
+            return receivedAt;
+        }
+
+        return at > receivedAt ? receivedAt : at;
     }
 
     /// <summary>An http(s) link people may click, or null: nothing that could bend the Markdown it is put in.</summary>

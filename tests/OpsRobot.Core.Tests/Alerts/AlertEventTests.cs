@@ -41,6 +41,31 @@ public sealed class AlertEventTests
         e.At.ShouldBe(At);
     }
 
+    // The source's start (or end) of the state, so "firing for" counts from when it began, not from when it arrived.
+    [Theory]
+    [InlineData("firing", "starts_at", "2026-11-21T08:00:00Z", "2026-11-21T08:00:00Z")]            // an hour before it arrived
+    [InlineData("firing", "starts_at", "2026-11-21T10:00:00.123+02:00", "2026-11-21T08:00:00.123Z")] // any offset
+    [InlineData("resolved", "ends_at", "2026-11-21T08:59:30Z", "2026-11-21T08:59:30Z")]             // resolved: its end
+    [InlineData("resolved", "starts_at", "2026-11-21T08:00:00Z", "2026-11-21T09:00:00Z")]           // resolved reads ends_at only
+    [InlineData("firing", "starts_at", "2026-11-21T09:05:00Z", "2026-11-21T09:00:00Z")]             // a clock ahead: when received
+    [InlineData("firing", "starts_at", "0001-01-01T00:00:00Z", "2026-11-21T09:00:00Z")]             // Alertmanager's unset time
+    [InlineData("firing", "starts_at", "yesterday", "2026-11-21T09:00:00Z")]                        // not a time
+    public void FromPayload_StateSince_IsTheSourcesTimeWhenSane(string status, string field, string sent, string expected)
+    {
+        var e = AlertEvent.FromPayload(1, Payload(p =>
+        {
+            p["status"] = status;
+            p[field] = sent;
+        }), At).ShouldNotBeNull();
+
+        e.StateSince.ShouldBe(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture));
+        e.At.ShouldBe(At);
+    }
+
+    [Fact]
+    public void FromPayload_NoSourceTime_StateSinceIsWhenReceived() =>
+        AlertEvent.FromPayload(1, Payload(), At).ShouldNotBeNull().StateSince.ShouldBe(At);
+
     [Theory]
     [InlineData("source")]       // cannot pick a source to call back
     [InlineData("fingerprint")]  // cannot tell one alert from another

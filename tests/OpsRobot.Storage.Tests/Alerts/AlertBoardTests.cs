@@ -94,6 +94,28 @@ public sealed class AlertBoardTests
         (await world.Store.CountAsync(CancellationToken.None)).ShouldBe((1, 0));
     }
 
+    // Alertmanager sends when the alert began; one that fired 40 minutes before it reached OpsRobot has fired for 40
+    // minutes, and its resolution counts to the source's end time, not to when the webhook arrived.
+    [Fact]
+    public async Task SourceTimes_AreWhenTheStateBegan_NotWhenItArrived()
+    {
+        await using var world = await AlertWorld.StartAsync();
+        var began = world.Time.GetUtcNow() - TimeSpan.FromMinutes(40);
+        await world.AlertAsync("DiskFull", "firing", "web1:9100", "critical", null, p => p["starts_at"] = began.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        await world.SettleRoomsAsync();
+        world.Time.Advance(TimeSpan.FromMinutes(5));
+        var ended = world.Time.GetUtcNow() - TimeSpan.FromMinutes(2);
+        await world.AlertAsync("DiskFull", "resolved", "web1:9100", "critical", null, p => p["ends_at"] = ended.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        await world.SettleRoomsAsync();
+
+        var posted = world.Chat.To("irc:#alerts");
+        posted.Count.ShouldBe(2);
+        posted[0].ShouldContain($"since {began.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
+        posted[1].ShouldContain("A1 RESOLVED");
+        posted[1].ShouldContain("fired for 43m");
+        (await world.Store.GetAsync(1, CancellationToken.None)).ShouldNotBeNull().Since.ShouldBe(ended);
+    }
+
     [Fact]
     public async Task FiredAndResolvedWithinOneWindow_TheRoomHearsTheLatestOnce()
     {

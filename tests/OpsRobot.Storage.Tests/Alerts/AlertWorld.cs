@@ -87,7 +87,11 @@ internal sealed class AlertWorld : IAsyncDisposable
     }
 
     /// <summary>Publishes a <c>core.alert</c> event shaped as the Alertmanager intake shapes it.</summary>
-    public Task<EventRecord> AlertAsync(string name, string status = "firing", string? host = "web1:9100", string severity = "critical", string? summary = null, params (string Key, string Value)[] labels)
+    public Task<EventRecord> AlertAsync(string name, string status = "firing", string? host = "web1:9100", string severity = "critical", string? summary = null, params (string Key, string Value)[] labels) =>
+        AlertAsync(name, status, host, severity, summary, null, labels);
+
+    /// <summary>As above, with the payload changed by <paramref name="change"/> before it is published.</summary>
+    public Task<EventRecord> AlertAsync(string name, string status, string? host, string severity, string? summary, Action<JsonObject>? change, params (string Key, string Value)[] labels)
     {
         var all = new JsonObject { ["alertname"] = name };
         if (host is not null)
@@ -112,6 +116,7 @@ internal sealed class AlertWorld : IAsyncDisposable
             ["annotations"] = new JsonObject(),
             ["fingerprint"] = "fp-" + name + "-" + host,
         };
+        change?.Invoke(payload);
         return Events.PublishAsync(BuiltInTriggers.Alert, payload, "alerts:alertmanager", CancellationToken.None);
     }
 
