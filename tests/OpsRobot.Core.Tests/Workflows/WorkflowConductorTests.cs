@@ -62,6 +62,86 @@ public sealed class WorkflowConductorTests
         JsonNode.DeepEquals(b.Actions[0].Input["list"], JsonNode.Parse("""[42, {"stdout": "41"}]""")).ShouldBeTrue(b.Actions[0].Input.ToJsonString());
     }
 
+    private const string Greeting = """
+        version: 1.0
+        input:
+          - who
+          - greeting: "hello <% ctx(who) %>"
+          - items
+        vars:
+          - shout: <% ctx(greeting) %>!
+        tasks:
+          hello:
+            action: core.echo message="hi <% ctx(who) %>"
+            next:
+              - when: <% succeeded() %>
+                publish: said=<% result().stdout %>
+                do: each
+          each:
+            with: <% ctx(items) %>
+            action: core.echo message="item <% item() %>"
+            next:
+              - do: ask
+          ask:
+            action: core.ask
+            input:
+              question: "Proceed for <% ctx(who) %> after <% ctx(said) %>?"
+            next:
+              - when: <% succeeded() %>
+                publish: comment=<% result().comment %>
+                do: done
+          done:
+            action: core.echo message="<% ctx(comment) %>"
+        output:
+          - who: <% ctx(who) %>
+          - said: <% ctx(said) %>
+          - comment: <% ctx(comment) %>
+        """;
+
+    [Theory]
+    [InlineData("{{ 7*7 }}", "a Jinja expression")]
+    [InlineData("<% ctx() %>", "a YAQL expression that would print the context")]
+    [InlineData("{% for x in [1,2] %}{{ x }}{% endfor %}", "a Jinja statement")]
+    [InlineData("<% ctx(nope) %>", "an expression that would fail the workflow")]
+    public void Inputs_ValuesACallerGives_AreData_NeverEvaluated(string hostile, string what)
+    {
+        var c = Start(Greeting, new JsonObject { ["who"] = hostile, ["items"] = new JsonArray(hostile) });
+
+        c.Status.ShouldBe(Running, what);
+        var ctx = c.State.Contexts[0];
+        ctx["who"]!.GetValue<string>().ShouldBe(hostile, what);
+        ctx["greeting"]!.GetValue<string>().ShouldBe($"hello {hostile}", "a default in the workflow file is an expression, and sees the given value as text");
+        ctx["shout"]!.GetValue<string>().ShouldBe($"hello {hostile}!");
+        var hello = c.GetNextTasks().ShouldHaveSingleItem();
+        hello.Actions[0].Input["message"]!.GetValue<string>().ShouldBe($"hi {hostile}");
+
+        // What an action returns, an item, and an answer to an ask are data too, however they were published.
+        Complete(c, hello, result: new JsonObject { ["stdout"] = hostile });
+        var each = c.GetNextTasks().ShouldHaveSingleItem();
+        each.Actions.ShouldHaveSingleItem().Input["message"]!.GetValue<string>().ShouldBe($"item {hostile}");
+        Complete(c, each);
+        var ask = c.GetNextTasks().ShouldHaveSingleItem();
+        ask.Actions[0].Input["question"]!.GetValue<string>().ShouldBe($"Proceed for {hostile} after {hostile}?");
+        Complete(c, ask, result: new JsonObject { ["approved"] = true, ["comment"] = hostile });
+        var done = c.GetNextTasks().ShouldHaveSingleItem();
+        done.Actions[0].Input["message"]!.GetValue<string>().ShouldBe(hostile);
+        Complete(c, done);
+
+        c.Status.ShouldBe(Succeeded);
+        c.RenderOutput()!.ToJsonString().ShouldBe(new JsonObject { ["who"] = hostile, ["said"] = hostile, ["comment"] = hostile }.ToJsonString());
+    }
+
+    [Fact]
+    public void Inputs_TypedValuesACallerGives_KeepTheirType_AndDefaultsFillTheRest()
+    {
+        var given = JsonNode.Parse("""{"who": {"name": "<% ctx() %>", "tags": ["{{ 1 }}", 2, true, null]}, "items": []}""")!.AsObject();
+
+        var c = Start(Greeting, given);
+
+        JsonNode.DeepEquals(c.State.Contexts[0]["who"], given["who"]).ShouldBeTrue(c.State.Contexts[0].ToJsonString());
+        c.State.Contexts[0]["greeting"]!.GetValue<string>().ShouldStartWith("hello {");
+    }
+
     [Fact]
     public void State_SerializedMidRunAndRestored_CarriesOnToTheSameEnd()
     {
