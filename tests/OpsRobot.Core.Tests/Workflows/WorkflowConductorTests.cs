@@ -183,6 +183,105 @@ public sealed class WorkflowConductorTests
         c.Status.ShouldBe(Succeeded);
     }
 
+    private const string TwoAsks = """
+        version: 1.0
+        tasks:
+          start:
+            action: core.noop
+            next:
+              - do: [ask1, ask2]
+          ask1:
+            action: core.ask
+            next:
+              - do: after1
+          ask2:
+            action: core.ask
+            next:
+              - do: after2
+          after1:
+            action: core.noop
+          after2:
+            action: core.noop
+        """;
+
+    /// <summary>Starts the next task named <paramref name="id"/> and lets it run.</summary>
+    private static NextTask Run(WorkflowConductor c, IReadOnlyList<NextTask> next, string id)
+    {
+        var task = next.Single(t => t.Id == id);
+        c.UpdateTask(task.Id, task.Route, new TaskEvent(Requested));
+        c.UpdateTask(task.Id, task.Route, new TaskEvent(Running));
+        return task;
+    }
+
+    [Fact]
+    public void Ask_Waiting_PausesTheWorkflow_PauseAndResumeKeepItPaused_AndTheAnswerCarriesOn()
+    {
+        var c = Start("version: 1.0\ntasks:\n  ask:\n    action: core.ask\n    next:\n      - do: done\n  done:\n    action: core.noop\n");
+        var ask = Run(c, c.GetNextTasks(), "ask");
+        c.Status.ShouldBe(Running);
+
+        c.UpdateTask("ask", 0, new TaskEvent(Pending));
+        c.Status.ShouldBe(Paused);
+        c.RequestWorkflowStatus(Pausing);
+        c.Status.ShouldBe(Paused, "a pause of a workflow that an ask holds is taken, and changes nothing");
+        c.RequestWorkflowStatus(Resuming);
+        c.Status.ShouldBe(Paused, "nothing can carry on while the ask waits");
+        c.GetNextTasks().ShouldBeEmpty();
+
+        // The answer: the ask's action runs on, then ends.
+        c.UpdateTask(ask.Id, ask.Route, new TaskEvent(Running));
+        c.Status.ShouldBe(Running);
+        c.UpdateTask(ask.Id, ask.Route, new TaskEvent(Succeeded, new JsonObject { ["approved"] = true }));
+        Complete(c, c.GetNextTasks().ShouldHaveSingleItem());
+        c.Status.ShouldBe(Succeeded);
+    }
+
+    [Fact]
+    public void Ask_Denied_WhileTheWorkflowIsPausedForIt_FailsTheWorkflow()
+    {
+        var c = Start("version: 1.0\ntasks:\n  ask:\n    action: core.ask\n    next:\n      - when: <% succeeded() %>\n        do: done\n  done:\n    action: core.noop\n");
+        Run(c, c.GetNextTasks(), "ask");
+        c.UpdateTask("ask", 0, new TaskEvent(Pending));
+
+        c.UpdateTask("ask", 0, new TaskEvent(Running));
+        c.UpdateTask("ask", 0, new TaskEvent(Failed, new JsonObject { ["approved"] = false }));
+
+        c.Status.ShouldBe(Failed);
+        c.GetNextTasks().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void TwoAsks_WaitingAtOnce_KeepTheWorkflowPaused_UntilBothAreAnswered()
+    {
+        var c = Start(TwoAsks);
+        Complete(c, c.GetNextTasks().Single());
+        var next = c.GetNextTasks();
+        Run(c, next, "ask1");
+        Run(c, next, "ask2");
+        c.UpdateTask("ask1", 0, new TaskEvent(Pending));
+        c.Status.ShouldBe(Pausing, "ask2 still runs");
+        c.UpdateTask("ask2", 0, new TaskEvent(Pending));
+        c.Status.ShouldBe(Paused);
+
+        c.UpdateTask("ask1", 0, new TaskEvent(Running));
+        c.Status.ShouldBe(Pausing, "ask2 still waits");
+        c.UpdateTask("ask1", 0, new TaskEvent(Succeeded));
+        c.Status.ShouldBe(Paused);
+        c.GetNextTasks().ShouldBeEmpty();
+
+        c.UpdateTask("ask2", 0, new TaskEvent(Running));
+        c.Status.ShouldBe(Running);
+        c.UpdateTask("ask2", 0, new TaskEvent(Succeeded));
+        var rest = c.GetNextTasks();
+        rest.Select(t => t.Id).ShouldBe(["after1", "after2"]);
+        foreach (var task in rest)
+        {
+            Complete(c, task);
+        }
+
+        c.Status.ShouldBe(Succeeded);
+    }
+
     [Fact]
     public void Cancel_WhileATaskRuns_IsCancelingUntilTheTaskStops_ThenCanceled()
     {

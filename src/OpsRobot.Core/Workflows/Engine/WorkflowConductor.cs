@@ -892,9 +892,19 @@ public sealed class WorkflowConductor
         var active = HasActiveTasks;
         var completedOnResume = !active && !HasStagedTasks && CountOf(Paused) + CountOf(Pending) == 0;
         State.Status = StateMachines.WorkflowOnRequest(Status, status, active, completedOnResume);
-        var updated = Status;
-        if ((status == Paused && current == Pausing && updated == Pausing) || (status == Canceled && current == Canceling && updated == Canceling))
+        if (Status == Resuming && !active && !HasStagedTasks && CountOf(Pending) > 0)
         {
+            // Nothing to carry on with while a task waits for people (an ask): the workflow stays paused until the
+            // answer, as it shows while an ask waits.
+            State.Status = Paused;
+        }
+
+        var updated = Status;
+        if ((status == Paused && current == Pausing && updated == Pausing) || (status == Canceled && current == Canceling && updated == Canceling)
+            || (status is Pausing or Paused or Resuming && current == Paused && updated == Paused && CountOf(Pending) > 0))
+        {
+            // Asked to pause what an ask that waits has paused already (the caller keeps it paused after the answer),
+            // or to resume what an ask still holds.
             return;
         }
 
