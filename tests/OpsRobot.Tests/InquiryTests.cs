@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using OpsRobot.Testing;
 using OpsRobot.Tests.Support;
 
 namespace OpsRobot.Tests;
@@ -15,7 +16,12 @@ public sealed class InquiryTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _world = await WorkflowWorld.StartAsync(home => WorkflowPacks.WriteAsks(home));
+        _world = await WorkflowWorld.StartAsync(home =>
+        {
+            WorkflowPacks.WriteAsks(home);
+            WriteGreeting(home);
+            WritePauses(home);
+        });
         await _world.CreateRoomAsync();
         foreach (var (name, role) in new[] { ("alice", "operator"), ("bob", "operator"), ("dave", "operator"), ("gus", "guest") })
         {
@@ -24,6 +30,275 @@ public sealed class InquiryTests : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await _world.DisposeAsync();
+
+    /// <summary>
+    /// <c>asks.greet</c>, run by the alias <c>greet {{who}}</c>: greets, asks for a note about <c>who</c>, echoes the
+    /// note. Everything a caller gives it flows into expressions of the workflow file.
+    /// </summary>
+    private static void WriteGreeting(TestHome home)
+    {
+        home.Write("packs/asks/actions/greet.yaml", """
+            name: greet
+            runner_type: workflow
+            entry_point: workflows/greet.yaml
+            timeout: 3600
+            parameters:
+              who: {type: string, required: true}
+            """);
+        home.Write("packs/asks/aliases/greet.yaml", """
+            name: greet
+            action_ref: asks.greet
+            description: Greet someone, then ask for a note
+            formats:
+              - "greet {{who}}"
+            """);
+        home.Write("packs/asks/actions/workflows/greet.yaml", """
+            version: 1.0
+            input:
+              - who
+            tasks:
+              hello:
+                action: core.echo message="hi <% ctx(who) %>"
+                next:
+                  - when: <% succeeded() %>
+                    publish: greeting=<% result().stdout %>
+                    do: ask
+              ask:
+                action: core.ask
+                input:
+                  question: Any note for <% ctx(who) %>?
+                  route: web:ops
+                  schema:
+                    type: object
+                    properties:
+                      note: {type: string}
+                    required: [note]
+                next:
+                  - when: <% succeeded() %>
+                    publish: note=<% result().note %>
+                    do: done
+              done:
+                action: core.echo message="noted <% ctx(note) %>"
+                next:
+                  - publish: said=<% result().stdout %>
+            output:
+              - who: <% ctx(who) %>
+              - greeting: <% ctx(greeting) %>
+              - note: <% ctx(note) %>
+              - said: <% ctx(said) %>
+            """);
+    }
+
+    /// <summary>
+    /// <c>asks.later</c>: waits at wf.gate for the flag file, then asks; <c>asks.two</c>: two asks at once, each followed
+    /// by a step.
+    /// </summary>
+    private static void WritePauses(TestHome home)
+    {
+        home.Write("packs/asks/actions/later.yaml", """
+            name: later
+            runner_type: workflow
+            entry_point: workflows/later.yaml
+            timeout: 3600
+            parameters:
+              log: {type: string, required: true}
+              flag: {type: string, required: true}
+            """);
+        home.Write("packs/asks/actions/workflows/later.yaml", """
+            version: 1.0
+            input:
+              - log
+              - flag
+            tasks:
+              gate:
+                action: wf.gate log=<% ctx(log) %> flag=<% ctx(flag) %>
+                next:
+                  - when: <% succeeded() %>
+                    do: ask
+              ask:
+                action: core.ask
+                input:
+                  question: Carry on?
+                next:
+                  - when: <% succeeded() %>
+                    do: done
+              done:
+                action: wf.mark name=done log=<% ctx(log) %>
+            """);
+        home.Write("packs/asks/actions/two.yaml", """
+            name: two
+            runner_type: workflow
+            entry_point: workflows/two.yaml
+            timeout: 3600
+            parameters:
+              log: {type: string, required: true}
+            """);
+        home.Write("packs/asks/actions/workflows/two.yaml", """
+            version: 1.0
+            input:
+              - log
+            tasks:
+              start:
+                action: core.noop
+                next:
+                  - do: [first, second]
+              first:
+                action: core.ask
+                input:
+                  question: First?
+                next:
+                  - when: <% succeeded() %>
+                    do: after_first
+              second:
+                action: core.ask
+                input:
+                  question: Second?
+                next:
+                  - when: <% succeeded() %>
+                    do: after_second
+              after_first:
+                action: wf.mark name=after_first log=<% ctx(log) %>
+              after_second:
+                action: wf.mark name=after_second log=<% ctx(log) %>
+            """);
+    }
+
+    private async Task<string?> ControlAsync(long id, string verb)
+    {
+        var response = await _world.Admin.PostAsJsonAsync($"/api/v1/executions/{id}/{verb}", new { });
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("workflowStatus").GetString();
+    }
+
+    /// <summary>Waits until the workflow's stored run shows <paramref name="task"/> as <paramref name="status"/>.</summary>
+    private Task WaitForTaskAsync(long id, string task, string status) =>
+        ExecutionFlowTests.WaitUntilAsync(async () =>
+        {
+            var view = await _world.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}/workflow");
+            return view.GetProperty("tasks").EnumerateArray().Any(t => t.GetProperty("id").GetString() == task && t.GetProperty("status").GetString() == status);
+        }, TimeSpan.FromSeconds(30));
+
+    private async Task ApproveAsync(long inquiry) =>
+        (await _world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{inquiry}", new { response = new { approved = true } })).EnsureSuccessStatusCode();
+
+    [Fact]
+    public async Task PauseThenResume_WhileTheAskWaits_LeavesTheWorkflowPaused_AndTheAnswerCarriesItOn()
+    {
+        var id = await _world.StartAsync("asks.gate");
+        var inquiry = await PendingInquiryAsync(id);
+        await _world.WaitForStatusAsync(id, "paused");
+
+        (await ControlAsync(id, "pause")).ShouldBe("paused");
+        (await _world.StatusAsync(id)).ShouldBe("paused");
+        (await ControlAsync(id, "resume")).ShouldBe("paused");
+        (await _world.StatusAsync(id)).ShouldBe("paused");
+        (await _world.StatusAsync(inquiry.GetProperty("execution").GetInt64())).ShouldBe("pending");
+
+        await ApproveAsync(inquiry.GetProperty("id").GetInt64());
+
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
+    }
+
+    [Fact]
+    public async Task Pause_WhileTheAskWaits_HoldsTheWorkflowAfterTheAnswer_UntilItIsResumed()
+    {
+        var id = await _world.StartAsync("asks.later", new { log = _world.Log, flag = _world.Flag });
+        await File.WriteAllTextAsync(_world.Flag, "open");
+        var inquiry = await PendingInquiryAsync(id);
+        await _world.WaitForStatusAsync(id, "paused");
+        (await ControlAsync(id, "pause")).ShouldBe("paused");
+
+        await ApproveAsync(inquiry.GetProperty("id").GetInt64());
+
+        await WaitForTaskAsync(id, "ask", "succeeded");
+        (await _world.StatusAsync(id)).ShouldBe("paused");
+        (await _world.ChildrenAsync(id, "wf.mark")).ShouldBeEmpty();
+        (await ControlAsync(id, "resume")).ShouldBeOneOf("resuming", "running");
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
+        (await File.ReadAllLinesAsync(_world.Log)).ShouldBe(["gate-start", "gate-end", "done"]);
+    }
+
+    [Fact]
+    public async Task PausedWhileATaskRuns_ThenResumed_ShowsPausedOnceTheNextAskWaits()
+    {
+        var id = await _world.StartAsync("asks.later", new { log = _world.Log, flag = _world.Flag });
+        await _world.WaitForGateAsync();
+        (await ControlAsync(id, "pause")).ShouldBe("pausing");
+        await File.WriteAllTextAsync(_world.Flag, "open");
+        await _world.WaitForStatusAsync(id, "paused");
+
+        (await ControlAsync(id, "resume")).ShouldBe("resuming");
+
+        var inquiry = await PendingInquiryAsync(id);
+        await ExecutionFlowTests.WaitUntilAsync(async () => await _world.StatusAsync(inquiry.GetProperty("execution").GetInt64()) == "pending", TimeSpan.FromSeconds(30));
+        await _world.WaitForStatusAsync(id, "paused");
+        await ApproveAsync(inquiry.GetProperty("id").GetInt64());
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
+    }
+
+    [Fact]
+    public async Task TwoAsks_WaitingAtOnce_KeepTheWorkflowPaused_UntilTheSecondIsAnswered()
+    {
+        var id = await _world.StartAsync("asks.two", new { log = _world.Log });
+        List<JsonElement> pending = [];
+        await ExecutionFlowTests.WaitUntilAsync(async () =>
+        {
+            var list = await _world.Admin.GetFromJsonAsync<JsonElement>("/api/v1/inquiries?status=pending");
+            pending = [.. list.GetProperty("inquiries").EnumerateArray().Where(i => i.GetProperty("workflow").ValueKind == JsonValueKind.Number && i.GetProperty("workflow").GetInt64() == id)];
+            return pending.Count == 2;
+        }, TimeSpan.FromSeconds(60));
+        await _world.WaitForStatusAsync(id, "paused");
+        var first = pending.Single(i => i.GetProperty("question").GetString() == "First?");
+        var second = pending.Single(i => i.GetProperty("question").GetString() == "Second?");
+
+        await ApproveAsync(first.GetProperty("id").GetInt64());
+
+        await WaitForTaskAsync(id, "first", "succeeded");
+        (await _world.StatusAsync(id)).ShouldBe("paused");
+        (await _world.ChildrenAsync(id, "wf.mark")).ShouldBeEmpty("nothing new starts while the second ask waits");
+        await ApproveAsync(second.GetProperty("id").GetInt64());
+        (await _world.WaitFinishedAsync(id)).GetProperty("status").GetString().ShouldBe("succeeded");
+        (await File.ReadAllLinesAsync(_world.Log)).Order(StringComparer.Ordinal).ShouldBe(["after_first", "after_second"]);
+    }
+
+    [Fact]
+    public async Task Workflow_FromAnAliasAndAnAnswer_TakesWhatPeopleTypeAsText_NeverAsExpressions()
+    {
+        using var alice = await _world.Server.SignInAsync("alice", AccessWorld.Password);
+        await using var aliceStream = await JoinAsync(alice);
+
+        await WorkflowWorld.SayAsync(_world.Admin, "!greet {{ 7*7 }}");
+
+        var id = (await _world.ExecutionsOfAsync("asks.greet")).ShouldHaveSingleItem().GetProperty("id").GetInt64();
+        var number = (await PendingInquiryAsync(id)).GetProperty("id").GetInt64();
+        (await SaysAsync(aliceStream, $"**Inquiry {number}** from workflow #{id}: Any note for {{{{ 7*7 }}}}?")).ShouldNotBe(default);
+        await aliceStream.SendAsync(new { type = "send", room = "ops", text = $"!answer {number} note=\"<% ctx() %> {{{{ kv.system.x }}}}\"" });
+
+        var execution = await _world.WaitFinishedAsync(id);
+        execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
+        var output = execution.GetProperty("result").GetProperty("output");
+        output.GetProperty("who").GetString().ShouldBe("{{ 7*7 }}");
+        output.GetProperty("greeting").GetString()!.TrimEnd().ShouldBe("hi {{ 7*7 }}");
+        output.GetProperty("note").GetString().ShouldBe("<% ctx() %> {{ kv.system.x }}");
+        output.GetProperty("said").GetString()!.TrimEnd().ShouldBe("noted <% ctx() %> {{ kv.system.x }}");
+    }
+
+    [Theory]
+    [InlineData("<% ctx() %>")]
+    [InlineData("{{ 6*7 }}")]
+    [InlineData("<% ctx(nothing_here) %>")]
+    public async Task Workflow_FromTheApi_TakesItsParametersAsText(string who)
+    {
+        var id = await _world.StartAsync("asks.greet", new { who });
+        var number = (await PendingInquiryAsync(id)).GetProperty("id").GetInt64();
+
+        (await _world.Admin.PutAsJsonAsync($"/api/v1/inquiries/{number}", new { response = new { note = who } })).EnsureSuccessStatusCode();
+
+        var execution = await _world.WaitFinishedAsync(id);
+        execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
+        execution.GetProperty("result").GetProperty("output").GetProperty("who").GetString().ShouldBe(who);
+        execution.GetProperty("result").GetProperty("output").GetProperty("note").GetString().ShouldBe(who);
+    }
 
     private async Task<JsonElement> PendingInquiryAsync(long workflow, WorkflowWorld? other = null)
     {

@@ -224,7 +224,7 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Rerun_FromChat_StartsTheRerunAndSaysWhichExecutionItIs()
+    public async Task Rerun_FromChat_StartsTheRerunAndSaysWhichExecutionItIs_ThenReportsItsEndToTheRoom()
     {
         await _world.CreateRoomAsync();
         var id = await StartFailedAsync();
@@ -236,6 +236,24 @@ public sealed class WorkflowRerunTests : IAsyncLifetime
         said.ShouldStartWith($"Re-running `wf.checked` #{id} from `check` as execution #");
         var rerunId = long.Parse(said.Split(" as execution #")[1].Split(';')[0], CultureInfo.InvariantCulture);
         await AssertRanOnceEachAsync(id, rerunId);
+        var reported = await _world.RobotSaidAsync(2);
+        reported.Count.ShouldBe(2, string.Join("\n", reported));
+        reported[1].ShouldStartWith($"`wf.checked` #{rerunId} **succeeded**", Case.Sensitive, string.Join("\n", reported));
+    }
+
+    [Fact]
+    public async Task Rerun_FromChat_ThatFailsAgain_TellsTheRoomItFailedAndWhy()
+    {
+        await _world.CreateRoomAsync();
+        var id = await StartFailedAsync();
+
+        await WorkflowWorld.SayAsync(_world.Admin, $"!rerun {id}");
+
+        var said = await _world.RobotSaidAsync(2);
+        var rerunId = long.Parse(said[0].Split(" as execution #")[1].Split(';')[0], CultureInfo.InvariantCulture);
+        said[1].ShouldStartWith($"`wf.checked` #{rerunId} **failed**", Case.Sensitive, string.Join("\n", said));
+        said[1].ShouldContain("(task check)", Case.Sensitive, said[1]);
+        (await _world.WaitFinishedAsync(rerunId)).GetProperty("status").GetString().ShouldBe("failed");
     }
 
     [Fact]

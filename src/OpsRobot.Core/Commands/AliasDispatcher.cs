@@ -157,17 +157,34 @@ public sealed partial class AliasDispatcher(
             return new OutgoingMessage($"{ex.Message}\nUsage: {Markdown.Code(robot.CommandPrefix + candidate.Entry.Display)} (say `{robot.CommandPrefix}help {FirstWord(candidate.Entry.Display)}` for details)");
         }
 
-        var acknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var follow = FollowAsync(handle, alias, message, acknowledged.Task);
         if (!alias.AckEnabled)
         {
-            return new OutgoingMessage(string.Empty) { FollowUp = follow, Delivered = () => acknowledged.TrySetResult() };
+            return FollowedBy(new OutgoingMessage(string.Empty), handle, message, alias);
         }
 
         var ack = alias.AckFormat is null
             ? $"Running {Markdown.Code(alias.ActionRef)} as execution #{handle.Execution.Id.ToString(CultureInfo.InvariantCulture)}."
             : RenderOrExplain(alias.AckFormat, Context(handle.Execution, alias, message), "ack");
-        return new OutgoingMessage(ack) { FollowUp = follow, Delivered = () => acknowledged.TrySetResult() };
+        return FollowedBy(new OutgoingMessage(ack), handle, message, alias);
+    }
+
+    /// <summary>
+    /// The answer that acknowledges an execution started from chat, with its follow-up: the still-running notices and
+    /// then the result, posted to the room that asked, after the answer itself. Aliases use it, and so do commands that
+    /// start an execution (<c>!rerun</c>), so every execution started from chat is reported to its room the same way.
+    /// </summary>
+    /// <param name="answer">The acknowledgement (empty: posted by nobody, the result still follows).</param>
+    /// <param name="handle">The execution started.</param>
+    /// <param name="message">The chat message that started it: the result goes to its room and thread.</param>
+    /// <param name="alias">The alias that started it, whose result settings apply; null for the default result.</param>
+    public OutgoingMessage FollowedBy(OutgoingMessage answer, ExecutionHandle handle, IncomingMessage message, AliasDefinition? alias = null)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        ArgumentNullException.ThrowIfNull(handle);
+        ArgumentNullException.ThrowIfNull(message);
+        var acknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var follow = FollowAsync(handle, alias, message, acknowledged.Task);
+        return answer with { FollowUp = follow, Delivered = () => acknowledged.TrySetResult() };
     }
 
     /// <summary>The action an alias runs, in the current snapshot.</summary>
@@ -274,7 +291,7 @@ public sealed partial class AliasDispatcher(
     /// <summary>How long a result waits for its acknowledgement to be posted before it goes anyway.</summary>
     private static readonly TimeSpan AckWait = TimeSpan.FromSeconds(10);
 
-    private async Task FollowAsync(ExecutionHandle handle, AliasDefinition alias, IncomingMessage message, Task acknowledged)
+    private async Task FollowAsync(ExecutionHandle handle, AliasDefinition? alias, IncomingMessage message, Task acknowledged)
     {
         try
         {
@@ -307,14 +324,14 @@ public sealed partial class AliasDispatcher(
             }
 
             var final = await handle.Outcome.ConfigureAwait(false);
-            if (!alias.ResultEnabled)
+            if (alias is { ResultEnabled: false })
             {
                 return;
             }
 
-            var text = alias.ResultFormat is null
+            var text = alias?.ResultFormat is not { } format
                 ? await DefaultResultAsync(final).ConfigureAwait(false)
-                : RenderOrExplain(alias.ResultFormat, Context(final, alias, message), "result");
+                : RenderOrExplain(format, Context(final, alias, message), "result");
             if (string.IsNullOrWhiteSpace(text))
             {
                 return;

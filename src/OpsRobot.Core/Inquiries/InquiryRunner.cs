@@ -11,6 +11,7 @@ using OpsRobot.Core.Chat;
 using OpsRobot.Core.Commands;
 using OpsRobot.Core.Executions;
 using OpsRobot.Core.Text;
+using OpsRobot.Core.Workflows.Runtime;
 
 namespace OpsRobot.Core.Inquiries;
 
@@ -132,7 +133,13 @@ public sealed partial class InquiryRunner(IServiceProvider services, TimeProvide
             context.Output.Write(OutputKind.Stdout, $"Inquiry {InquiryService.Number(inquiry.Id)} asked before OpsRobot restarted; still waiting.\n");
         }
 
-        await executions.ReportInquiryWaitAsync(id, self?.ParentId, waiting: true, CancellationToken.None).ConfigureAwait(false);
+        // The workflow that runs here pauses itself for the wait (its engine counts every task that waits, and keeps a
+        // pause someone asked for); its record is moved here only when no such run can be told.
+        var parentRecord = self?.ParentId is { } workflowId && services.GetService<WorkflowControl>()?.ReportChildWaiting(workflowId, id) == true
+            ? null
+            : self?.ParentId;
+        await executions.ReportInquiryWaitAsync(id, parentRecord, waiting: true, CancellationToken.None).ConfigureAwait(false);
+
         try
         {
             return await WaitAsync(inquiries, store, executions, inquiry, id, cancellationToken).ConfigureAwait(false);
@@ -140,7 +147,7 @@ public sealed partial class InquiryRunner(IServiceProvider services, TimeProvide
         finally
         {
             inquiries.Forget(inquiry.Id);
-            await executions.ReportInquiryWaitAsync(id, self?.ParentId, waiting: false, CancellationToken.None).ConfigureAwait(false);
+            await executions.ReportInquiryWaitAsync(id, parentRecord, waiting: false, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

@@ -62,6 +62,86 @@ public sealed class WorkflowConductorTests
         JsonNode.DeepEquals(b.Actions[0].Input["list"], JsonNode.Parse("""[42, {"stdout": "41"}]""")).ShouldBeTrue(b.Actions[0].Input.ToJsonString());
     }
 
+    private const string Greeting = """
+        version: 1.0
+        input:
+          - who
+          - greeting: "hello <% ctx(who) %>"
+          - items
+        vars:
+          - shout: <% ctx(greeting) %>!
+        tasks:
+          hello:
+            action: core.echo message="hi <% ctx(who) %>"
+            next:
+              - when: <% succeeded() %>
+                publish: said=<% result().stdout %>
+                do: each
+          each:
+            with: <% ctx(items) %>
+            action: core.echo message="item <% item() %>"
+            next:
+              - do: ask
+          ask:
+            action: core.ask
+            input:
+              question: "Proceed for <% ctx(who) %> after <% ctx(said) %>?"
+            next:
+              - when: <% succeeded() %>
+                publish: comment=<% result().comment %>
+                do: done
+          done:
+            action: core.echo message="<% ctx(comment) %>"
+        output:
+          - who: <% ctx(who) %>
+          - said: <% ctx(said) %>
+          - comment: <% ctx(comment) %>
+        """;
+
+    [Theory]
+    [InlineData("{{ 7*7 }}", "a Jinja expression")]
+    [InlineData("<% ctx() %>", "a YAQL expression that would print the context")]
+    [InlineData("{% for x in [1,2] %}{{ x }}{% endfor %}", "a Jinja statement")]
+    [InlineData("<% ctx(nope) %>", "an expression that would fail the workflow")]
+    public void Inputs_ValuesACallerGives_AreData_NeverEvaluated(string hostile, string what)
+    {
+        var c = Start(Greeting, new JsonObject { ["who"] = hostile, ["items"] = new JsonArray(hostile) });
+
+        c.Status.ShouldBe(Running, what);
+        var ctx = c.State.Contexts[0];
+        ctx["who"]!.GetValue<string>().ShouldBe(hostile, what);
+        ctx["greeting"]!.GetValue<string>().ShouldBe($"hello {hostile}", "a default in the workflow file is an expression, and sees the given value as text");
+        ctx["shout"]!.GetValue<string>().ShouldBe($"hello {hostile}!");
+        var hello = c.GetNextTasks().ShouldHaveSingleItem();
+        hello.Actions[0].Input["message"]!.GetValue<string>().ShouldBe($"hi {hostile}");
+
+        // What an action returns, an item, and an answer to an ask are data too, however they were published.
+        Complete(c, hello, result: new JsonObject { ["stdout"] = hostile });
+        var each = c.GetNextTasks().ShouldHaveSingleItem();
+        each.Actions.ShouldHaveSingleItem().Input["message"]!.GetValue<string>().ShouldBe($"item {hostile}");
+        Complete(c, each);
+        var ask = c.GetNextTasks().ShouldHaveSingleItem();
+        ask.Actions[0].Input["question"]!.GetValue<string>().ShouldBe($"Proceed for {hostile} after {hostile}?");
+        Complete(c, ask, result: new JsonObject { ["approved"] = true, ["comment"] = hostile });
+        var done = c.GetNextTasks().ShouldHaveSingleItem();
+        done.Actions[0].Input["message"]!.GetValue<string>().ShouldBe(hostile);
+        Complete(c, done);
+
+        c.Status.ShouldBe(Succeeded);
+        c.RenderOutput()!.ToJsonString().ShouldBe(new JsonObject { ["who"] = hostile, ["said"] = hostile, ["comment"] = hostile }.ToJsonString());
+    }
+
+    [Fact]
+    public void Inputs_TypedValuesACallerGives_KeepTheirType_AndDefaultsFillTheRest()
+    {
+        var given = JsonNode.Parse("""{"who": {"name": "<% ctx() %>", "tags": ["{{ 1 }}", 2, true, null]}, "items": []}""")!.AsObject();
+
+        var c = Start(Greeting, given);
+
+        JsonNode.DeepEquals(c.State.Contexts[0]["who"], given["who"]).ShouldBeTrue(c.State.Contexts[0].ToJsonString());
+        c.State.Contexts[0]["greeting"]!.GetValue<string>().ShouldStartWith("hello {");
+    }
+
     [Fact]
     public void State_SerializedMidRunAndRestored_CarriesOnToTheSameEnd()
     {
@@ -100,6 +180,105 @@ public sealed class WorkflowConductorTests
         Complete(c, b);
         c.Status.ShouldBe(Running);
         Complete(c, c.GetNextTasks().Single());
+        c.Status.ShouldBe(Succeeded);
+    }
+
+    private const string TwoAsks = """
+        version: 1.0
+        tasks:
+          start:
+            action: core.noop
+            next:
+              - do: [ask1, ask2]
+          ask1:
+            action: core.ask
+            next:
+              - do: after1
+          ask2:
+            action: core.ask
+            next:
+              - do: after2
+          after1:
+            action: core.noop
+          after2:
+            action: core.noop
+        """;
+
+    /// <summary>Starts the next task named <paramref name="id"/> and lets it run.</summary>
+    private static NextTask Run(WorkflowConductor c, IReadOnlyList<NextTask> next, string id)
+    {
+        var task = next.Single(t => t.Id == id);
+        c.UpdateTask(task.Id, task.Route, new TaskEvent(Requested));
+        c.UpdateTask(task.Id, task.Route, new TaskEvent(Running));
+        return task;
+    }
+
+    [Fact]
+    public void Ask_Waiting_PausesTheWorkflow_PauseAndResumeKeepItPaused_AndTheAnswerCarriesOn()
+    {
+        var c = Start("version: 1.0\ntasks:\n  ask:\n    action: core.ask\n    next:\n      - do: done\n  done:\n    action: core.noop\n");
+        var ask = Run(c, c.GetNextTasks(), "ask");
+        c.Status.ShouldBe(Running);
+
+        c.UpdateTask("ask", 0, new TaskEvent(Pending));
+        c.Status.ShouldBe(Paused);
+        c.RequestWorkflowStatus(Pausing);
+        c.Status.ShouldBe(Paused, "a pause of a workflow that an ask holds is taken, and changes nothing");
+        c.RequestWorkflowStatus(Resuming);
+        c.Status.ShouldBe(Paused, "nothing can carry on while the ask waits");
+        c.GetNextTasks().ShouldBeEmpty();
+
+        // The answer: the ask's action runs on, then ends.
+        c.UpdateTask(ask.Id, ask.Route, new TaskEvent(Running));
+        c.Status.ShouldBe(Running);
+        c.UpdateTask(ask.Id, ask.Route, new TaskEvent(Succeeded, new JsonObject { ["approved"] = true }));
+        Complete(c, c.GetNextTasks().ShouldHaveSingleItem());
+        c.Status.ShouldBe(Succeeded);
+    }
+
+    [Fact]
+    public void Ask_Denied_WhileTheWorkflowIsPausedForIt_FailsTheWorkflow()
+    {
+        var c = Start("version: 1.0\ntasks:\n  ask:\n    action: core.ask\n    next:\n      - when: <% succeeded() %>\n        do: done\n  done:\n    action: core.noop\n");
+        Run(c, c.GetNextTasks(), "ask");
+        c.UpdateTask("ask", 0, new TaskEvent(Pending));
+
+        c.UpdateTask("ask", 0, new TaskEvent(Running));
+        c.UpdateTask("ask", 0, new TaskEvent(Failed, new JsonObject { ["approved"] = false }));
+
+        c.Status.ShouldBe(Failed);
+        c.GetNextTasks().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void TwoAsks_WaitingAtOnce_KeepTheWorkflowPaused_UntilBothAreAnswered()
+    {
+        var c = Start(TwoAsks);
+        Complete(c, c.GetNextTasks().Single());
+        var next = c.GetNextTasks();
+        Run(c, next, "ask1");
+        Run(c, next, "ask2");
+        c.UpdateTask("ask1", 0, new TaskEvent(Pending));
+        c.Status.ShouldBe(Pausing, "ask2 still runs");
+        c.UpdateTask("ask2", 0, new TaskEvent(Pending));
+        c.Status.ShouldBe(Paused);
+
+        c.UpdateTask("ask1", 0, new TaskEvent(Running));
+        c.Status.ShouldBe(Pausing, "ask2 still waits");
+        c.UpdateTask("ask1", 0, new TaskEvent(Succeeded));
+        c.Status.ShouldBe(Paused);
+        c.GetNextTasks().ShouldBeEmpty();
+
+        c.UpdateTask("ask2", 0, new TaskEvent(Running));
+        c.Status.ShouldBe(Running);
+        c.UpdateTask("ask2", 0, new TaskEvent(Succeeded));
+        var rest = c.GetNextTasks();
+        rest.Select(t => t.Id).ShouldBe(["after1", "after2"]);
+        foreach (var task in rest)
+        {
+            Complete(c, task);
+        }
+
         c.Status.ShouldBe(Succeeded);
     }
 

@@ -36,7 +36,8 @@ internal static class StateMachines
         },
         Pending => status switch
         {
-            Canceled or Failed or Succeeded => status,
+            // The wait is over (an ask was answered): the action runs on to its end.
+            Running or Canceled or Failed or Succeeded => status,
             Expired or Abandoned => Failed,
             _ => current,
         },
@@ -190,7 +191,9 @@ internal static class StateMachines
                 Canceled => wf.Active ? Canceling : Canceled,
                 _ => current,
             },
-            Paused => status is Running or Resuming ? Running : current,
+            // A task that runs again (an ask answered) wakes a paused workflow, unless another still waits for
+            // people: the workflow then stays on its way to paused.
+            Paused => status is Running or Resuming ? (wf.Pausing ? Pausing : Running) : current,
             Resuming => status switch
             {
                 _ when done => wf.Active

@@ -57,9 +57,16 @@ public sealed class WorkflowConductor
     public string? Status => State.Status;
 
     /// <summary>
-    /// Starts a run: evaluates the inputs (given values, else defaults) and the vars, stages the start tasks and sets
-    /// the workflow running. When an input or var fails to evaluate, the run is failed with the error.
+    /// Starts a run: takes the inputs given, evaluates the defaults of those not given and the vars, stages the start
+    /// tasks and sets the workflow running. When a default or var fails to evaluate, the run is failed with the error.
     /// </summary>
+    /// <param name="graph">The workflow.</param>
+    /// <param name="expressions">The expression language.</param>
+    /// <param name="inputs">
+    /// The values the caller gives (from chat, the API, a rule, a parent workflow). They are data, never evaluated: a
+    /// value that reads <c>{{ 7*7 }}</c> stays that text (as in Orquesta). Only the workflow file's own defaults, vars,
+    /// task inputs, transitions and output are expressions.
+    /// </param>
     public static WorkflowConductor Start(WorkflowGraph graph, WorkflowExpressions expressions, JsonObject? inputs)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -75,8 +82,16 @@ public sealed class WorkflowConductor
         var failed = false;
         foreach (var input in Graph.Definition.Inputs)
         {
-            var raw = State.Input.TryGetPropertyValue(input.Name, out var given) ? given : input.Value;
-            failed |= !TryEvaluateInto(ctx, input.Name, raw);
+            // A given value is the caller's data: evaluating it would let anyone who can start the workflow run
+            // expressions in it (read the context, the datastore through a default, fail the run at will).
+            if (State.Input.TryGetPropertyValue(input.Name, out var given))
+            {
+                ctx[input.Name] = given?.DeepClone();
+            }
+            else
+            {
+                failed |= !TryEvaluateInto(ctx, input.Name, input.Value);
+            }
         }
 
         foreach (var variable in Graph.Definition.Vars)
@@ -877,9 +892,19 @@ public sealed class WorkflowConductor
         var active = HasActiveTasks;
         var completedOnResume = !active && !HasStagedTasks && CountOf(Paused) + CountOf(Pending) == 0;
         State.Status = StateMachines.WorkflowOnRequest(Status, status, active, completedOnResume);
-        var updated = Status;
-        if ((status == Paused && current == Pausing && updated == Pausing) || (status == Canceled && current == Canceling && updated == Canceling))
+        if (Status == Resuming && !active && !HasStagedTasks && CountOf(Pending) > 0)
         {
+            // Nothing to carry on with while a task waits for people (an ask): the workflow stays paused until the
+            // answer, as it shows while an ask waits.
+            State.Status = Paused;
+        }
+
+        var updated = Status;
+        if ((status == Paused && current == Pausing && updated == Pausing) || (status == Canceled && current == Canceling && updated == Canceling)
+            || (status is Pausing or Paused or Resuming && current == Paused && updated == Paused && CountOf(Pending) > 0))
+        {
+            // Asked to pause what an ask that waits has paused already (the caller keeps it paused after the answer),
+            // or to resume what an ask still holds.
             return;
         }
 

@@ -27,9 +27,10 @@ public sealed class ResumeCommand(WorkflowRequests requests) : IRobotCommand
 
 /// <summary>
 /// <c>rerun ID [from TASK[,TASK…]]</c>: run a failed workflow again from its failed tasks (or the ones named), keeping
-/// what succeeded. The re-run is a new execution, requested by whoever asks, reported to this room.
+/// what succeeded. The re-run is a new execution, requested by whoever asks, reported to this room as an alias's
+/// execution is (still-running notices, then the result).
 /// </summary>
-public sealed partial class RerunCommand(WorkflowRequests requests) : IRobotCommand
+public sealed partial class RerunCommand(WorkflowRequests requests, AliasDispatcher followUps) : IRobotCommand
 {
     public CommandInfo Info { get; } = new("core", "rerun", "rerun ID [from TASK[,TASK…]]",
         "Run a failed workflow again from its failed tasks (or the ones named), keeping what succeeded.");
@@ -53,13 +54,15 @@ public sealed partial class RerunCommand(WorkflowRequests requests) : IRobotComm
             ThreadId = message.ThreadId,
         };
         var result = await requests.RerunAsync(id, tasks, context.Principal, requester, beforeChange: null, cancellationToken).ConfigureAwait(false);
-        return new OutgoingMessage(result switch
+        if (result is { Started: { } started, Execution: { } execution })
         {
-            { Started: { } started, Execution: { } execution } =>
-                $"Re-running {Markdown.Code(execution.ActionRef)} #{WorkflowControlCommand.Number(id)} from {string.Join(", ", started.Tasks.Select(Markdown.Code))} as execution #{WorkflowControlCommand.Number(started.Execution.Id)}; what succeeded is kept.",
-            { Error: { } error } => error,
-            _ => WorkflowControlCommand.Refusal(context, result, id),
-        });
+            return followUps.FollowedBy(
+                new OutgoingMessage($"Re-running {Markdown.Code(execution.ActionRef)} #{WorkflowControlCommand.Number(id)} from {string.Join(", ", started.Tasks.Select(Markdown.Code))} as execution #{WorkflowControlCommand.Number(started.Execution.Id)}; what succeeded is kept."),
+                started.Handle,
+                message);
+        }
+
+        return new OutgoingMessage(result.Error ?? WorkflowControlCommand.Refusal(context, result, id));
     }
 
     internal static bool TryParse(string arguments, out long id, out IReadOnlyList<string> tasks)

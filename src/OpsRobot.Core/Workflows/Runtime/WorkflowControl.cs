@@ -23,6 +23,14 @@ public sealed class WorkflowControl
     /// <summary>Whether the workflow execution runs in this process.</summary>
     public bool IsRunning(long executionId) => _running.ContainsKey(executionId);
 
+    /// <summary>
+    /// Tells the workflow that child execution <paramref name="childId"/> now waits for people (an ask): its task goes
+    /// <c>pending</c> and the workflow <c>paused</c>, as the workflow's own run stores and shows them, until the
+    /// child's outcome comes back. False when the workflow does not run in this process (or has ended).
+    /// </summary>
+    public bool ReportChildWaiting(long workflowId, long childId) =>
+        _running.TryGetValue(workflowId, out var driver) && driver.ChildWaiting(childId);
+
     /// <summary>Pauses a running workflow: running tasks finish, nothing new starts, until it is resumed.</summary>
     public Task<WorkflowControlResult> PauseAsync(long executionId) => RequestAsync(executionId, WorkflowStatuses.Pausing);
 

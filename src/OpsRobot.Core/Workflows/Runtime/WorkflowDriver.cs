@@ -28,14 +28,26 @@ internal sealed partial class WorkflowDriver
     private readonly WorkflowDispatchLog _log;
     private readonly Dictionary<long, Task<ExecutionRecord?>> _waiting = [];
     private readonly ExecutionRequester _requester;
-    private readonly Channel<(string Status, TaskCompletionSource<string?> Reply)> _commands =
-        Channel.CreateUnbounded<(string Status, TaskCompletionSource<string?> Reply)>();
+    private readonly Channel<Command> _commands = Channel.CreateUnbounded<Command>();
 
     /// <summary>Stores the run after each step (encrypted when it carries secrets).</summary>
     private readonly WorkflowRunWriter _writer;
 
     /// <summary>The status the execution record shows, as far as this driver last told it.</summary>
     private ExecutionStatus _reported = ExecutionStatus.Running;
+
+    /// <summary>
+    /// Whether someone asked for the pause (and has not resumed since). A workflow paused only because an ask waits
+    /// carries on once it is answered; one paused on request stays paused until it is resumed. Kept in memory: after a
+    /// restart an answer wakes the workflow whoever paused it.
+    /// </summary>
+    private bool _pausedOnRequest;
+
+    /// <summary>
+    /// What the driver is asked from outside its loop: a pause or resume (with the reply to give), or news that a
+    /// child now waits for people.
+    /// </summary>
+    private sealed record Command(string? Status, TaskCompletionSource<string?>? Reply, long? WaitingChild);
 
     private WorkflowDriver(
         ExecutionService executions, TimeProvider time, ILogger logger, WorkflowConductor conductor,
@@ -116,9 +128,17 @@ internal sealed partial class WorkflowDriver
                 reply.TrySetResult(status);
             }
 
+            var beforeStarts = _conductor.Status;
             foreach (var dispatch in planned)
             {
                 await StartAsync(dispatch, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (_conductor.Status != beforeStarts)
+            {
+                // A resumed workflow is running again once its tasks run, not when the first of them ends.
+                await SaveAsync(CancellationToken.None).ConfigureAwait(false);
+                await ReportStatusAsync().ConfigureAwait(false);
             }
 
             if (_waiting.Count == 0 && planned.Count == 0 && _conductor.Status != Paused)
@@ -144,7 +164,7 @@ internal sealed partial class WorkflowDriver
         _commands.Writer.TryComplete();
         while (_commands.Reader.TryRead(out var late))
         {
-            late.Reply.TrySetException(new InvalidOperationException($"The workflow is {_conductor.Status}."));
+            late.Reply?.TrySetException(new InvalidOperationException($"The workflow is {_conductor.Status}."));
         }
 
         _conductor.RenderOutput();
@@ -160,10 +180,17 @@ internal sealed partial class WorkflowDriver
     public Task<string?> RequestAsync(string status)
     {
         var reply = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _commands.Writer.TryWrite((status, reply))
+        return _commands.Writer.TryWrite(new Command(status, reply, null))
             ? reply.Task
             : Task.FromException<string?>(new InvalidOperationException($"The workflow is {_conductor.Status}."));
     }
+
+    /// <summary>
+    /// Says that child execution <paramref name="childId"/> waits for people (an ask): its task goes <c>pending</c>
+    /// and the workflow <c>paused</c> (as StackStorm shows them), stored and shown like any pause. Its answer ends the
+    /// wait when the child's outcome comes back. False when the run has ended.
+    /// </summary>
+    public bool ChildWaiting(long childId) => _commands.Writer.TryWrite(new Command(null, null, childId));
 
     /// <summary>
     /// Shows a pause on the execution record (<c>pausing</c>, <c>paused</c>, <c>resuming</c>, <c>running</c> again),
@@ -194,14 +221,26 @@ internal sealed partial class WorkflowDriver
         var replies = new List<(TaskCompletionSource<string?>, string?)>();
         while (_commands.Reader.TryRead(out var command))
         {
+            if (command.WaitingChild is { } child)
+            {
+                // Gone already when the child ended before this was read: its outcome is applied, nothing waits.
+                if (_dispatches.FirstOrDefault(d => d.ChildId == child) is { } waiting)
+                {
+                    _conductor.UpdateTask(waiting.TaskId, waiting.Route, new TaskEvent(Pending, null, waiting.ItemId));
+                }
+
+                continue;
+            }
+
             try
             {
-                _conductor.RequestWorkflowStatus(command.Status);
-                replies.Add((command.Reply, _conductor.Status));
+                _conductor.RequestWorkflowStatus(command.Status!);
+                _pausedOnRequest = command.Status is Pausing or Paused;
+                replies.Add((command.Reply!, _conductor.Status));
             }
             catch (InvalidOperationException ex)
             {
-                command.Reply.TrySetException(ex);
+                command.Reply!.TrySetException(ex);
             }
         }
 
@@ -302,6 +341,9 @@ internal sealed partial class WorkflowDriver
             dispatch.ChildId = handle.Execution.Id;
             _log.LastChildId = Math.Max(_log.LastChildId, handle.Execution.Id);
             _waiting[dispatch.Key] = Outcome(handle.Outcome);
+
+            // The task runs from here on, as far as the workflow can tell (the child's own record says more).
+            _conductor.UpdateTask(dispatch.TaskId, dispatch.Route, new TaskEvent(Running, null, dispatch.ItemId));
             LogStarted(_logger, ExecutionId, dispatch.TaskId, handle.Execution.Id);
         }
         catch (ExecutionRequestException ex)
@@ -387,6 +429,12 @@ internal sealed partial class WorkflowDriver
 
         _conductor.UpdateTask(dispatch.TaskId, dispatch.Route, new TaskEvent(Running, null, dispatch.ItemId));
         _conductor.UpdateTask(dispatch.TaskId, dispatch.Route, new TaskEvent(status, result, dispatch.ItemId));
+        if (_pausedOnRequest && IsRunning(_conductor.Status))
+        {
+            // An ask answered while the workflow was paused on request: it stays paused until it is resumed.
+            _conductor.RequestWorkflowStatus(Pausing);
+        }
+
         LogFinished(_logger, ExecutionId, dispatch.TaskId, record.Id, status);
     }
 

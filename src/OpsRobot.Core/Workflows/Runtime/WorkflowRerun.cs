@@ -27,10 +27,14 @@ public sealed class WorkflowRerunException : Exception
 }
 
 /// <summary>
-/// A re-run that started: the new execution, and the tasks it starts from (<c>task</c> on the main route,
-/// <c>task__rROUTE</c> on another, as rehearsal specs name them).
+/// A re-run that started: the new execution (with its outcome, for whoever reports its end), and the tasks it starts
+/// from (<c>task</c> on the main route, <c>task__rROUTE</c> on another, as rehearsal specs name them).
 /// </summary>
-public sealed record WorkflowRerunStarted(ExecutionRecord Execution, IReadOnlyList<string> Tasks);
+public sealed record WorkflowRerunStarted(ExecutionHandle Handle, IReadOnlyList<string> Tasks)
+{
+    /// <summary>The new execution, as it was when it started.</summary>
+    public ExecutionRecord Execution => Handle.Execution;
+}
 
 /// <summary>
 /// Re-runs a workflow that ended without succeeding from its failed tasks, keeping what succeeded (StackStorm's
@@ -140,7 +144,7 @@ public sealed class WorkflowRerun(
         try
         {
             var handle = await executions.RequestAsync(request, cancellationToken).ConfigureAwait(false);
-            return new WorkflowRerunStarted(handle.Execution, [.. staged.Select(t => t.EndsWith("__r0", StringComparison.Ordinal) ? t[..^4] : t)]);
+            return new WorkflowRerunStarted(handle, [.. staged.Select(t => t.EndsWith("__r0", StringComparison.Ordinal) ? t[..^4] : t)]);
         }
         catch (ExecutionRequestException ex)
         {
