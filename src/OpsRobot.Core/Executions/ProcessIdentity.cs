@@ -21,6 +21,10 @@ public static class ProcessIdentity
     private const string LinuxScheme = "linux";
     private const string BootIdFile = "/proc/sys/kernel/random/boot_id";
 
+    /// <summary>This boot's id (random, set by the kernel at boot), or <c>-</c> where it cannot be read.</summary>
+    /// <remarks>Declared before <see cref="Current"/>, which uses it: static initializers run in the order written.</remarks>
+    private static readonly string BootId = ReadBootId();
+
     /// <summary>This process.</summary>
     public static string Current { get; } = Of(Environment.ProcessId)
         // /proc unreadable: the old form, which other processes treat as alive while this pid runs.
@@ -103,9 +107,6 @@ public static class ProcessIdentity
             return false;
         }
     }
-
-    /// <summary>This boot's id (random, set by the kernel at boot), or <c>-</c> where it cannot be read.</summary>
-    private static string BootId { get; } = ReadBootId();
 
     private static string ReadBootId()
     {
