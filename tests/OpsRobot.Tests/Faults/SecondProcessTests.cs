@@ -67,7 +67,7 @@ public sealed class SecondProcessTests
             await ShouldStillRunAsync(api, id, server, "after a second server failed to listen");
 
             // Still the live server's to finish: a cancel reaches its process tree.
-            (await api.PostAsync($"/api/v1/executions/{id}/cancel", null)).EnsureSuccessStatusCode();
+            (await api.PostAsJsonAsync($"/api/v1/executions/{id}/cancel", new { })).EnsureSuccessStatusCode();
             await ExecutionFlowTests.WaitUntilAsync(async () => await StatusAsync(api, id) == "canceled", TimeSpan.FromSeconds(60));
             server.Output.ShouldNotContain("abandoned", Case.Insensitive);
         }
