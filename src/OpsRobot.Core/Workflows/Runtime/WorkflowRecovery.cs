@@ -67,30 +67,34 @@ public sealed partial class WorkflowRecovery(
             return false;
         }
 
-        var update = new ExecutionUpdate { Error = string.Empty };
+        IReadOnlyList<ExecutionStatus> from;
         if (execution.Status == ExecutionStatus.Abandoned)
         {
-            return await executionStore.TransitionAsync(execution.Id, [ExecutionStatus.Abandoned], ExecutionStatus.Running, update, stopping).ConfigureAwait(false);
+            // Ended by a stop (or by an older version's recovery) with its run stored: it carries on.
+            from = [ExecutionStatus.Abandoned];
         }
-
-        if (execution.Status.IsFinished() || execution.Owner == ExecutionService.ProcessOwner
+        else if (execution.Status.IsFinished() || execution.Owner == ExecutionService.ProcessOwner
             || ProcessIdentity.IsAlive(execution.Owner, execution.CreatedAt, time.GetUtcNow()))
         {
             // Finished, driven here, or driven by a process that still runs.
             return false;
         }
+        else
+        {
+            from = ExecutionStatuses.Unfinished;
+        }
 
-        // Compare-and-set on the owner: of two servers starting at once, one takes it.
-        return await executionStore.ClaimAsync(execution.Id, execution.Owner, ExecutionService.ProcessOwner, ExecutionStatuses.Unfinished, stopping).ConfigureAwait(false)
-            && await executionStore.TransitionAsync(execution.Id, ExecutionStatuses.Unfinished, ExecutionStatus.Running, update, stopping).ConfigureAwait(false);
+        // Compare-and-set on the owner: of two servers on one data folder starting at once, one takes it.
+        return await executionStore.ClaimAsync(execution.Id, execution.Owner, ExecutionService.ProcessOwner, from, stopping).ConfigureAwait(false)
+            && await executionStore.TransitionAsync(execution.Id, from, ExecutionStatus.Running, new ExecutionUpdate { Error = string.Empty }, stopping).ConfigureAwait(false);
     }
 
     private async Task<ExecutionRecord> DriveAsync(WorkflowRunRecord run, ExecutionRecord execution, CancellationToken stopping)
     {
         var id = run.ExecutionId;
-        var final = await DriveToEndAsync(run, execution, stopping).ConfigureAwait(false);
+        var ended = await DriveToEndAsync(run, execution, stopping).ConfigureAwait(false);
         var record = await executionStore.GetAsync(id, CancellationToken.None).ConfigureAwait(false) ?? execution;
-        if (final && record.Status.IsFinished() && services.GetService<IExecutionGuard>() is { } guard)
+        if (ended && record.Status.IsFinished() && services.GetService<IExecutionGuard>() is { } guard)
         {
             try
             {
