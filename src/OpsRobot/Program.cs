@@ -92,7 +92,12 @@ internal static class Program
         userAdd.SetAction((r, ct) => Guard(() => UserVerbs.AddAsync([], Settings(r), r.GetValue(userName)!, r.GetValue(admin), r.GetValue(roles) ?? [], ct)));
         userPasswd.SetAction((r, ct) => Guard(() => UserVerbs.PasswdAsync([], Settings(r), r.GetValue(userName)!, ct)));
 
-        return await root.Parse(args).InvokeAsync();
+        var parsed = root.Parse(args);
+
+        // The server stops on SIGTERM and Ctrl+C through its host, which gives running executions StopGrace and waits
+        // for them; System.CommandLine's own handler would end the process two seconds after the signal, mid-stop.
+        var serving = parsed.CommandResult.Command == root || parsed.CommandResult.Command == serve;
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = serving ? null : TimeSpan.FromSeconds(2) });
     }
 
     /// <summary>Turns the problems an operator can fix into one clear line on standard error and exit code 2.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -58,9 +57,8 @@ public sealed partial class ExecutionService : IAsyncDisposable
         _globalSlots = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrent));
     }
 
-    /// <summary>This process, as recorded in <see cref="ExecutionRecord.Owner"/>.</summary>
-    public static string ProcessOwner { get; } = string.Create(CultureInfo.InvariantCulture,
-        $"{Environment.MachineName}:{Environment.ProcessId}:{Process.GetCurrentProcess().StartTime.ToUniversalTime().Ticks}");
+    /// <summary>This process, as recorded in <see cref="ExecutionRecord.Owner"/> (see <see cref="ProcessIdentity"/>).</summary>
+    public static string ProcessOwner => ProcessIdentity.Current;
 
     /// <summary>Executions this process is running or waiting to run.</summary>
     public int ActiveCount => _active.Count;
@@ -188,20 +186,35 @@ public sealed partial class ExecutionService : IAsyncDisposable
     /// checked again and audited as any queued start; one that had started, or a queued one that cannot be started
     /// again (a workflow's step, which its workflow requests again when it resumes; an action gone from the packs;
     /// secret parameters, which are never stored in clear), is marked <c>abandoned</c> with the reason.
-    /// Returns both so the rooms that asked can be told. A short-lived process (a one-shot CLI verb) passes
+    /// Returns both so the rooms that asked can be told. A short-lived process (the shell chat) passes
     /// <c>takeOverQueued</c> false: it would only start the work to abandon it on exit, so it leaves
     /// queued executions for the next server to run.
     /// </summary>
     public Task<ExecutionRecovery> RecoverAsync(CancellationToken cancellationToken) => RecoverAsync(takeOverQueued: true, cancellationToken);
 
     /// <inheritdoc cref="RecoverAsync(CancellationToken)"/>
-    public async Task<ExecutionRecovery> RecoverAsync(bool takeOverQueued, CancellationToken cancellationToken)
+    public Task<ExecutionRecovery> RecoverAsync(bool takeOverQueued, CancellationToken cancellationToken) =>
+        RecoverAsync(takeOverQueued, resumedElsewhere: null, cancellationToken);
+
+    /// <inheritdoc cref="RecoverAsync(CancellationToken)"/>
+    /// <param name="takeOverQueued">False in a short-lived process: queued executions are left for the next server.</param>
+    /// <param name="resumedElsewhere">
+    /// True for an execution that another part resumes from its own stored state (a workflow whose run is stored):
+    /// it is left as it is, neither abandoned nor announced, for that part to take over.
+    /// </param>
+    /// <param name="cancellationToken">Stops the recovery.</param>
+    public async Task<ExecutionRecovery> RecoverAsync(bool takeOverQueued, Func<ExecutionRecord, CancellationToken, Task<bool>>? resumedElsewhere, CancellationToken cancellationToken)
     {
         var abandoned = new List<ExecutionRecord>();
         var resumed = new List<ExecutionHandle>();
         foreach (var record in await _store.ListUnfinishedAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (record.Owner == ProcessOwner || OwnerIsAlive(record.Owner))
+            if (record.Owner == ProcessOwner || ProcessIdentity.IsAlive(record.Owner, record.CreatedAt, _time.GetUtcNow()))
+            {
+                continue;
+            }
+
+            if (record.Damage is null && resumedElsewhere is not null && await resumedElsewhere(record, cancellationToken).ConfigureAwait(false))
             {
                 continue;
             }
@@ -677,32 +690,6 @@ public sealed partial class ExecutionService : IAsyncDisposable
         return close.Count == 0
             ? $"There is no action {actionRef}."
             : $"There is no action {actionRef}. Did you mean {string.Join(", ", close)}?";
-    }
-
-    /// <summary>True when <paramref name="owner"/> names a process on this machine that still runs (same pid, same start time).</summary>
-    private static bool OwnerIsAlive(string owner)
-    {
-        var parts = owner.Split(':');
-        if (parts.Length != 3 || parts[0] != Environment.MachineName
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
-        {
-            return false;
-        }
-
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return process.StartTime.ToUniversalTime().Ticks == ticks;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
     }
 
     internal static string FormatSpan(TimeSpan span) => span.TotalHours >= 1

@@ -12,7 +12,7 @@ internal static class ShellVerb
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OpsRobot.Shell");
         // A shell session ends when its script or its person does: executions a crashed server left queued are left
         // for the next server, which runs them, instead of being started here and abandoned when the shell exits.
-        await Composition.PrepareAsync(host.Services, logger, longLived: false, cancellationToken);
+        await Composition.PrepareAsync(host.Services, logger, StartupRecovery.AbandonStarted, cancellationToken);
 
         var shell = host.Services.GetRequiredService<ShellChat>();
         var interactive = !Console.IsInputRedirected;

@@ -20,7 +20,7 @@ internal static class UserVerbs
         }
 
         using var host = LocalHost.Build(configArgs, settings);
-        await Composition.PrepareAsync(host.Services, NullLogger(host), longLived: false, cancellationToken);
+        await Composition.PrepareAsync(host.Services, NullLogger(host), StartupRecovery.None, cancellationToken);
         var users = host.Services.GetRequiredService<IUserStore>();
         var password = await ReadNewPasswordAsync(cancellationToken);
         if (password is null)
@@ -78,7 +78,7 @@ internal static class UserVerbs
     public static async Task<int> PasswdAsync(string[] configArgs, IDictionary<string, string?> settings, string name, CancellationToken cancellationToken)
     {
         using var host = LocalHost.Build(configArgs, settings);
-        await Composition.PrepareAsync(host.Services, NullLogger(host), longLived: false, cancellationToken);
+        await Composition.PrepareAsync(host.Services, NullLogger(host), StartupRecovery.None, cancellationToken);
         var users = host.Services.GetRequiredService<IUserStore>();
         var user = await users.FindByNameAsync(name, cancellationToken);
         if (user is null)

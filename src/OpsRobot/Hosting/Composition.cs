@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OpsRobot.Chat;
 using OpsRobot.Core;
 using OpsRobot.Core.Commands;
+using OpsRobot.Core.Executions;
 using OpsRobot.Core.Packs;
 using OpsRobot.Core.Status;
 using OpsRobot.Core.Storage;
@@ -104,17 +105,14 @@ internal static partial class Composition
     /// schema is current, the packs are loaded. Each failure is a <see cref="StartupException"/> naming its fix.
     /// </summary>
     public static Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken) =>
-        PrepareAsync(services, logger, longLived: true, cancellationToken);
+        PrepareAsync(services, logger, StartupRecovery.TakeOver, cancellationToken);
 
     /// <inheritdoc cref="PrepareAsync(IServiceProvider, ILogger, CancellationToken)"/>
     /// <param name="services">The host's services.</param>
     /// <param name="logger">Where start-up problems are logged.</param>
+    /// <param name="recovery">What this process does with the work of processes that are gone.</param>
     /// <param name="cancellationToken">Stops the preparation.</param>
-    /// <param name="longLived">
-    /// False for one-shot CLI verbs: executions a crashed process left queued are then left for the next server
-    /// (which runs them) instead of being started here only to be abandoned when the verb exits.
-    /// </param>
-    public static async Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, bool longLived, CancellationToken cancellationToken)
+    public static async Task<PackLoadResult> PrepareAsync(IServiceProvider services, ILogger logger, StartupRecovery recovery, CancellationToken cancellationToken)
     {
         var paths = services.GetRequiredService<OpsRobotPaths>();
         EnsureWritable(paths.DataDir);
@@ -137,7 +135,11 @@ internal static partial class Composition
         RoleFileLoader.Reload(access, paths, logger);
         await EnsureWhitelistAsync(services, access, logger, cancellationToken).ConfigureAwait(false);
 
-        await TellAbandonedAsync(services, logger, longLived, cancellationToken).ConfigureAwait(false);
+        if (recovery != StartupRecovery.None)
+        {
+            await TellAbandonedAsync(services, logger, recovery == StartupRecovery.TakeOver, cancellationToken).ConfigureAwait(false);
+        }
+
         return packs;
     }
 
@@ -148,7 +150,10 @@ internal static partial class Composition
     /// </summary>
     private static async Task TellAbandonedAsync(IServiceProvider services, ILogger logger, bool takeOverQueued, CancellationToken cancellationToken)
     {
-        var recovery = await services.GetRequiredService<Core.Executions.ExecutionService>().RecoverAsync(takeOverQueued, cancellationToken).ConfigureAwait(false);
+        // A workflow whose run is stored is the server's to resume (WorkflowResumer), not to abandon, in any process.
+        var workflows = services.GetService<Core.Workflows.Runtime.WorkflowRecovery>();
+        var recovery = await services.GetRequiredService<Core.Executions.ExecutionService>()
+            .RecoverAsync(takeOverQueued, workflows is null ? null : workflows.IsResumableAsync, cancellationToken).ConfigureAwait(false);
         var sender = services.GetRequiredService<Core.Chat.IChatReplySender>();
         foreach (var e in recovery.Abandoned)
         {
@@ -167,11 +172,17 @@ internal static partial class Composition
     }
 
     /// <summary>The result of an execution taken over at start goes to the room that asked, as the request's own would have.</summary>
-    private static async Task ReportResumedAsync(Core.Chat.IChatReplySender sender, AliasDispatcher dispatcher, Core.Executions.ExecutionHandle handle, ILogger logger)
+    internal static async Task ReportResumedAsync(Core.Chat.IChatReplySender sender, AliasDispatcher dispatcher, Core.Executions.ExecutionHandle handle, ILogger logger)
     {
         try
         {
             var final = await handle.Outcome.ConfigureAwait(false);
+            if (!final.Status.IsFinished())
+            {
+                // OpsRobot stopped first: the work carries on at the next start, which reports it then.
+                return;
+            }
+
             await TellRoomAsync(sender, final.Requester, await dispatcher.DescribeResultAsync(final).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -262,4 +273,17 @@ internal static partial class Composition
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Pack not loaded: {Error}")]
     private static partial void LogPackError(ILogger logger, string error);
+}
+
+/// <summary>What a process does at start with the work that processes now gone left unfinished.</summary>
+internal enum StartupRecovery
+{
+    /// <summary>The server: abandons what had started, runs what was queued; workflows are resumed once it serves.</summary>
+    TakeOver,
+
+    /// <summary>The shell chat: abandons what had started; queued executions and stored workflows wait for the next server.</summary>
+    AbandonStarted,
+
+    /// <summary>Administrative verbs (<c>opsrobot user …</c>): touch no execution.</summary>
+    None,
 }

@@ -84,6 +84,10 @@ public sealed class ServerHost : IAsyncDisposable
         ConfigureLogging(builder.Logging, forShell: false);
         ConfigureListen(builder, settings.Listen);
 
+        // Before anything touches the store: a server that cannot listen (another one has the port) must not
+        // recover, resume or run anything of the data folder it shares with the one that listens.
+        ListenCheck.EnsureCanListen(settings.Listen);
+
         builder.Services.AddOpsRobot(builder.Configuration, paths, robot, time);
         try
         {
@@ -109,6 +113,12 @@ public sealed class ServerHost : IAsyncDisposable
         {
             builder.Services.AddHostedService<PackWatcher>();
         }
+
+        // Last of the hosted services, so stopped first after Kestrel: running executions get StopGrace and are then
+        // stopped and marked abandoned while the chat adapters can still tell their rooms. The host waits for that.
+        var stopGrace = builder.Configuration.GetSection("OpsRobot:Executions").Get<Core.Executions.ExecutionOptions>()?.StopGrace ?? new Core.Executions.ExecutionOptions().StopGrace;
+        builder.Services.AddHostedService<ExecutionShutdown>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ExecutionShutdown.HostShutdownTimeout(stopGrace));
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -217,9 +227,16 @@ public sealed class ServerHost : IAsyncDisposable
         catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException
                                      || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
         {
-            var listen = App.Configuration[$"{OpsRobotSettings.Section}:Listen"] ?? new OpsRobotSettings().Listen;
-            throw new StartupException(
-                $"Cannot listen on {listen}: the port is already in use (is another OpsRobot running?). Stop the other process, or choose another address with --listen http://127.0.0.1:PORT (or OpsRobot:Listen, OPSROBOT__LISTEN).", ex);
+            throw new StartupException(ListenCheck.PortInUse(ListenSetting), ex);
+        }
+        catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException socket)
+        {
+            throw new StartupException(ListenCheck.CannotListen(ListenSetting, socket), ex);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            // Kestrel lets some bind errors through bare (an address this machine does not have).
+            throw new StartupException(ListenCheck.CannotListen(ListenSetting, ex), ex);
         }
         catch (IOException ex)
         {
@@ -228,6 +245,8 @@ public sealed class ServerHost : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await App.DisposeAsync();
+
+    private string ListenSetting => App.Configuration[$"{OpsRobotSettings.Section}:Listen"] ?? new OpsRobotSettings().Listen;
 
     internal static void ConfigureLogging(ILoggingBuilder logging, bool forShell)
     {

@@ -193,6 +193,49 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
         (await _store.GetAsync(live.Id, None))!.Status.ShouldBe(ExecutionStatus.Requested);
     }
 
+    [Fact]
+    public async Task Recover_RunningForAnotherLiveProcess_IsLeftAlone_UntilThatProcessIsGone()
+    {
+        // Another process on the same database (a server, seen from the shell chat or a second server).
+        using var other = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", ["120"]) { UseShellExecute = false })!;
+        var owner = ProcessIdentity.Of(other.Id).ShouldNotBeNull();
+        var running = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Running, owner: owner);
+        var queued = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web2" }, ExecutionStatus.Requested, owner: owner);
+        try
+        {
+            var recovery = await _executions.RecoverAsync(None);
+
+            recovery.Abandoned.ShouldBeEmpty();
+            recovery.Resumed.ShouldBeEmpty("its queued work is its own to run");
+            (await _store.GetAsync(running.Id, None))!.Status.ShouldBe(ExecutionStatus.Running);
+            (await _store.GetAsync(queued.Id, None))!.Owner.ShouldBe(owner);
+        }
+        finally
+        {
+            other.Kill();
+            await other.WaitForExitAsync();
+        }
+
+        var afterwards = await _executions.RecoverAsync(None);
+        afterwards.Abandoned.Single().Id.ShouldBe(running.Id);
+        (await afterwards.Resumed.Single().Outcome.WaitAsync(TimeSpan.FromSeconds(30))).Id.ShouldBe(queued.Id);
+    }
+
+    [Fact]
+    public async Task Recover_AnExecutionResumedElsewhere_IsNeitherAbandonedNorTouched()
+    {
+        var workflow = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "wf" }, ExecutionStatus.Paused);
+        var other = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Running);
+
+        var recovery = await _executions.RecoverAsync(takeOverQueued: true, (e, _) => Task.FromResult(e.Id == workflow.Id), None);
+
+        recovery.Abandoned.Select(e => e.Id).ShouldBe([other.Id]);
+        var left = (await _store.GetAsync(workflow.Id, None))!;
+        left.Status.ShouldBe(ExecutionStatus.Paused);
+        left.Owner.ShouldBe(GoneOwner, "its resumer claims it");
+        left.Error.ShouldBeNull();
+    }
+
     private sealed class RecordingRunner : IRunner
     {
         public ConcurrentQueue<IReadOnlyDictionary<string, JsonNode?>> Runs { get; } = new();

@@ -84,6 +84,20 @@ internal sealed class ServerChild : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Waits for the server to exit by itself (after a signal); throws with its output when it does not in time.</summary>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException ex)
+        {
+            throw new TimeoutException($"The server did not exit within {timeout}:\n{Output}", ex);
+        }
+    }
+
     /// <summary>
     /// Stops the process groups the server had started when it was killed (they outlive it, as in production), so
     /// only a restarted server acts. Only this server's groups: a test running beside it keeps its own.

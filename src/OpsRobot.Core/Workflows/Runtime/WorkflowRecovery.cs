@@ -6,11 +6,12 @@ using OpsRobot.Core.Workflows.Expressions;
 namespace OpsRobot.Core.Workflows.Runtime;
 
 /// <summary>
-/// Resumes workflows after OpsRobot stopped or crashed in the middle of them. At start, the execution service
-/// marks what the gone process was running as abandoned; for a workflow whose run is stored, that is not the end:
-/// its execution goes back to running and the run carries on from its stored state. Tasks that completed are not
-/// run again; a task whose action was cut off by the crash is started again (it never completed); a task that was
-/// about to start starts.
+/// Resumes workflows after OpsRobot stopped or crashed in the middle of them. At start, the execution service leaves
+/// a workflow whose run is stored to this class (<see cref="IsResumableAsync"/>): it is not abandoned, and its room
+/// hears of it only when it ends. Its execution goes back to running and the run carries on from its stored state.
+/// Tasks that completed are not run again; a task whose action was cut off by the crash is started again (it never
+/// completed); a task that was about to start starts. A workflow execution marked abandoned with its run stored (by an
+/// older version, or by a stop) is resumed the same way.
 /// </summary>
 public sealed partial class WorkflowRecovery(
     IServiceProvider services, IWorkflowStore store, IExecutionStore executionStore, ExecutionEvents events, WorkflowGraphCache graphs,
@@ -20,43 +21,97 @@ public sealed partial class WorkflowRecovery(
     private static readonly IReadOnlyList<ExecutionStatus> Owned = ExecutionStatuses.Active;
 
     /// <summary>
-    /// Finds the stored runs whose execution was abandoned and resumes each in the background. Returns the tasks of
-    /// the resumed runs (they end when the workflow does, or when <paramref name="stopping"/> fires).
+    /// True when <paramref name="execution"/> is a workflow whose run is stored and not finished, so that
+    /// <see cref="ResumeAsync"/> carries it on: recovery must leave it, not abandon it.
     /// </summary>
-    public async Task<IReadOnlyList<Task>> ResumeAsync(CancellationToken stopping)
+    public async Task<bool> IsResumableAsync(ExecutionRecord execution, CancellationToken cancellationToken)
     {
-        var resumed = new List<Task>();
+        ArgumentNullException.ThrowIfNull(execution);
+        return execution.Damage is null
+            && await store.GetAsync(execution.Id, cancellationToken).ConfigureAwait(false) is { Finished: false };
+    }
+
+    /// <summary>
+    /// Takes over the stored runs that a gone process left unfinished (or that were marked abandoned) and resumes
+    /// each in the background. Returns a handle for each: its outcome is the workflow's final record (it completes
+    /// when the workflow ends, or with the record as it stands when <paramref name="stopping"/> fires).
+    /// </summary>
+    public async Task<IReadOnlyList<ExecutionHandle>> ResumeAsync(CancellationToken stopping)
+    {
+        var resumed = new List<ExecutionHandle>();
         foreach (var run in await store.ListUnfinishedAsync(stopping).ConfigureAwait(false))
         {
             var execution = await executionStore.GetAsync(run.ExecutionId, stopping).ConfigureAwait(false);
-            if (execution?.Status != ExecutionStatus.Abandoned)
-            {
-                continue;
-            }
-
-            if (execution.Damage is { } damage)
-            {
-                // Its record cannot be read whole (who asked for it, or with what): it stays abandoned, with the reason
-                // the execution service gave it, and is not driven on under a guessed identity.
-                LogDamaged(logger, run.ExecutionId, damage);
-                continue;
-            }
-
-            if (!await executionStore.TransitionAsync(run.ExecutionId, [ExecutionStatus.Abandoned], ExecutionStatus.Running,
-                    new ExecutionUpdate { Error = string.Empty }, stopping).ConfigureAwait(false))
+            if (execution is null || !await TakeOverAsync(execution, stopping).ConfigureAwait(false))
             {
                 continue;
             }
 
             await PublishAsync(run.ExecutionId).ConfigureAwait(false);
             LogResuming(logger, run.ExecutionId, run.ActionRef);
-            resumed.Add(Task.Run(() => DriveAsync(run, execution, stopping), CancellationToken.None));
+            var outcome = Task.Run(() => DriveAsync(run, execution, stopping), CancellationToken.None);
+            resumed.Add(new ExecutionHandle(execution, outcome));
         }
 
         return resumed;
     }
 
-    private async Task DriveAsync(WorkflowRunRecord run, ExecutionRecord execution, CancellationToken stopping)
+    /// <summary>Moves a workflow execution that nobody drives any more to running, owned by this process; false when it is not such.</summary>
+    private async Task<bool> TakeOverAsync(ExecutionRecord execution, CancellationToken stopping)
+    {
+        if (execution.Damage is { } damage)
+        {
+            // Its record cannot be read whole (who asked for it, or with what): it stays as recovery left it, with the
+            // reason, and is not driven on under a guessed identity.
+            LogDamaged(logger, execution.Id, damage);
+            return false;
+        }
+
+        IReadOnlyList<ExecutionStatus> from;
+        if (execution.Status == ExecutionStatus.Abandoned)
+        {
+            // Ended by a stop (or by an older version's recovery) with its run stored: it carries on.
+            from = [ExecutionStatus.Abandoned];
+        }
+        else if (execution.Status.IsFinished() || execution.Owner == ExecutionService.ProcessOwner
+            || ProcessIdentity.IsAlive(execution.Owner, execution.CreatedAt, time.GetUtcNow()))
+        {
+            // Finished, driven here, or driven by a process that still runs.
+            return false;
+        }
+        else
+        {
+            from = ExecutionStatuses.Unfinished;
+        }
+
+        // Compare-and-set on the owner: of two servers on one data folder starting at once, one takes it.
+        return await executionStore.ClaimAsync(execution.Id, execution.Owner, ExecutionService.ProcessOwner, from, stopping).ConfigureAwait(false)
+            && await executionStore.TransitionAsync(execution.Id, from, ExecutionStatus.Running, new ExecutionUpdate { Error = string.Empty }, stopping).ConfigureAwait(false);
+    }
+
+    private async Task<ExecutionRecord> DriveAsync(WorkflowRunRecord run, ExecutionRecord execution, CancellationToken stopping)
+    {
+        var id = run.ExecutionId;
+        var ended = await DriveToEndAsync(run, execution, stopping).ConfigureAwait(false);
+        var record = await executionStore.GetAsync(id, CancellationToken.None).ConfigureAwait(false) ?? execution;
+        if (ended && record.Status.IsFinished() && services.GetService<IExecutionGuard>() is { } guard)
+        {
+            try
+            {
+                await guard.FinishedAsync(record, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The execution's own record holds the outcome; a failing audit store must not hide it.
+                LogResumeFailed(logger, ex, id);
+            }
+        }
+
+        return record;
+    }
+
+    /// <summary>Drives the run to its end; true when this call moved the execution to a final status.</summary>
+    private async Task<bool> DriveToEndAsync(WorkflowRunRecord run, ExecutionRecord execution, CancellationToken stopping)
     {
         var id = run.ExecutionId;
         try
@@ -89,6 +144,13 @@ public sealed partial class WorkflowRecovery(
             await canceled.CancelAsync().ConfigureAwait(false);
             await watch.ConfigureAwait(false);
 
+            if (status is null && stopping.IsCancellationRequested)
+            {
+                // OpsRobot stops: the run stays stored and its execution unfinished, so the next start carries it on
+                // (its owner, this process, is gone by then) without telling anyone it was abandoned.
+                return false;
+            }
+
             var outcome = WorkflowRunner.Outcome(driver, status);
             var final = outcome.Outcome switch
             {
@@ -97,7 +159,7 @@ public sealed partial class WorkflowRecovery(
                 _ when status is null => ExecutionStatus.Abandoned,
                 _ => ExecutionStatus.Canceled,
             };
-            await executionStore.TransitionAsync(id, Owned, final, new ExecutionUpdate
+            var moved = await executionStore.TransitionAsync(id, Owned, final, new ExecutionUpdate
             {
                 EndedAt = time.GetUtcNow(),
                 Result = outcome.Result,
@@ -105,22 +167,25 @@ public sealed partial class WorkflowRecovery(
             }, CancellationToken.None).ConfigureAwait(false);
             await PublishAsync(id).ConfigureAwait(false);
             LogResumedEnded(logger, id, final.ToWire());
+            return moved;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogResumeFailed(logger, ex, id);
             try
             {
-                await executionStore.TransitionAsync(id, Owned, ExecutionStatus.Failed, new ExecutionUpdate
+                var moved = await executionStore.TransitionAsync(id, Owned, ExecutionStatus.Failed, new ExecutionUpdate
                 {
                     EndedAt = time.GetUtcNow(),
                     Error = $"OpsRobot could not resume the workflow: {ex.Message}",
                 }, CancellationToken.None).ConfigureAwait(false);
                 await PublishAsync(id).ConfigureAwait(false);
+                return moved;
             }
             catch (Exception inner) when (inner is not OutOfMemoryException)
             {
                 LogResumeFailed(logger, inner, id);
+                return false;
             }
         }
     }
