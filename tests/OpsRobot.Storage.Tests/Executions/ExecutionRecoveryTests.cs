@@ -60,7 +60,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private Task<ExecutionRecord> LeftOverAsync(string action, JsonObject parameters, ExecutionStatus status, long? parent = null, string owner = GoneOwner) =>
+    private Task<ExecutionRecord> LeftOverAsync(string action, JsonObject parameters, ExecutionStatus status, long? parent = null, string owner = GoneOwner, bool secretsMasked = false) =>
         _store.CreateAsync(new ExecutionRecord
         {
             Id = 0,
@@ -72,6 +72,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             CreatedAt = _time.GetUtcNow(),
             ParentId = parent,
             Owner = owner,
+            SecretsMasked = secretsMasked,
         }, None);
 
     [Fact]
@@ -94,6 +95,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
     [InlineData("running: it may have done part of its work", "running")]
     [InlineData("a workflow's step: the workflow requests it again", "child")]
     [InlineData("secret parameters are not stored in clear", "secret")]
+    [InlineData("a secret handed over (a rule's datastore secret) was masked in its parameters", "derived")]
     [InlineData("its action is gone", "gone")]
     public async Task Recover_NotStartableAgain_IsAbandonedWithTheReason(string row, string kind)
     {
@@ -103,6 +105,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             "child" => await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested,
                 parent: (await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "wf" }, ExecutionStatus.Running, owner: ExecutionService.ProcessOwner)).Id),
             "secret" => await LeftOverAsync("ops.login", new JsonObject { ["password"] = SecretMask.Mask }, ExecutionStatus.Requested),
+            "derived" => await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1 token=" + SecretMask.Mask, ["cmd"] = "restart it" }, ExecutionStatus.Requested, secretsMasked: true),
             // Close to a loaded action's name: the sentence goes to the requester's room, so it suggests none.
             _ => await LeftOverAsync("ops.restarts", [], ExecutionStatus.Requested),
         };
@@ -118,6 +121,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             "running" => "while this execution was running",
             "child" => "step of workflow #",
             "secret" => "secret parameters",
+            "derived" => "secret values in its parameters, which are never stored in clear",
             _ => "cannot be started again: There is no action ops.restarts any more.",
         }, Case.Sensitive, row);
         abandoned.Error.ShouldNotContain("Did you mean", Case.Sensitive, row);
