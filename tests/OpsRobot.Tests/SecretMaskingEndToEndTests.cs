@@ -76,9 +76,9 @@ public sealed class SecretMaskingEndToEndTests : IAsyncLifetime
         var file = Path.Combine(_world.Server.Home.Path, "rule-said.txt");
 
         (await _world.Admin.PostAsJsonAsync("/api/v1/webhooks/leak", new { file })).EnsureSuccessStatusCode();
-        JsonElement? started = null;
-        await ExecutionFlowTests.WaitUntilAsync(async () => (started = (await _world.ExecutionsOfAsync("leak.tell")).FirstOrDefault()) is { ValueKind: JsonValueKind.Object }, TimeSpan.FromSeconds(60));
-        var id = started!.Value.GetProperty("id").GetInt64();
+        IReadOnlyList<JsonElement> started = [];
+        await ExecutionFlowTests.WaitUntilAsync(async () => (started = await _world.ExecutionsOfAsync("leak.tell")).Count > 0, TimeSpan.FromSeconds(60));
+        var id = started.ShouldHaveSingleItem().GetProperty("id").GetInt64();
         var execution = await _world.WaitFinishedAsync(id);
 
         execution.GetProperty("status").GetString().ShouldBe("succeeded", execution.ToString());
@@ -101,12 +101,12 @@ public sealed class SecretMaskingEndToEndTests : IAsyncLifetime
         step.GetProperty("parameters").GetProperty("message").GetString().ShouldBe("pw is ********");
         workflow.GetProperty("result").GetProperty("output").GetProperty("said").GetString().ShouldBe("pw is ********");
         await ShowsNoSecretAsync(step.GetProperty("id").GetInt64(), Password);
-        await ShowsNoSecretAsync(id, Password);
+        await ShowsNoSecretAsync(id, Password, printsIt: false);
         (await File.ReadAllTextAsync(file)).Trim().ShouldBe("pw is " + Password, "the step itself gets the secret in clear");
     }
 
     /// <summary>The execution as the API shows it, its output, and the whole audit trail: none holds the secret.</summary>
-    private async Task ShowsNoSecretAsync(long id, string secret)
+    private async Task ShowsNoSecretAsync(long id, string secret, bool printsIt = true)
     {
         var record = await _world.Admin.GetStringAsync($"/api/v1/executions/{id}");
         var output = await _world.Admin.GetStringAsync($"/api/v1/executions/{id}/output?format=text");
@@ -114,7 +114,11 @@ public sealed class SecretMaskingEndToEndTests : IAsyncLifetime
 
         record.ShouldNotContain(secret);
         output.ShouldNotContain(secret);
-        output.ShouldContain("********");
+        if (printsIt)
+        {
+            output.ShouldContain("********");
+        }
+
         audit.ShouldNotContain(secret);
         audit.ShouldContain($"#{id} ", Case.Sensitive, "the execution's start and end are audited");
     }
