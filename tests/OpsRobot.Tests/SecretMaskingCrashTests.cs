@@ -19,22 +19,7 @@ public sealed class SecretMaskingCrashTests
         using var home = new TestHome();
         var port = CliTests.FreePort();
         WorkflowPacks.WriteFlow(home);
-        home.Write("packs/leak/pack.yaml", "name: leak\nversion: 0.1.0\ndescription: Secrets passed on\n");
-        home.Write("packs/leak/actions/tell.yaml", """
-            name: tell
-            runner_type: shell
-            parameters:
-              cmd:
-                type: string
-                immutable: true
-                default: "echo {{ message }} | tee {{ file }}"
-              message:
-                type: string
-                required: true
-              file:
-                type: string
-                required: true
-            """);
+        WorkflowPacks.WriteTell(home);
         home.Write("packs/leak/actions/gated.yaml", """
             name: gated
             runner_type: workflow

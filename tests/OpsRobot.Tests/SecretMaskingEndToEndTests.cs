@@ -17,23 +17,7 @@ public sealed class SecretMaskingEndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _world = await WorkflowWorld.StartAsync(home =>
     {
-        home.Write("packs/leak/pack.yaml", "name: leak\nversion: 0.1.0\ndescription: Secrets passed on\n");
-        // Says its message and keeps a copy in a file: the copy shows what the action itself was given.
-        home.Write("packs/leak/actions/tell.yaml", """
-            name: tell
-            runner_type: shell
-            parameters:
-              cmd:
-                type: string
-                immutable: true
-                default: "echo {{ message }} | tee {{ file }}"
-              message:
-                type: string
-                required: true
-              file:
-                type: string
-                required: true
-            """);
+        WorkflowPacks.WriteTell(home);
         home.Write("packs/leak/rules/hook.yaml", """
             name: hook
             trigger: {type: core.webhook, parameters: {url: leak}}

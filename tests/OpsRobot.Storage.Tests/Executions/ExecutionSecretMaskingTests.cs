@@ -1,13 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Executions;
-using OpsRobot.Core.Packs;
-using OpsRobot.Core.Templates;
-using OpsRobot.Storage.Sqlite;
-using OpsRobot.Storage.Tests.Sqlite;
 using OpsRobot.Testing;
 
 namespace OpsRobot.Storage.Tests.Executions;
@@ -22,48 +16,31 @@ public sealed class ExecutionSecretMaskingTests : IAsyncLifetime
     private const string Token = "SuperSecret123";
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private readonly TempDirectory _dir = new("opsrobot-masking");
     private readonly TestTimeProvider _time = new();
     private readonly SayingRunner _runner = new();
     private readonly RecordingGuard _guard = new();
     private readonly ExecutionEvents _events = new();
-    private SqliteDatabase _database = null!;
-    private SqliteExecutionStore _store = null!;
-    private ExecutionService _executions = null!;
+    private ExecutionServiceHarness _harness = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _harness = await ExecutionServiceHarness.StartAsync("opsrobot-masking", _time, _runner, new Dictionary<string, string>
     {
-        _dir.Write("packs/ops/pack.yaml", "name: ops\nversion: 1\ndescription: d\n");
-        _dir.Write("packs/ops/actions/say.yaml", """
+        ["say.yaml"] = """
             name: say
             runner_type: saying
             parameters:
               message: {type: string, required: true}
               fail: {type: boolean, default: false}
-            """);
-        _dir.Write("packs/ops/actions/login.yaml", """
+            """,
+        ["login.yaml"] = """
             name: login
             runner_type: saying
             parameters:
               password: {type: string, secret: true, required: true}
               message: {type: string, default: "logging in"}
-            """);
-        _database = SqliteTestDatabase.Create(_dir.Combine("opsrobot.db"));
-        await _database.MigrateAsync(_time, None);
-        _store = new SqliteExecutionStore(_database);
-        var runners = new RunnerCatalog([_runner]);
-        var packs = new PackCatalog(new PackLoader(runners, new TemplateRenderer()));
-        packs.Load(_dir.Combine("packs")).Errors.ShouldBeEmpty();
-        _executions = new ExecutionService(_store, packs, runners, _events, _time,
-            Options.Create(new ExecutionOptions { OutputFlushInterval = TimeSpan.FromMilliseconds(10) }), NullLogger<ExecutionService>.Instance, _guard);
-    }
+            """,
+    }, _events, new ExecutionOptions { OutputFlushInterval = TimeSpan.FromMilliseconds(10) }, _guard);
 
-    public async Task DisposeAsync()
-    {
-        await _executions.DisposeAsync();
-        await SqliteTestDatabase.ClosePoolAsync(_database);
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
     private static ExecutionRequester Rule => new() { Door = ExecutionDoor.Rule, UserName = "rule:ops.hook" };
 
@@ -73,14 +50,14 @@ public sealed class ExecutionSecretMaskingTests : IAsyncLifetime
     public async Task Request_WithSecretValuesHandedOver_StoresPublishesAndAuditsThemMasked_TheRunnerGetsThemInClear(string row, bool fail)
     {
         using var live = _events.SubscribeAll();
-        var handle = await _executions.RequestAsync(
+        var handle = await _harness.Executions.RequestAsync(
             new ExecutionRequest("ops.say", new JsonObject { ["message"] = $"token={Token}", ["fail"] = fail }, Rule) { SecretValues = [Token, "other-secret-value"] }, None);
         using var output = _events.Subscribe(handle.Execution.Id);
         var final = await handle.Outcome.WaitAsync(TimeSpan.FromSeconds(30));
 
         _runner.Runs.Single()["message"]!.GetValue<string>().ShouldBe($"token={Token}", "the runner gets the value in clear");
         final.Status.ShouldBe(fail ? ExecutionStatus.Failed : ExecutionStatus.Succeeded, row);
-        var stored = (await _store.GetAsync(handle.Execution.Id, None)).ShouldNotBeNull();
+        var stored = (await _harness.Store.GetAsync(handle.Execution.Id, None)).ShouldNotBeNull();
         stored.Parameters["message"]!.GetValue<string>().ShouldBe("token=********", row);
         stored.SecretsMasked.ShouldBeTrue("the stored parameters are not what it ran with");
         stored.Result!.ToJsonString().ShouldBe("""{"said":"token=********"}""", row);
@@ -89,7 +66,7 @@ public sealed class ExecutionSecretMaskingTests : IAsyncLifetime
             stored.Error.ShouldBe("It could not say token=********.");
         }
 
-        var text = string.Concat((await _store.ReadOutputAsync(stored.Id, 0, 100, None)).Select(c => c.Text));
+        var text = string.Concat((await _harness.Store.ReadOutputAsync(stored.Id, 0, 100, None)).Select(c => c.Text));
         text.ShouldBe("saying: token=********\n", row);
         _guard.Seen.ShouldNotBeEmpty();
         _guard.Seen.ShouldAllBe(r => !r.Contains(Token), "the audit is written from the masked record");
@@ -99,27 +76,27 @@ public sealed class ExecutionSecretMaskingTests : IAsyncLifetime
     [Fact]
     public async Task Request_ActionSaysItsOwnSecretParameter_OutputResultAndErrorAreMasked()
     {
-        var handle = await _executions.RequestAsync(
+        var handle = await _harness.Executions.RequestAsync(
             new ExecutionRequest("ops.login", new JsonObject { ["password"] = "hunter2-pw", ["message"] = "pw is hunter2-pw" },
                 new ExecutionRequester { Door = ExecutionDoor.Api, UserName = "alice" }), None);
         var final = await handle.Outcome.WaitAsync(TimeSpan.FromSeconds(30));
 
         final.Status.ShouldBe(ExecutionStatus.Succeeded);
         _runner.Runs.Single()["password"]!.GetValue<string>().ShouldBe("hunter2-pw");
-        var stored = (await _store.GetAsync(handle.Execution.Id, None)).ShouldNotBeNull();
+        var stored = (await _harness.Store.GetAsync(handle.Execution.Id, None)).ShouldNotBeNull();
         stored.Parameters.ToJsonString().ShouldBe("""{"password":"********","message":"pw is ********"}""");
         stored.Result!.ToJsonString().ShouldNotContain("hunter2-pw");
-        string.Concat((await _store.ReadOutputAsync(stored.Id, 0, 100, None)).Select(c => c.Text)).ShouldBe("saying: pw is ********\n");
+        string.Concat((await _harness.Store.ReadOutputAsync(stored.Id, 0, 100, None)).Select(c => c.Text)).ShouldBe("saying: pw is ********\n");
         stored.SecretsMasked.ShouldBeTrue();
     }
 
     [Fact]
     public async Task Request_WithoutSecrets_StoresParametersAsGivenAndIsNotMarked()
     {
-        var handle = await _executions.RequestAsync(new ExecutionRequest("ops.say", new JsonObject { ["message"] = "hello there" }, Rule), None);
+        var handle = await _harness.Executions.RequestAsync(new ExecutionRequest("ops.say", new JsonObject { ["message"] = "hello there" }, Rule), None);
         await handle.Outcome.WaitAsync(TimeSpan.FromSeconds(30));
 
-        var stored = (await _store.GetAsync(handle.Execution.Id, None)).ShouldNotBeNull();
+        var stored = (await _harness.Store.GetAsync(handle.Execution.Id, None)).ShouldNotBeNull();
         stored.Parameters["message"]!.GetValue<string>().ShouldBe("hello there");
         stored.SecretsMasked.ShouldBeFalse("it can be run again from its stored parameters after a crash");
     }
