@@ -74,7 +74,19 @@ public sealed partial class ExecutionService : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
         var (action, runner) = FindRunnable(request.ActionRef);
-        var bound = Bind(action, request.Parameters);
+        BoundParameters bound;
+        try
+        {
+            bound = Bind(action, request.Parameters);
+        }
+        catch (ExecutionRequestException ex) when (request.SecretValues.Count > 0)
+        {
+            // The sentence quotes the value that does not fit, which may hold a secret: it goes to a rule's enforcement
+            // record or a workflow's task result, so it is masked too (and the unmasked one is not kept as the cause).
+#pragma warning disable MA0054 // The cause's message is the same sentence with the secret in clear.
+            throw new ExecutionRequestException(new SecretMasker(request.SecretValues).Mask(ex.Message));
+#pragma warning restore MA0054
+        }
 
         // Every secret this execution may carry: the values of its own secret parameters and those the requester
         // handed over. Masked in whatever is stored or shown of it; kept in memory only, for as long as it runs.

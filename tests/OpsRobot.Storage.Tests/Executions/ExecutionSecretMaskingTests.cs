@@ -91,6 +91,17 @@ public sealed class ExecutionSecretMaskingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Request_AParameterHoldingAHandedOverSecretDoesNotFit_TheRefusalQuotesItMasked()
+    {
+        var refused = await Should.ThrowAsync<ExecutionRequestException>(() => _harness.Executions.RequestAsync(
+            new ExecutionRequest("ops.say", new JsonObject { ["message"] = "m", ["fail"] = $"token={Token}" }, Rule) { SecretValues = [Token] }, None));
+
+        refused.Message.ShouldBe("Parameter 'fail' of ops.say must be true or false; got 'token=********'.");
+        refused.InnerException.ShouldBeNull("the unmasked sentence is not kept as the cause");
+        _runner.Runs.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Request_WithoutSecrets_StoresParametersAsGivenAndIsNotMarked()
     {
         var handle = await _harness.Executions.RequestAsync(new ExecutionRequest("ops.say", new JsonObject { ["message"] = "hello there" }, Rule), None);
