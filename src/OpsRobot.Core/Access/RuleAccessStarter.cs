@@ -17,7 +17,7 @@ public sealed class RuleAccessStarter(AccessService access, PackCatalog packs, E
 {
     private readonly ExecutionServiceRuleActionStarter _inner = new(executions);
 
-    public async Task<long> StartAsync(RuleDefinition rule, JsonObject parameters, EventRecord trigger, CancellationToken cancellationToken)
+    public async Task<long> StartAsync(RuleDefinition rule, JsonObject parameters, EventRecord trigger, IReadOnlyCollection<string> secretValues, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -55,6 +55,6 @@ public sealed class RuleAccessStarter(AccessService access, PackCatalog packs, E
             throw new ExecutionRequestException($"Rule {rule.Identity} may not run {rule.ActionRef}: {decision.Rule}.");
         }
 
-        return await _inner.StartAsync(rule, parameters, trigger, cancellationToken).ConfigureAwait(false);
+        return await _inner.StartAsync(rule, parameters, trigger, secretValues, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -32,7 +32,16 @@ public sealed class ParameterException : Exception
 }
 
 /// <summary>Parameters checked against an action's schema: in clear for the runner, masked for everything else.</summary>
-public sealed record BoundParameters(IReadOnlyDictionary<string, JsonNode?> Values, JsonObject Masked);
+/// <param name="Values">In clear, for the runner.</param>
+/// <param name="Masked">The action's secret parameters masked whole, for everything else.</param>
+public sealed record BoundParameters(IReadOnlyDictionary<string, JsonNode?> Values, JsonObject Masked)
+{
+    /// <summary>
+    /// The values of the secret parameters as text (see <see cref="SecretMasker.ValuesOf"/>): the execution masks them
+    /// wherever else they show up, in its output and result above all.
+    /// </summary>
+    public IReadOnlyList<string> SecretValues { get; init; } = [];
+}
 
 /// <summary>
 /// Checks and types the parameters of a request against the action's schema, the same way for every door:
@@ -68,6 +77,7 @@ public static class ParameterBinder
 
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         var masked = new JsonObject();
+        var secretValues = new List<string>();
         foreach (var definition in action.Parameters)
         {
             JsonNode? value;
@@ -97,9 +107,13 @@ public static class ParameterBinder
 
             values[definition.Name] = value;
             masked[definition.Name] = definition.Secret ? JsonValue.Create(SecretMask.Mask) : value?.DeepClone();
+            if (definition.Secret)
+            {
+                secretValues.AddRange(SecretMasker.ValuesOf(value));
+            }
         }
 
-        return new BoundParameters(values, masked);
+        return new BoundParameters(values, masked) { SecretValues = secretValues };
     }
 
     private static JsonNode? Convert(ActionDefinition action, ParameterDefinition p, JsonNode given)

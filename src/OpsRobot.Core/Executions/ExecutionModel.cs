@@ -162,6 +162,13 @@ public sealed record ExecutionRecord
     public string Owner { get; init; } = string.Empty;
 
     /// <summary>
+    /// Its stored <see cref="Parameters"/> are not the values it ran with: a secret was masked in them (a secret
+    /// parameter, or a secret value the requester handed over, such as a datastore secret a rule put into a parameter).
+    /// Such an execution is never started again from its stored parameters.
+    /// </summary>
+    public bool SecretsMasked { get; init; }
+
+    /// <summary>
     /// What of the stored record could not be read, when something could not (a database edited by hand, or damaged):
     /// the record is shown with what could be read, and it is never started again.
     /// </summary>

@@ -11,6 +11,13 @@ public sealed record ExecutionRequest(string ActionRef, JsonObject? Parameters, 
     public long? ParentId { get; init; }
 
     /// <summary>
+    /// Secret values the requester knows may be in <see cref="Parameters"/>: the datastore secrets a rule's templates
+    /// could read, a workflow's own secrets. The execution masks each wherever it shows up (its stored parameters,
+    /// output, result and error), as it masks the values of the action's own secret parameters; they are never stored.
+    /// </summary>
+    public IReadOnlyCollection<string> SecretValues { get; init; } = [];
+
+    /// <summary>
     /// Runs once the execution is stored and before it can start, with its record: a workflow re-run stores the
     /// state it carries on from under the new execution's id here. When it throws, the execution fails with the reason.
     /// </summary>

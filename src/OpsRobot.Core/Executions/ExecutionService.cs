@@ -72,13 +72,31 @@ public sealed partial class ExecutionService : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
         var (action, runner) = FindRunnable(request.ActionRef);
-        var bound = Bind(action, request.Parameters);
+        BoundParameters bound;
+        try
+        {
+            bound = Bind(action, request.Parameters);
+        }
+        catch (ExecutionRequestException ex) when (request.SecretValues.Count > 0)
+        {
+            // The sentence quotes the value that does not fit, which may hold a secret: it goes to a rule's enforcement
+            // record or a workflow's task result, so it is masked too (and the unmasked one is not kept as the cause).
+#pragma warning disable MA0054 // The cause's message is the same sentence with the secret in clear.
+            throw new ExecutionRequestException(new SecretMasker(request.SecretValues).Mask(ex.Message));
+#pragma warning restore MA0054
+        }
+
+        // Every secret this execution may carry: the values of its own secret parameters and those the requester
+        // handed over. Masked in whatever is stored or shown of it; kept in memory only, for as long as it runs.
+        var masker = new SecretMasker(request.SecretValues.Concat(bound.SecretValues));
+        var parameters = masker.Mask(bound.Masked);
         var record = await _store.CreateAsync(new ExecutionRecord
         {
             Id = 0,
             ActionRef = action.Ref,
             RunnerType = action.RunnerType,
-            Parameters = bound.Masked,
+            Parameters = parameters,
+            SecretsMasked = action.Parameters.Any(d => d.Secret && bound.Values.ContainsKey(d.Name)) || !JsonNode.DeepEquals(parameters, bound.Masked),
             Status = ExecutionStatus.Requested,
             Requester = request.Requester,
             CreatedAt = _time.GetUtcNow(),
@@ -96,15 +114,22 @@ public sealed partial class ExecutionService : IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                await FinishAsync(record.Id, Waiting, ExecutionStatus.Failed, new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = ex.Message }).ConfigureAwait(false);
-                throw new ExecutionRequestException($"Execution #{record.Id.ToString(CultureInfo.InvariantCulture)} could not be prepared: {ex.Message}", ex);
+                var reason = masker.Mask(ex.Message);
+                await FinishAsync(record.Id, Waiting, ExecutionStatus.Failed, new ExecutionUpdate { EndedAt = _time.GetUtcNow(), Error = reason }).ConfigureAwait(false);
+                throw new ExecutionRequestException($"Execution #{record.Id.ToString(CultureInfo.InvariantCulture)} could not be prepared: {reason}", ex);
             }
         }
 
         var outcome = new TaskCompletionSource<ExecutionRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Start(record, action, runner, bound, outcome);
+        Start(record, action, runner, bound, masker, outcome);
         return new ExecutionHandle(record, outcome.Task);
     }
+
+    /// <summary>
+    /// The secret values an execution this process runs carries (its secret parameters' and those its requester
+    /// handed over), for the executions it requests in turn (a workflow's steps); none when it does not run here.
+    /// </summary>
+    public IReadOnlyList<string> SecretValuesOf(long id) => _active.TryGetValue(id, out var state) ? state.Masker.Secrets : [];
 
     public Task<ExecutionRecord?> GetAsync(long id, CancellationToken cancellationToken) => _store.GetAsync(id, cancellationToken);
 
@@ -241,7 +266,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
                     {
                         var claimed = record with { Owner = ProcessOwner };
                         var outcome = new TaskCompletionSource<ExecutionRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
-                        Start(claimed, p.Action, p.Runner, p.Bound, outcome, recheck: true);
+                        Start(claimed, p.Action, p.Runner, p.Bound, new SecretMasker(p.Bound.SecretValues), outcome, recheck: true);
                         resumed.Add(new ExecutionHandle(claimed, outcome.Task));
                         LogResumed(_logger, record.Id, record.ActionRef);
                     }
@@ -302,9 +327,9 @@ public sealed partial class ExecutionService : IAsyncDisposable
             return null;
         }
 
-        if (action.Parameters.Any(d => d.Secret && record.Parameters.ContainsKey(d.Name)))
+        if (record.SecretsMasked || action.Parameters.Any(d => d.Secret && record.Parameters.ContainsKey(d.Name)))
         {
-            why = "it has secret parameters, which are never stored in clear.";
+            why = "it has secret parameters, or secret values in its parameters, which are never stored in clear.";
             return null;
         }
 
@@ -387,9 +412,9 @@ public sealed partial class ExecutionService : IAsyncDisposable
         }
     }
 
-    private void Start(ExecutionRecord record, ActionDefinition action, IRunner runner, BoundParameters bound, TaskCompletionSource<ExecutionRecord> outcome, bool recheck = false)
+    private void Start(ExecutionRecord record, ActionDefinition action, IRunner runner, BoundParameters bound, SecretMasker masker, TaskCompletionSource<ExecutionRecord> outcome, bool recheck = false)
     {
-        var state = new RunState(record, action, runner, bound, outcome, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        var state = new RunState(record, action, runner, bound, masker, outcome, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
         {
             Recheck = recheck,
         };
@@ -498,7 +523,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
         var limit = EffectiveTimeout(s);
         using var timeout = new CancellationTokenSource(limit, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(s.Cancel.Token, timeout.Token);
-        var sink = new OutputSink(id, _store, _events, _time, _options, _logger);
+        var sink = new OutputSink(id, _store, _events, _time, _options, _logger, s.Masker);
         RunnerResult result;
         try
         {
@@ -542,9 +567,9 @@ public sealed partial class ExecutionService : IAsyncDisposable
         return await FinishAsync(id, Active, status, new ExecutionUpdate
         {
             EndedAt = _time.GetUtcNow(),
-            Result = result.Result,
+            Result = s.Masker.IsEmpty ? result.Result : s.Masker.Mask(result.Result),
             ExitCode = result.ExitCode,
-            Error = error,
+            Error = error is null ? null : s.Masker.Mask(error),
         }).ConfigureAwait(false);
     }
 
@@ -600,7 +625,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
             }, CancellationToken.None).ConfigureAwait(false);
             LogRetrying(_logger, final.Id, next.Id, next.Attempt, policy.RetryDelay);
             _events.Publish(new ExecutionStatusEvent(next));
-            var state = new RunState(next, s.Action, s.Runner, s.Bound, s.Outcome, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            var state = new RunState(next, s.Action, s.Runner, s.Bound, s.Masker, s.Outcome, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
                 RetryDelay = policy.RetryDelay,
             };
@@ -701,7 +726,7 @@ public sealed partial class ExecutionService : IAsyncDisposable
                 : string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, span.TotalMilliseconds):0} ms");
 
     private sealed class RunState(
-        ExecutionRecord execution, ActionDefinition action, IRunner runner, BoundParameters bound,
+        ExecutionRecord execution, ActionDefinition action, IRunner runner, BoundParameters bound, SecretMasker masker,
         TaskCompletionSource<ExecutionRecord> outcome, CancellationTokenSource cancel)
     {
         public ExecutionRecord Execution { get; } = execution;
@@ -711,6 +736,9 @@ public sealed partial class ExecutionService : IAsyncDisposable
         public IRunner Runner { get; } = runner;
 
         public BoundParameters Bound { get; } = bound;
+
+        /// <summary>The secrets masked in everything stored or shown of the run: its output, result and error.</summary>
+        public SecretMasker Masker { get; } = masker;
 
         public TaskCompletionSource<ExecutionRecord> Outcome { get; } = outcome;
 

@@ -7,6 +7,8 @@ namespace OpsRobot.Core.Executions;
 /// Takes a runner's output as it comes: publishes each piece live at once, and writes them to the store in
 /// batches (at most one write per <see cref="ExecutionOptions.OutputFlushInterval"/>), up to the stored-output cap.
 /// A run that prints nothing costs no timer: the flusher sleeps until the first piece arrives after a flush.
+/// Each piece is masked (<see cref="SecretMasker"/>) before it is published or stored; an ending that could be the
+/// start of a secret split across two pieces is kept back until the next piece of its stream, or the end.
 /// </summary>
 internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
 {
@@ -18,6 +20,8 @@ internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly SecretMasker.StreamMasker _stdout;
+    private readonly SecretMasker.StreamMasker _stderr;
     private Task? _flusher;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private List<OutputChunk> _pending = [];
@@ -25,8 +29,10 @@ internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
     private long _stored;
     private bool _closed;
 
-    public OutputSink(long executionId, IExecutionStore store, ExecutionEvents events, TimeProvider time, ExecutionOptions options, ILogger logger)
+    public OutputSink(long executionId, IExecutionStore store, ExecutionEvents events, TimeProvider time, ExecutionOptions options, ILogger logger, SecretMasker? masker = null)
     {
+        _stdout = (masker ?? SecretMasker.None).Stream();
+        _stderr = (masker ?? SecretMasker.None).Stream();
         _executionId = executionId;
         _store = store;
         _events = events;
@@ -45,50 +51,76 @@ internal sealed partial class OutputSink : IRunnerOutput, IAsyncDisposable
             return;
         }
 
-        OutputChunk chunk;
-        TaskCompletionSource? wake = null;
+        OutputChunk? chunk;
+        TaskCompletionSource? wake;
         lock (_gate)
         {
-            var wasEmpty = _pending.Count == 0;
-            chunk = new OutputChunk(_executionId, ++_sequence, kind, text, _time.GetUtcNow());
-            var room = _options.MaxStoredOutputChars - _stored;
-            if (room >= text.Length)
-            {
-                _pending.Add(chunk);
-                _stored += text.Length;
-            }
-            else if (!Truncated)
-            {
-                Truncated = true;
-                if (room > 0)
-                {
-                    _pending.Add(chunk with { Text = text[..(int)room] });
-                }
-
-                _pending.Add(new OutputChunk(_executionId, ++_sequence, OutputKind.Stderr,
-                    $"\n[OpsRobot: output beyond {_options.MaxStoredOutputChars:N0} characters is not stored]\n", _time.GetUtcNow()));
-                _stored = _options.MaxStoredOutputChars;
-            }
-
-            if (wasEmpty && _pending.Count > 0 && !_closed)
-            {
-                // The first piece to store since the last flush: the flusher (started by the first piece of all) wakes.
-                wake = _wake;
-                _flusher ??= Task.Run(FlushLoopAsync);
-            }
+            // Masked under the lock, so the pieces of a stream keep their order.
+            (chunk, wake) = Append(kind, (kind == OutputKind.Stderr ? _stderr : _stdout).Push(text));
         }
 
         wake?.TrySetResult();
-        _events.Publish(new ExecutionOutputEvent(chunk));
+        if (chunk is not null)
+        {
+            _events.Publish(new ExecutionOutputEvent(chunk));
+        }
+    }
+
+    /// <summary>Numbers a masked piece, queues it for storing within the cap, and says whether the flusher must wake. Under the lock.</summary>
+    private (OutputChunk? Chunk, TaskCompletionSource? Wake) Append(OutputKind kind, string text)
+    {
+        if (text.Length == 0)
+        {
+            return (null, null);
+        }
+
+        TaskCompletionSource? wake = null;
+        var wasEmpty = _pending.Count == 0;
+        var chunk = new OutputChunk(_executionId, ++_sequence, kind, text, _time.GetUtcNow());
+        var room = _options.MaxStoredOutputChars - _stored;
+        if (room >= text.Length)
+        {
+            _pending.Add(chunk);
+            _stored += text.Length;
+        }
+        else if (!Truncated)
+        {
+            Truncated = true;
+            if (room > 0)
+            {
+                _pending.Add(chunk with { Text = text[..(int)room] });
+            }
+
+            _pending.Add(new OutputChunk(_executionId, ++_sequence, OutputKind.Stderr,
+                $"\n[OpsRobot: output beyond {_options.MaxStoredOutputChars:N0} characters is not stored]\n", _time.GetUtcNow()));
+            _stored = _options.MaxStoredOutputChars;
+        }
+
+        if (wasEmpty && _pending.Count > 0 && !_closed)
+        {
+            // The first piece to store since the last flush: the flusher (started by the first piece of all) wakes.
+            wake = _wake;
+            _flusher ??= Task.Run(FlushLoopAsync);
+        }
+
+        return (chunk, wake);
     }
 
     public async ValueTask DisposeAsync()
     {
         Task? flusher;
+        OutputChunk?[] rest;
         lock (_gate)
         {
+            // What each stream kept back, in case it was the start of a secret, goes out now (stored by the last flush).
             _closed = true;
+            rest = [Append(OutputKind.Stdout, _stdout.Flush()).Chunk, Append(OutputKind.Stderr, _stderr.Flush()).Chunk];
             flusher = _flusher;
+        }
+
+        foreach (var chunk in rest.OfType<OutputChunk>())
+        {
+            _events.Publish(new ExecutionOutputEvent(chunk));
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);

@@ -1,9 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OpsRobot.Core.Actions;
 using OpsRobot.Core.Events;
 using OpsRobot.Core.Executions;
 using OpsRobot.Core.Packs;
@@ -210,7 +208,7 @@ public sealed partial class RuleEngine(
             TriggerType = e.TriggerType,
             ActionRef = rule.ActionRef,
             Status = EnforcementStatus.Starting,
-            Parameters = evaluation.Parameters is null ? null : Mask(evaluation.Parameters, action, view.SecretValues),
+            Parameters = evaluation.Parameters is null ? null : new SecretMasker(view.SecretValues).MaskParameters(evaluation.Parameters, action),
             CreatedAt = time.GetUtcNow(),
         }, cancellationToken).ConfigureAwait(false);
         if (enforcement is null)
@@ -228,7 +226,8 @@ public sealed partial class RuleEngine(
 
         try
         {
-            var executionId = await starter.StartAsync(rule, evaluation.Parameters!, e, cancellationToken).ConfigureAwait(false);
+            // The execution masks the datastore secrets the templates could read wherever they show up in it.
+            var executionId = await starter.StartAsync(rule, evaluation.Parameters!, e, view.SecretValues, cancellationToken).ConfigureAwait(false);
             await store.CompleteEnforcementAsync(enforcement.Id, EnforcementStatus.Started, executionId, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             LogFired(logger, rule.Ref, e.Id, rule.ActionRef, executionId);
         }
@@ -267,54 +266,6 @@ public sealed partial class RuleEngine(
         };
 
         static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-    }
-
-    /// <summary>
-    /// The parameters as recorded: the action's secret parameters and any datastore secret that a template put
-    /// into a value are replaced by the mask, so an enforcement never shows a secret.
-    /// </summary>
-    public static JsonObject Mask(JsonObject parameters, ActionDefinition? action, IReadOnlyCollection<string> secretValues)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        ArgumentNullException.ThrowIfNull(secretValues);
-        var masked = new JsonObject();
-        foreach (var (name, value) in parameters)
-        {
-            var secret = action?.Parameters.Any(p => p.Secret && p.Name == name) ?? false;
-            masked[name] = secret && value is not null ? SecretMask.Mask : MaskValues(value, secretValues);
-        }
-
-        return masked;
-    }
-
-    private static JsonNode? MaskValues(JsonNode? node, IReadOnlyCollection<string> secrets)
-    {
-        switch (node)
-        {
-            case JsonObject o:
-                var obj = new JsonObject();
-                foreach (var (k, v) in o)
-                {
-                    obj[k] = MaskValues(v, secrets);
-                }
-
-                return obj;
-            case JsonArray a:
-                return new JsonArray([.. a.Select(v => MaskValues(v, secrets))]);
-            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                var text = v.GetValue<string>();
-                foreach (var secret in secrets)
-                {
-                    if (secret.Length > 0)
-                    {
-                        text = text.Replace(secret, SecretMask.Mask, StringComparison.Ordinal);
-                    }
-                }
-
-                return JsonValue.Create(text);
-            default:
-                return node?.DeepClone();
-        }
     }
 
     private async Task PurgeAsync(CancellationToken cancellationToken)

@@ -25,18 +25,24 @@ public interface IKeyValueViewSource
 /// </summary>
 public interface IRuleActionStarter
 {
-    Task<long> StartAsync(RuleDefinition rule, JsonObject parameters, EventRecord trigger, CancellationToken cancellationToken);
+    /// <param name="rule">The rule that fired.</param>
+    /// <param name="parameters">The action's parameters as the rule's templates rendered them, in clear.</param>
+    /// <param name="trigger">The event it fired for.</param>
+    /// <param name="secretValues">The datastore secrets the templates could read (<see cref="KeyValueView.SecretValues"/>): the execution masks them (<see cref="ExecutionRequest.SecretValues"/>).</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    Task<long> StartAsync(RuleDefinition rule, JsonObject parameters, EventRecord trigger, IReadOnlyCollection<string> secretValues, CancellationToken cancellationToken);
 }
 
 /// <summary>Runs a rule's action through the execution service, requested by the rule's own identity through the rule door.</summary>
 public sealed class ExecutionServiceRuleActionStarter(ExecutionService executions) : IRuleActionStarter
 {
-    public async Task<long> StartAsync(RuleDefinition rule, JsonObject parameters, EventRecord trigger, CancellationToken cancellationToken)
+    public async Task<long> StartAsync(RuleDefinition rule, JsonObject parameters, EventRecord trigger, IReadOnlyCollection<string> secretValues, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(trigger);
+        ArgumentNullException.ThrowIfNull(secretValues);
         var handle = await executions.RequestAsync(
-            new ExecutionRequest(rule.ActionRef, parameters, new ExecutionRequester { Door = ExecutionDoor.Rule, UserName = rule.Identity }),
+            new ExecutionRequest(rule.ActionRef, parameters, new ExecutionRequester { Door = ExecutionDoor.Rule, UserName = rule.Identity }) { SecretValues = secretValues },
             cancellationToken).ConfigureAwait(false);
         return handle.Execution.Id;
     }

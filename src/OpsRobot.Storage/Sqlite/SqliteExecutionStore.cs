@@ -27,12 +27,12 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
 
     /// <summary>The columns the writer reads a record back with, in the order <see cref="ReadRow"/> reads them.</summary>
     private const string RowColumns =
-        "id, action_ref, runner_type, parameters, status, requester, result, exit_code, error, created_at, started_at, ended_at, parent_id, retry_of, attempt, owner, requester_user";
+        "id, action_ref, runner_type, parameters, status, requester, result, exit_code, error, created_at, started_at, ended_at, parent_id, retry_of, attempt, owner, requester_user, secrets_masked";
 
     private const string Columns =
         "id AS Id, action_ref AS ActionRef, runner_type AS RunnerType, parameters AS Parameters, status AS Status, requester AS Requester, " +
         "result AS Result, exit_code AS ExitCode, error AS Error, created_at AS CreatedAt, started_at AS StartedAt, ended_at AS EndedAt, " +
-        "parent_id AS ParentId, retry_of AS RetryOf, attempt AS Attempt, owner AS Owner, requester_user AS RequesterUser";
+        "parent_id AS ParentId, retry_of AS RetryOf, attempt AS Attempt, owner AS Owner, requester_user AS RequesterUser, secrets_masked AS SecretsMasked";
 
     public Task<ExecutionRecord> CreateAsync(ExecutionRecord execution, CancellationToken cancellationToken)
     {
@@ -47,8 +47,8 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             var id = context.Statement(
                 """
                 INSERT INTO executions (action_ref, runner_type, parameters, status, requester, requester_user, result, exit_code, error,
-                                        created_at, started_at, ended_at, parent_id, retry_of, attempt, owner)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                                        created_at, started_at, ended_at, parent_id, retry_of, attempt, owner, secrets_masked)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                 """)
                 .Bind(1, execution.ActionRef)
                 .Bind(2, execution.RunnerType)
@@ -66,6 +66,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
                 .Bind(14, execution.RetryOf)
                 .Bind(15, execution.Attempt)
                 .Bind(16, execution.Owner)
+                .Bind(17, execution.SecretsMasked ? 1 : 0)
                 .ExecuteInsert() ?? throw new InvalidOperationException("The execution insert stored no row.");
             return execution with { Id = id };
         }, cancellationToken);
@@ -306,6 +307,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         Attempt = row.ColumnInt64(14),
         Owner = row.ColumnText(15)!,
         RequesterUser = row.ColumnText(16),
+        SecretsMasked = row.ColumnInt64(17),
     };
 
     /// <summary>
@@ -363,6 +365,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
             RetryOf = r.RetryOf,
             Attempt = (int)r.Attempt,
             Owner = r.Owner,
+            SecretsMasked = r.SecretsMasked != 0,
             Damage = damage is null ? null : $"the stored {string.Join("; ", damage)}",
         };
     }
@@ -420,6 +423,8 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : SqliteStoreB
         public string Owner { get; set; } = "";
 
         public string? RequesterUser { get; set; }
+
+        public long SecretsMasked { get; set; }
     }
 
     private sealed class OutputRow

@@ -74,6 +74,52 @@ public sealed class OutputSinkTests
         _store.Chunks.Last().Text.ShouldContain("output beyond 10 characters is not stored");
     }
 
+    [Theory]
+    [InlineData("the secret whole in one piece", new[] { "token=SuperSecret123 done\n" })]
+    [InlineData("split in two", new[] { "token=Super", "Secret123 done\n" })]
+    [InlineData("split in many, one character each at the seams", new[] { "token=S", "u", "perSecret12", "3", " done\n" })]
+    [InlineData("the run ends right after the secret", new[] { "token=SuperSec", "ret123", " done\n" })]
+    public async Task Write_ASecretSplitAcrossPieces_IsMaskedInWhatIsStoredAndWhatIsPublished(string row, string[] pieces)
+    {
+        using var live = _events.Subscribe(7);
+        var sink = new OutputSink(7, _store, _events, _time, new ExecutionOptions(), NullLogger.Instance, new SecretMasker(["SuperSecret123"]));
+
+        foreach (var piece in pieces)
+        {
+            sink.Write(OutputKind.Stdout, piece);
+        }
+
+        await sink.DisposeAsync();
+
+        string.Concat(_store.Chunks.Select(c => c.Text)).ShouldBe("token=******** done\n", row);
+        var published = new List<string>();
+        while (live.Events.TryRead(out var e))
+        {
+            published.Add(((ExecutionOutputEvent)e).Chunk.Text);
+        }
+
+        string.Concat(published).ShouldBe("token=******** done\n", row);
+        _store.Chunks.ShouldAllBe(c => !c.Text.Contains("Super", StringComparison.Ordinal) && !c.Text.Contains("123", StringComparison.Ordinal), row);
+        _store.Chunks.Select(c => c.Sequence).ShouldBe(Enumerable.Range(1, _store.Chunks.Count).Select(i => (long)i), row);
+    }
+
+    [Fact]
+    public async Task Write_WithSecrets_PassesOnAtOnceWhatCannotBeTheStartOfOne()
+    {
+        using var live = _events.Subscribe(7);
+        var sink = new OutputSink(7, _store, _events, _time, new ExecutionOptions(), NullLogger.Instance, new SecretMasker(["SuperSecret123"]));
+
+        sink.Write(OutputKind.Stdout, "progress 50%\n");
+        sink.Write(OutputKind.Stderr, "warning: Sup");
+
+        live.Events.TryRead(out var first).ShouldBeTrue("a piece that cannot begin a secret is published at once");
+        ((ExecutionOutputEvent)first!).Chunk.Text.ShouldBe("progress 50%\n");
+        live.Events.TryRead(out var second).ShouldBeTrue();
+        ((ExecutionOutputEvent)second!).Chunk.Text.ShouldBe("warning: ", "the ending that could begin the secret waits for the next piece");
+        await sink.DisposeAsync();
+        string.Concat(_store.Chunks.Where(c => c.Kind == OutputKind.Stderr).Select(c => c.Text)).ShouldBe("warning: Sup", "it was not the secret after all");
+    }
+
     private OutputSink NewSink(ExecutionOptions options) => new(7, _store, _events, _time, options, NullLogger.Instance);
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -1,13 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using OpsRobot.Core.Actions;
 using OpsRobot.Core.Executions;
-using OpsRobot.Core.Packs;
-using OpsRobot.Core.Templates;
-using OpsRobot.Storage.Sqlite;
-using OpsRobot.Storage.Tests.Sqlite;
 using OpsRobot.Testing;
 
 namespace OpsRobot.Storage.Tests.Executions;
@@ -21,47 +15,31 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
     private const string GoneOwner = "no-such-host:1:2";
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private readonly TempDirectory _dir = new("opsrobot-recovery");
     private readonly TestTimeProvider _time = new();
     private readonly RecordingRunner _runner = new();
-    private SqliteDatabase _database = null!;
-    private SqliteExecutionStore _store = null!;
-    private ExecutionService _executions = null!;
+    private ExecutionServiceHarness _harness = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _harness = await ExecutionServiceHarness.StartAsync("opsrobot-recovery", _time, _runner, new Dictionary<string, string>
     {
-        _dir.Write("packs/ops/pack.yaml", "name: ops\nversion: 1\ndescription: d\n");
-        _dir.Write("packs/ops/actions/restart.yaml", """
+        ["restart.yaml"] = """
             name: restart
             runner_type: recording
             parameters:
               host: {type: string, required: true}
               cmd: {type: string, immutable: true, default: "restart it"}
-            """);
-        _dir.Write("packs/ops/actions/login.yaml", """
+            """,
+        ["login.yaml"] = """
             name: login
             runner_type: recording
             parameters:
               password: {type: string, secret: true, required: true}
-            """);
-        _database = SqliteTestDatabase.Create(_dir.Combine("opsrobot.db"));
-        await _database.MigrateAsync(_time, None);
-        _store = new SqliteExecutionStore(_database);
-        var runners = new RunnerCatalog([_runner]);
-        var packs = new PackCatalog(new PackLoader(runners, new TemplateRenderer()));
-        packs.Load(_dir.Combine("packs")).Errors.ShouldBeEmpty();
-        _executions = new ExecutionService(_store, packs, runners, new ExecutionEvents(), _time,
-            Options.Create(new ExecutionOptions()), NullLogger<ExecutionService>.Instance);
-    }
+            """,
+    });
 
-    public async Task DisposeAsync()
-    {
-        await _executions.DisposeAsync();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
-    private Task<ExecutionRecord> LeftOverAsync(string action, JsonObject parameters, ExecutionStatus status, long? parent = null, string owner = GoneOwner) =>
-        _store.CreateAsync(new ExecutionRecord
+    private Task<ExecutionRecord> LeftOverAsync(string action, JsonObject parameters, ExecutionStatus status, long? parent = null, string owner = GoneOwner, bool secretsMasked = false) =>
+        _harness.Store.CreateAsync(new ExecutionRecord
         {
             Id = 0,
             ActionRef = action,
@@ -72,6 +50,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             CreatedAt = _time.GetUtcNow(),
             ParentId = parent,
             Owner = owner,
+            SecretsMasked = secretsMasked,
         }, None);
 
     [Fact]
@@ -79,7 +58,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
     {
         var queued = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1", ["cmd"] = "restart it" }, ExecutionStatus.Scheduled);
 
-        var recovery = await _executions.RecoverAsync(None);
+        var recovery = await _harness.Executions.RecoverAsync(None);
         var final = await recovery.Resumed.Single().Outcome.WaitAsync(TimeSpan.FromSeconds(30));
 
         recovery.Abandoned.ShouldBeEmpty();
@@ -87,13 +66,14 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
         final.Status.ShouldBe(ExecutionStatus.Succeeded);
         final.Owner.ShouldBe(ExecutionService.ProcessOwner);
         _runner.Runs.Single()["host"]!.GetValue<string>().ShouldBe("web1");
-        (await _executions.RecoverAsync(None)).Resumed.ShouldBeEmpty("it is this process's now, and finished");
+        (await _harness.Executions.RecoverAsync(None)).Resumed.ShouldBeEmpty("it is this process's now, and finished");
     }
 
     [Theory]
     [InlineData("running: it may have done part of its work", "running")]
     [InlineData("a workflow's step: the workflow requests it again", "child")]
     [InlineData("secret parameters are not stored in clear", "secret")]
+    [InlineData("a secret handed over (a rule's datastore secret) was masked in its parameters", "derived")]
     [InlineData("its action is gone", "gone")]
     public async Task Recover_NotStartableAgain_IsAbandonedWithTheReason(string row, string kind)
     {
@@ -103,11 +83,12 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             "child" => await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested,
                 parent: (await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "wf" }, ExecutionStatus.Running, owner: ExecutionService.ProcessOwner)).Id),
             "secret" => await LeftOverAsync("ops.login", new JsonObject { ["password"] = SecretMask.Mask }, ExecutionStatus.Requested),
+            "derived" => await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1 token=" + SecretMask.Mask, ["cmd"] = "restart it" }, ExecutionStatus.Requested, secretsMasked: true),
             // Close to a loaded action's name: the sentence goes to the requester's room, so it suggests none.
             _ => await LeftOverAsync("ops.restarts", [], ExecutionStatus.Requested),
         };
 
-        var recovery = await _executions.RecoverAsync(None);
+        var recovery = await _harness.Executions.RecoverAsync(None);
 
         recovery.Resumed.ShouldBeEmpty(row);
         var abandoned = recovery.Abandoned.Single();
@@ -118,6 +99,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             "running" => "while this execution was running",
             "child" => "step of workflow #",
             "secret" => "secret parameters",
+            "derived" => "secret values in its parameters, which are never stored in clear",
             _ => "cannot be started again: There is no action ops.restarts any more.",
         }, Case.Sensitive, row);
         abandoned.Error.ShouldNotContain("Did you mean", Case.Sensitive, row);
@@ -133,14 +115,14 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
     {
         var broken = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested);
         var sound = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web2" }, ExecutionStatus.Requested);
-        await using (var connection = await _database.OpenAsync(None))
+        await using (var connection = await _harness.Database.OpenAsync(None))
         {
             await using var command = connection.CreateCommand();
             command.CommandText = $"UPDATE executions SET {damage} WHERE id = {broken.Id}";
             (await command.ExecuteNonQueryAsync(None)).ShouldBe(1);
         }
 
-        var recovery = await _executions.RecoverAsync(None);
+        var recovery = await _harness.Executions.RecoverAsync(None);
         var resumed = await recovery.Resumed.Single().Outcome.WaitAsync(TimeSpan.FromSeconds(30));
 
         resumed.Id.ShouldBe(sound.Id, "one damaged record does not stop the others' recovery");
@@ -150,7 +132,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
         abandoned.Status.ShouldBe(ExecutionStatus.Abandoned);
         abandoned.Error.ShouldNotBeNull().ShouldContain("its stored record cannot be read");
         abandoned.Error.ShouldContain($"the stored {column}: ");
-        var read = (await _store.GetAsync(broken.Id, None)).ShouldNotBeNull();
+        var read = (await _harness.Store.GetAsync(broken.Id, None)).ShouldNotBeNull();
         read.Damage.ShouldNotBeNull().ShouldContain(column);
         if (column == "requester")
         {
@@ -163,7 +145,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             read.Requester.UserName.ShouldBe("alice");
         }
 
-        (await _store.GetAsync(sound.Id, None)).ShouldNotBeNull().Damage.ShouldBeNull();
+        (await _harness.Store.GetAsync(sound.Id, None)).ShouldNotBeNull().Damage.ShouldBeNull();
     }
 
     [Fact]
@@ -171,11 +153,11 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
     {
         var queued = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested);
 
-        var recovery = await _executions.RecoverAsync(takeOverQueued: false, None);
+        var recovery = await _harness.Executions.RecoverAsync(takeOverQueued: false, None);
 
         recovery.Resumed.ShouldBeEmpty();
         recovery.Abandoned.ShouldBeEmpty();
-        var read = (await _store.GetAsync(queued.Id, None))!;
+        var read = (await _harness.Store.GetAsync(queued.Id, None))!;
         read.Status.ShouldBe(ExecutionStatus.Requested);
         read.Owner.ShouldBe(GoneOwner);
         _runner.Runs.ShouldBeEmpty();
@@ -186,11 +168,11 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
     {
         var live = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Requested, owner: ExecutionService.ProcessOwner);
 
-        var recovery = await _executions.RecoverAsync(None);
+        var recovery = await _harness.Executions.RecoverAsync(None);
 
         recovery.Resumed.ShouldBeEmpty();
         recovery.Abandoned.ShouldBeEmpty();
-        (await _store.GetAsync(live.Id, None))!.Status.ShouldBe(ExecutionStatus.Requested);
+        (await _harness.Store.GetAsync(live.Id, None))!.Status.ShouldBe(ExecutionStatus.Requested);
     }
 
     [Fact]

@@ -124,6 +124,21 @@ public sealed class RuleEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Drain_TemplateRendersADatastoreSecret_TheExecutionStoresItMasked_TheActionGetsItInClear()
+    {
+        var e = await WebhookAsync("monitor", """{"state": "DOWN", "host": "db1", "count": 3}""");
+
+        await NewEngine().DrainAsync(None);
+
+        var fired = (await _events.ListEnforcementsAsync(new EnforcementQuery { EventId = e.Id, RuleRef = "ops.down" }, None)).Single();
+        var outcome = await WaitForRunAsync();
+        outcome["note"]!.GetValue<string>().ShouldBe("using s3cr3t-token", "the action gets the secret in clear");
+        var execution = (await _executions.GetAsync(fired.ExecutionId!.Value, None)).ShouldNotBeNull();
+        execution.Parameters.ToJsonString().ShouldBe("""{"host":"db1","token":"********","count":3,"note":"using ********"}""");
+        execution.SecretsMasked.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Drain_ActionCannotStart_RecordsTheErrorAndGoesOn()
     {
         var e = await WebhookAsync("monitor", """{"state": "DOWN", "host": "db1"}""");
@@ -297,9 +312,9 @@ public sealed class RuleEngineTests : IAsyncLifetime
     {
         public int Started { get; private set; }
 
-        public async Task<long> StartAsync(RuleDefinition rule, JsonObject parameters, EventRecord trigger, CancellationToken cancellationToken)
+        public async Task<long> StartAsync(RuleDefinition rule, JsonObject parameters, EventRecord trigger, IReadOnlyCollection<string> secretValues, CancellationToken cancellationToken)
         {
-            await inner.StartAsync(rule, parameters, trigger, cancellationToken);
+            await inner.StartAsync(rule, parameters, trigger, secretValues, cancellationToken);
             Started++;
             throw new OperationCanceledException("simulated crash");
         }

@@ -5,6 +5,30 @@ namespace OpsRobot.Tests.Support;
 /// <summary>The packs the workflow end-to-end tests run: written into a test's own home, never shared between tests.</summary>
 internal static class WorkflowPacks
 {
+    /// <summary>
+    /// The pack <c>leak</c> with <c>leak.tell</c>, a shell action that says its <c>message</c> and keeps a copy in
+    /// <c>file</c> (the copy shows what the action itself was given), for the secret masking tests.
+    /// </summary>
+    public static void WriteTell(TestHome home)
+    {
+        home.Write("packs/leak/pack.yaml", "name: leak\nversion: 0.1.0\ndescription: Secrets passed on\n");
+        home.Write("packs/leak/actions/tell.yaml", """
+            name: tell
+            runner_type: shell
+            parameters:
+              cmd:
+                type: string
+                immutable: true
+                default: "echo {{ message }} | tee {{ file }}"
+              message:
+                type: string
+                required: true
+              file:
+                type: string
+                required: true
+            """);
+    }
+
     /// <summary>A pack with a three-step workflow whose middle step waits for a file to exist (pack <c>wf</c>, action <c>wf.flow</c>).</summary>
     public static void WriteFlow(TestHome home)
     {

@@ -33,6 +33,12 @@ internal sealed partial class WorkflowDriver
     /// <summary>Stores the run after each step (encrypted when it carries secrets).</summary>
     private readonly WorkflowRunWriter _writer;
 
+    /// <summary>
+    /// The secret values the run carries, handed to every child execution to mask: the workflow's secret inputs, and
+    /// the secrets its own requester handed it (a datastore secret a rule passed in) while this process runs it.
+    /// </summary>
+    private readonly IReadOnlyCollection<string> _secretValues;
+
     /// <summary>The status the execution record shows, as far as this driver last told it.</summary>
     private ExecutionStatus _reported = ExecutionStatus.Running;
 
@@ -51,8 +57,13 @@ internal sealed partial class WorkflowDriver
 
     private WorkflowDriver(
         ExecutionService executions, TimeProvider time, ILogger logger, WorkflowConductor conductor,
-        WorkflowDispatchLog log, WorkflowRunWriter writer, ExecutionRequester requester)
+        WorkflowDispatchLog log, WorkflowRunWriter writer, ExecutionRequester requester, Actions.ActionDefinition? action)
     {
+        // Recomputed from the run's stored (sealed) inputs and the action's secret parameters, so a run resumed after a
+        // restart, which the execution service no longer runs, still masks its children.
+        _secretValues = [.. executions.SecretValuesOf(writer.ExecutionId)
+            .Concat(action?.Parameters.Where(p => p.Secret).SelectMany(p => Executions.SecretMasker.ValuesOf(conductor.State.Input[p.Name])) ?? [])
+            .Distinct(StringComparer.Ordinal)];
         _executions = executions;
         _time = time;
         _logger = logger;
@@ -85,12 +96,12 @@ internal sealed partial class WorkflowDriver
         if (stored is not null)
         {
             return new WorkflowDriver(executions, time, logger, new WorkflowConductor(graph, expressions, seal.ReadState(stored)), seal.ReadDispatches(stored),
-                new WorkflowRunWriter(store, executionId, actionRef, workflowFile, stored.Version, sealWith), requester);
+                new WorkflowRunWriter(store, executionId, actionRef, workflowFile, stored.Version, sealWith), requester, action);
         }
 
         var conductor = WorkflowConductor.Start(graph, expressions, inputs);
         var driver = new WorkflowDriver(executions, time, logger, conductor, new WorkflowDispatchLog(),
-            new WorkflowRunWriter(store, executionId, actionRef, workflowFile, 0, sealWith), requester);
+            new WorkflowRunWriter(store, executionId, actionRef, workflowFile, 0, sealWith), requester, action);
         await driver.SaveAsync(cancellationToken).ConfigureAwait(false);
         return driver;
     }
@@ -336,7 +347,7 @@ internal sealed partial class WorkflowDriver
         try
         {
             var handle = await _executions.RequestAsync(
-                new ExecutionRequest(dispatch.Action!, dispatch.Input.DeepClone().AsObject(), _requester) { ParentId = ExecutionId },
+                new ExecutionRequest(dispatch.Action!, dispatch.Input.DeepClone().AsObject(), _requester) { ParentId = ExecutionId, SecretValues = _secretValues },
                 cancellationToken).ConfigureAwait(false);
             dispatch.ChildId = handle.Execution.Id;
             _log.LastChildId = Math.Max(_log.LastChildId, handle.Execution.Id);
