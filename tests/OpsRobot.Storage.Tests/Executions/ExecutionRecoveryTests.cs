@@ -185,12 +185,12 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
         var queued = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web2" }, ExecutionStatus.Requested, owner: owner);
         try
         {
-            var recovery = await _executions.RecoverAsync(None);
+            var recovery = await _harness.Executions.RecoverAsync(None);
 
             recovery.Abandoned.ShouldBeEmpty();
             recovery.Resumed.ShouldBeEmpty("its queued work is its own to run");
-            (await _store.GetAsync(running.Id, None))!.Status.ShouldBe(ExecutionStatus.Running);
-            (await _store.GetAsync(queued.Id, None))!.Owner.ShouldBe(owner);
+            (await _harness.Store.GetAsync(running.Id, None))!.Status.ShouldBe(ExecutionStatus.Running);
+            (await _harness.Store.GetAsync(queued.Id, None))!.Owner.ShouldBe(owner);
         }
         finally
         {
@@ -198,7 +198,7 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
             await other.WaitForExitAsync();
         }
 
-        var afterwards = await _executions.RecoverAsync(None);
+        var afterwards = await _harness.Executions.RecoverAsync(None);
         afterwards.Abandoned.Single().Id.ShouldBe(running.Id);
         (await afterwards.Resumed.Single().Outcome.WaitAsync(TimeSpan.FromSeconds(30))).Id.ShouldBe(queued.Id);
     }
@@ -209,10 +209,10 @@ public sealed class ExecutionRecoveryTests : IAsyncLifetime
         var workflow = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "wf" }, ExecutionStatus.Paused);
         var other = await LeftOverAsync("ops.restart", new JsonObject { ["host"] = "web1" }, ExecutionStatus.Running);
 
-        var recovery = await _executions.RecoverAsync(takeOverQueued: true, (e, _) => Task.FromResult(e.Id == workflow.Id), None);
+        var recovery = await _harness.Executions.RecoverAsync(takeOverQueued: true, (e, _) => Task.FromResult(e.Id == workflow.Id), None);
 
         recovery.Abandoned.Select(e => e.Id).ShouldBe([other.Id]);
-        var left = (await _store.GetAsync(workflow.Id, None))!;
+        var left = (await _harness.Store.GetAsync(workflow.Id, None))!;
         left.Status.ShouldBe(ExecutionStatus.Paused);
         left.Owner.ShouldBe(GoneOwner, "its resumer claims it");
         left.Error.ShouldBeNull();
