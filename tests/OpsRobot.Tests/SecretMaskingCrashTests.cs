@@ -7,7 +7,7 @@ namespace OpsRobot.Tests;
 
 /// <summary>
 /// kill -9 in the middle of a workflow with a secret input, then a restart: the resumed run, which the execution service
-/// no longer runs, still masks its secret in the steps it starts (recomputed from its sealed state).
+/// no longer runs, still masks its secret in the steps it starts and in its own result (recomputed from its sealed state).
 /// </summary>
 public sealed class SecretMaskingCrashTests
 {
@@ -46,6 +46,8 @@ public sealed class SecretMaskingCrashTests
                     do: say
               say:
                 action: leak.tell message="pw is <% ctx(password) %>" file=<% ctx(file) %>
+            output:
+              - echoed: pw is <% ctx(password) %>
             """);
         var log = Path.Combine(home.Path, "steps.log");
         var flag = Path.Combine(home.Path, "gate.open");
@@ -74,6 +76,8 @@ public sealed class SecretMaskingCrashTests
         }, TimeSpan.FromSeconds(90));
 
         workflow.GetProperty("status").GetString().ShouldBe("succeeded", workflow.ToString());
+        workflow.ToString().ShouldNotContain(Password, customMessage: "the resumed workflow's own result");
+        workflow.GetProperty("result").ToString().ShouldContain("pw is ********");
         var steps = (await api.GetFromJsonAsync<JsonElement>("/api/v1/executions?action=leak.tell&limit=10")).GetProperty("executions").EnumerateArray().ToList();
         var step = steps.ShouldHaveSingleItem();
         step.GetProperty("parameters").GetProperty("message").GetString().ShouldBe("pw is ********");

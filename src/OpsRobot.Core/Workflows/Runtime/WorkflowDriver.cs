@@ -76,6 +76,9 @@ internal sealed partial class WorkflowDriver
 
     public long ExecutionId => _writer.ExecutionId;
 
+    /// <summary>The secret values the run carries (see the field): what its own result must be masked with where no execution service masks it.</summary>
+    public IReadOnlyCollection<string> SecretValues => _secretValues;
+
     public string ActionRef => _writer.ActionRef;
 
     public string WorkflowFile => _writer.WorkflowFile;

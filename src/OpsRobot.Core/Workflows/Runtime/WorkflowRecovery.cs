@@ -151,6 +151,9 @@ public sealed partial class WorkflowRecovery(
                 return false;
             }
 
+            // Not run through the execution service, which masks what a run stores: the result is masked here, with the
+            // secrets the driver recomputed from the run's stored state.
+            var masker = new Executions.SecretMasker(driver.SecretValues);
             var outcome = WorkflowRunner.Outcome(driver, status);
             var final = outcome.Outcome switch
             {
@@ -162,8 +165,8 @@ public sealed partial class WorkflowRecovery(
             var moved = await executionStore.TransitionAsync(id, Owned, final, new ExecutionUpdate
             {
                 EndedAt = time.GetUtcNow(),
-                Result = outcome.Result,
-                Error = outcome.Error ?? string.Empty,
+                Result = masker.Mask(outcome.Result),
+                Error = outcome.Error is null ? string.Empty : masker.Mask(outcome.Error),
             }, CancellationToken.None).ConfigureAwait(false);
             await PublishAsync(id).ConfigureAwait(false);
             LogResumedEnded(logger, id, final.ToWire());
