@@ -27,6 +27,32 @@ public sealed class SecretMaskingEndToEndTests : IAsyncLifetime
                 message: "token={{ kv.system.api_token }}"
                 file: "{{ trigger.body.file }}"
             """);
+        home.Write("packs/leak/rules/relay.yaml", """
+            name: relay
+            trigger: {type: core.webhook, parameters: {url: leak-relay}}
+            action:
+              ref: leak.relay
+              parameters:
+                message: "token={{ kv.system.api_token }}"
+                file: "{{ trigger.body.file }}"
+            """);
+        home.Write("packs/leak/actions/relay.yaml", """
+            name: relay
+            runner_type: workflow
+            entry_point: workflows/relay.yaml
+            parameters:
+              message: {type: string, required: true}
+              file: {type: string, required: true}
+            """);
+        home.Write("packs/leak/actions/workflows/relay.yaml", """
+            version: 1.0
+            input:
+              - message
+              - file
+            tasks:
+              say:
+                action: leak.tell message=<% ctx(message) %> file=<% ctx(file) %>
+            """);
         home.Write("packs/leak/actions/login.yaml", """
             name: login
             runner_type: workflow
@@ -87,6 +113,37 @@ public sealed class SecretMaskingEndToEndTests : IAsyncLifetime
         await ShowsNoSecretAsync(step.GetProperty("id").GetInt64(), Password);
         await ShowsNoSecretAsync(id, Password, printsIt: false);
         (await File.ReadAllTextAsync(file)).Trim().ShouldBe("pw is " + Password, "the step itself gets the secret in clear");
+    }
+
+    // A datastore secret a rule hands to a workflow through an input that is not secret: the workflow's stored run is
+    // sealed like a secret workflow's (it was stored in clear), and its step masks it.
+    [Fact]
+    public async Task Rule_HandsADatastoreSecretToAWorkflow_TheStoredRunIsSealed_AndTheStepMasksIt()
+    {
+        (await _world.Admin.PutAsJsonAsync("/api/v1/kv/system/api_token", new { value = Token, secret = true })).EnsureSuccessStatusCode();
+        var file = Path.Combine(_world.Server.Home.Path, "relay-said.txt");
+
+        (await _world.Admin.PostAsJsonAsync("/api/v1/webhooks/leak-relay", new { file })).EnsureSuccessStatusCode();
+        IReadOnlyList<JsonElement> started = [];
+        await ExecutionFlowTests.WaitUntilAsync(async () => (started = await _world.ExecutionsOfAsync("leak.relay")).Count > 0, TimeSpan.FromSeconds(60));
+        var id = started.ShouldHaveSingleItem().GetProperty("id").GetInt64();
+        var workflow = await _world.WaitFinishedAsync(id);
+
+        workflow.GetProperty("status").GetString().ShouldBe("succeeded", workflow.ToString());
+        var step = (await _world.ChildrenAsync(id, "leak.tell")).ShouldHaveSingleItem();
+        step.GetProperty("parameters").GetProperty("message").GetString().ShouldBe("token=********");
+        await ShowsNoSecretAsync(step.GetProperty("id").GetInt64(), Token);
+        (await File.ReadAllTextAsync(file)).Trim().ShouldBe("token=" + Token, "the step itself gets the secret in clear");
+
+        // Nothing in the database's files holds it in clear: not the workflow's stored run, not its execution record.
+        var data = Path.Combine(_world.Server.Home.Path, "data");
+        foreach (var stored in Directory.GetFiles(data, "opsrobot.db*"))
+        {
+            using var copy = new FileStream(stored, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var bytes = new MemoryStream();
+            await copy.CopyToAsync(bytes);
+            System.Text.Encoding.UTF8.GetString(bytes.ToArray()).ShouldNotContain(Token, customMessage: Path.GetFileName(stored));
+        }
     }
 
     /// <summary>The execution as the API shows it, its output, and the whole audit trail: none holds the secret.</summary>

@@ -88,14 +88,15 @@ internal sealed partial class WorkflowDriver
     /// <summary>
     /// Opens the stored run of this execution, or starts and stores a new one. The state is stored encrypted with
     /// <c>seal</c> when <see cref="WorkflowStateSeal.MustSeal"/> says so (<c>action</c>, when known, has secret
-    /// parameters, or the run was stored encrypted).
+    /// parameters, or the run was stored encrypted), or when its execution was handed secret values.
     /// </summary>
     public static async Task<WorkflowDriver> OpenAsync(
         IWorkflowStore store, ExecutionService executions, WorkflowExpressions expressions, TimeProvider time, ILogger logger, WorkflowStateSeal seal, Actions.ActionDefinition? action,
         WorkflowGraph graph, long executionId, string actionRef, string workflowFile, JsonObject inputs, ExecutionRequester requester, CancellationToken cancellationToken)
     {
         var stored = await store.GetAsync(executionId, cancellationToken).ConfigureAwait(false);
-        var sealWith = WorkflowStateSeal.MustSeal(action, stored) ? seal : null;
+        // Sealed too when the run was handed secrets (a datastore secret a rule put into an input that is not secret).
+        var sealWith = WorkflowStateSeal.MustSeal(action, stored) || executions.SecretValuesOf(executionId).Count > 0 ? seal : null;
         if (stored is not null)
         {
             return new WorkflowDriver(executions, time, logger, new WorkflowConductor(graph, expressions, seal.ReadState(stored)), seal.ReadDispatches(stored),
