@@ -18,6 +18,10 @@ internal static class Program
         {
             listen, data, packs,
         };
+        // serve and shell build an ASP.NET Core host from what is left of the line (--OpsRobot:Key=value), so only
+        // they accept tokens they do not declare, and only in that form (ConfigurationSwitches checks it). Every
+        // other verb, and the root when it is not standing in for serve, refuses them: a mistyped --secret must
+        // never go unnoticed.
         serve.TreatUnmatchedTokensAsErrors = false;
 
         var user = new Option<string?>("--user") { Description = "Who is typing (default: your operating-system account)" };
@@ -47,7 +51,6 @@ internal static class Program
         {
             serve, shell, version, users, listen, data, packs,
         };
-        root.TreatUnmatchedTokensAsErrors = false;
         PackVerbs.Add(root, packs);
         Cli.Client.ClientVerbs.Add(root);
         RuleVerbs.Add(root);
@@ -79,7 +82,7 @@ internal static class Program
             return settings;
         }
 
-        string[] ConfigArgs(ParseResult r) => [.. r.UnmatchedTokens];
+        string[] ConfigArgs(ParseResult r) => ConfigurationSwitches.Of(r);
 
         root.SetAction((r, ct) => Guard(() => ServeVerb.RunAsync(ConfigArgs(r), Settings(r), ct)));
         serve.SetAction((r, ct) => Guard(() => ServeVerb.RunAsync(ConfigArgs(r), Settings(r), ct)));
@@ -92,7 +95,15 @@ internal static class Program
         userAdd.SetAction((r, ct) => Guard(() => UserVerbs.AddAsync([], Settings(r), r.GetValue(userName)!, r.GetValue(admin), r.GetValue(roles) ?? [], ct)));
         userPasswd.SetAction((r, ct) => Guard(() => UserVerbs.PasswdAsync([], Settings(r), r.GetValue(userName)!, ct)));
 
-        return await root.Parse(args).InvokeAsync();
+        var parsed = root.Parse(args);
+        if (parsed.CommandResult.Command == root && parsed.UnmatchedTokens.Count > 0 && ConfigurationSwitches.IsSwitch(parsed.UnmatchedTokens[0]))
+        {
+            // "opsrobot --OpsRobot:Listen=…" is "opsrobot serve --OpsRobot:Listen=…". A bare word there is no
+            // setting but a mistyped verb, and the root's own parse already refuses it with the closest verbs.
+            parsed = root.Parse(["serve", .. args]);
+        }
+
+        return ParseErrors.AreIn(parsed) ? await ParseErrors.ReportAsync(parsed, Console.Error) : await parsed.InvokeAsync();
     }
 
     /// <summary>Turns the problems an operator can fix into one clear line on standard error and exit code 2.</summary>
