@@ -328,6 +328,32 @@ public sealed class AccessControlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audit_RefusalsInsideCommandsAndApi_AreDenyRecords_AndTheCommandLineClaimsNoAllow()
+    {
+        using var admin = _world.KeyClient(await _world.Server.AdminKeyAsync());
+        using var started = await admin.PostAsJsonAsync("/api/v1/executions", new { action = "core.echo", parameters = new { message = "admin's" } });
+        started.IsSuccessStatusCode.ShouldBeTrue(await started.Content.ReadAsStringAsync());
+        var id = (await AccessWorld.JsonAsync(started)).GetProperty("id").GetInt64();
+        using var carol = _world.KeyClient(await _world.KeyOfAsync("carol"));
+
+        var chat = await _world.ShellAsync("carol", "ops", "kv set system.refused 1", $"cancel {id}");
+        using var put = await carol.PutAsJsonAsync("/api/v1/kv/system/refused", new { value = "1" });
+
+        chat.ShouldContain("You need `datastore.set`");
+        chat.ShouldContain("You need `execution.cancel`");
+        put.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        var records = (await admin.GetFromJsonAsync<JsonElement>("/api/v1/audit?actor=carol&limit=200")).GetProperty("records").EnumerateArray().ToList();
+        Func<JsonElement, string, string, bool> denied = (r, door, subject) =>
+            r.GetProperty("kind").GetString() == "decision" && r.GetProperty("decision").GetString() == "deny"
+            && r.GetProperty("door").GetString() == door && r.GetProperty("subject").GetString()!.StartsWith(subject, StringComparison.Ordinal);
+        records.ShouldContain(r => denied(r, "chat", "datastore.set on "), JsonSerializer.Serialize(records));
+        records.ShouldContain(r => denied(r, "api", "datastore.set on "), JsonSerializer.Serialize(records));
+        records.ShouldContain(r => denied(r, "chat", $"execution.cancel on execution {id} (core.echo)"), JsonSerializer.Serialize(records));
+        records.Where(r => r.GetProperty("kind").GetString() == "command").ShouldAllBe(r => r.GetProperty("decision").ValueKind == JsonValueKind.Null || r.GetProperty("decision").GetString() != "allow",
+            JsonSerializer.Serialize(records));
+    }
+
+    [Fact]
     public async Task Audit_IsForThoseAllowed()
     {
         using var bob = _world.KeyClient(await _world.KeyOfAsync("bob"));
