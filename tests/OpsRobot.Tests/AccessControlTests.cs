@@ -354,6 +354,46 @@ public sealed class AccessControlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WebChatEndpoints_TakeAnApiKeyOrABearerToken_AndRefuseInSentences()
+    {
+        using var adminKey = _world.KeyClient(await _world.Server.AdminKeyAsync());
+        using var anonymous = _world.Server.NewClient();
+        using var tokenResponse = await anonymous.PostAsJsonAsync("/api/v1/auth/token", new { userName = "alice", password = AccessWorld.Password });
+        tokenResponse.StatusCode.ShouldBe(HttpStatusCode.OK, await tokenResponse.Content.ReadAsStringAsync());
+        using var alice = _world.Server.NewClient();
+        alice.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (await AccessWorld.JsonAsync(tokenResponse)).GetProperty("token").GetString());
+        using var scoped = _world.KeyClient(await _world.KeyOfAsync("bob", scope: new[] { new { permission = "action.execute", resources = new[] { "ops.health" } } }));
+
+        // An API key: user.manage's POST /users (docs/api.md), and the rooms.
+        (await adminKey.PostAsJsonAsync("/api/v1/users", new { name = "frank", password = AccessWorld.Password, roles = new[] { "viewer" } })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await adminKey.PostAsJsonAsync("/api/v1/rooms", new { name = "keyroom" })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await adminKey.GetFromJsonAsync<JsonElement>("/api/v1/me")).GetProperty("name").GetString().ShouldBe("admin");
+
+        // A bearer token: join, post, read, list, leave.
+        (await alice.PostAsJsonAsync("/api/v1/rooms/keyroom/join", new { })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await alice.PostAsJsonAsync("/api/v1/rooms/keyroom/messages", new { text = "hello from a token" })).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var messages = await alice.GetFromJsonAsync<JsonElement>("/api/v1/rooms/keyroom/messages");
+        messages.GetProperty("messages").EnumerateArray().ShouldContain(m => m.GetProperty("text").GetString() == "hello from a token");
+        (await alice.GetFromJsonAsync<JsonElement>("/api/v1/rooms")).EnumerateArray().ShouldContain(r => r.GetProperty("name").GetString() == "keyroom");
+        (await alice.GetAsync("/api/v1/direct")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // Refusals are sentences: no caller, a scoped key (its scope could not follow a line into chat), no grant.
+        foreach (var (client, call, status) in new (HttpClient, Func<HttpClient, Task<HttpResponseMessage>>, HttpStatusCode)[]
+        {
+            (anonymous, c => c.GetAsync("/api/v1/rooms"), HttpStatusCode.Unauthorized),
+            (anonymous, c => c.PostAsJsonAsync("/api/v1/users", new { name = "gina", password = AccessWorld.Password }), HttpStatusCode.Unauthorized),
+            (anonymous, c => c.GetAsync("/api/v1/me"), HttpStatusCode.Unauthorized),
+            (scoped, c => c.PostAsJsonAsync("/api/v1/rooms/keyroom/messages", new { text = "!kv set system.x 1" }), HttpStatusCode.Forbidden),
+            (alice, c => c.PostAsJsonAsync("/api/v1/users", new { name = "gina", password = AccessWorld.Password }), HttpStatusCode.Forbidden),
+        })
+        {
+            using var response = await call(client);
+            response.StatusCode.ShouldBe(status);
+            (await AccessWorld.JsonAsync(response)).GetProperty("error").GetString().ShouldNotBeNullOrWhiteSpace();
+        }
+    }
+
+    [Fact]
     public async Task Audit_IsForThoseAllowed()
     {
         using var bob = _world.KeyClient(await _world.KeyOfAsync("bob"));
