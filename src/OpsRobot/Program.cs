@@ -41,7 +41,7 @@ internal static class Program
         {
             userName, admin, roles, data,
         };
-        var userPasswd = new Command("passwd", "Set a user's password and lift any lockout; asked for, or read from standard input.")
+        var userPasswd = new Command("passwd", "Set a user's password; asked for, or read from standard input.")
         {
             userName, data,
         };

@@ -66,7 +66,7 @@ internal static class WebChatEndpoints
             return Results.BadRequest(new ErrorDto("The user name or password is too long."));
         }
 
-        var (outcome, user) = await accounts.SignInAsync(request.UserName, request.Password, ct);
+        var (outcome, user) = await accounts.SignInAsync(request.UserName, request.Password, http.Connection.RemoteIpAddress?.ToString(), ct);
         await http.RequestServices.GetRequiredService<AccessService>().Audit.WriteAsync(new AuditEntry
         {
             Kind = AuditKinds.SignIn,
@@ -78,16 +78,14 @@ internal static class WebChatEndpoints
             Rule = outcome switch
             {
                 SignInOutcome.Succeeded => "password",
-                SignInOutcome.LockedOut => "account locked",
+                SignInOutcome.LockedOut => "too many failures for this name from this address",
                 _ => "wrong user name or password",
             },
         }, ct);
-        switch (outcome)
+        if (outcome != SignInOutcome.Succeeded)
         {
-            case SignInOutcome.LockedOut:
-                return Results.Json(new ErrorDto("This account is locked after too many failed sign-ins. Wait, or ask an administrator."), statusCode: StatusCodes.Status423Locked);
-            case SignInOutcome.Failed:
-                return Results.Json(new ErrorDto("Wrong user name or password."), statusCode: StatusCodes.Status401Unauthorized);
+            // One answer for an unknown name, a wrong password and a pause, so none tells which names exist.
+            return Results.Json(new ErrorDto(accounts.FailureSentence), statusCode: StatusCodes.Status401Unauthorized);
         }
 
         var identity = new ClaimsIdentity(
