@@ -44,6 +44,8 @@ public sealed class AccessControlTests : IAsyncLifetime
     [InlineData("sudo command outside its room", "erin", "dev", "sudo deploy booking 1.4.2 to prod", "runs only in ops")]
     [InlineData("sudo command in a direct message", "erin", null, "sudo deploy booking 1.4.2 to prod", "runs only in ops")]
     [InlineData("sudo without the sudo right", "bob", "ops", "sudo deploy booking 1.4.2 to prod", "You need `sudo` on `ops.deploy`")]
+    [InlineData("sudo with a prefixed command", "erin", "ops", "sudo !deploy booking 1.4.2 to prod", "without its own `!`: `!sudo deploy booking 1.4.2 to prod`")]
+    [InlineData("sudo with a prefixed built-in", "bob", "ops", "sudo !ping", "without its own `!`: `!sudo ping`")]
     [InlineData("administrative command, not on the whitelist", "alice", "ops", "purge cache", "administrative command")]
     [InlineData("role change without the right", "alice", "ops", "role grant carol operator", "You need `role.manage` on `operator`")]
     [InlineData("role change with the right, not on the whitelist", "dave", "ops", "role grant carol operator", "Only users on the administrators' whitelist may do this")]
@@ -391,6 +393,26 @@ public sealed class AccessControlTests : IAsyncLifetime
             response.StatusCode.ShouldBe(status);
             (await AccessWorld.JsonAsync(response)).GetProperty("error").GetString().ShouldNotBeNullOrWhiteSpace();
         }
+    }
+
+    [Fact]
+    public async Task Audit_ApiRun_NamesTheCredentialForWhatItIs()
+    {
+        using var anonymous = _world.Server.NewClient();
+        using var tokenResponse = await anonymous.PostAsJsonAsync("/api/v1/auth/token", new { userName = "admin", password = RunningServer.AdminPassword });
+        var token = await AccessWorld.JsonAsync(tokenResponse);
+        using var bearer = _world.Server.NewClient();
+        bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.GetProperty("token").GetString());
+        using var keyed = _world.KeyClient(await _world.Server.AdminKeyAsync());
+
+        (await bearer.PostAsJsonAsync("/api/v1/executions", new { action = "core.echo", parameters = new { message = "by token" } })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await keyed.PostAsJsonAsync("/api/v1/executions", new { action = "core.echo", parameters = new { message = "by key" } })).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        var runs = (await keyed.GetFromJsonAsync<JsonElement>("/api/v1/audit?kind=command&subject=run%20core.echo&limit=50")).GetProperty("records").EnumerateArray()
+            .Where(r => r.GetProperty("detail").ValueKind == JsonValueKind.Object).Select(r => r.GetProperty("detail")).ToList();
+        runs.ShouldContain(d => d.TryGetProperty("token_id", out var id) && id.GetInt64() == token.GetProperty("id").GetInt64() && !d.TryGetProperty("api_key_id", out _),
+            JsonSerializer.Serialize(runs));
+        runs.ShouldContain(d => d.TryGetProperty("api_key_id", out _) && !d.TryGetProperty("token_id", out _), JsonSerializer.Serialize(runs));
     }
 
     [Fact]

@@ -50,6 +50,8 @@ internal static class ExecutionEndpoints
             var decision = AccessService.MaySeeAction(principal with { KeyScope = null }, definition)
                 ? await access.AuthorizeRunAsync(principal, new RunRequest(definition, null, parameters) { Sudo = request.Sudo }, ct)
                 : AccessDecision.Deny(DenialKind.Hidden, $"{principal.Name} may not see action {definition.Ref}", "hidden");
+            var detail = new JsonObject { ["sudo"] = request.Sudo };
+            principal.DescribeCredential(detail);
             await access.Audit.WriteAsync(new AuditEntry
             {
                 Kind = AuditKinds.Command,
@@ -59,7 +61,7 @@ internal static class ExecutionEndpoints
                 Subject = $"run {definition.Ref}",
                 Decision = decision.Allowed ? "allow" : "deny",
                 Rule = decision.Rule,
-                Detail = new JsonObject { ["api_key_id"] = principal.ApiKeyId, ["sudo"] = request.Sudo },
+                Detail = detail,
             }, ct);
             if (decision.Kind == DenialKind.Hidden)
             {
