@@ -18,6 +18,10 @@ internal static class Program
         {
             listen, data, packs,
         };
+        // serve and shell build an ASP.NET Core host from what is left of the line (--OpsRobot:Key=value), so only
+        // they accept tokens they do not declare, and only in that form (ConfigurationSwitches checks it). Every
+        // other verb, and the root when it is not standing in for serve, refuses them: a mistyped --secret must
+        // never go unnoticed.
         serve.TreatUnmatchedTokensAsErrors = false;
 
         var user = new Option<string?>("--user") { Description = "Who is typing (default: your operating-system account)" };
@@ -37,7 +41,7 @@ internal static class Program
         {
             userName, admin, roles, data,
         };
-        var userPasswd = new Command("passwd", "Set a user's password and lift any lockout; asked for, or read from standard input.")
+        var userPasswd = new Command("passwd", "Set a user's password; asked for, or read from standard input.")
         {
             userName, data,
         };
@@ -47,7 +51,6 @@ internal static class Program
         {
             serve, shell, version, users, listen, data, packs,
         };
-        root.TreatUnmatchedTokensAsErrors = false;
         PackVerbs.Add(root, packs);
         Cli.Client.ClientVerbs.Add(root);
         RuleVerbs.Add(root);
@@ -79,7 +82,7 @@ internal static class Program
             return settings;
         }
 
-        string[] ConfigArgs(ParseResult r) => [.. r.UnmatchedTokens];
+        string[] ConfigArgs(ParseResult r) => ConfigurationSwitches.Of(r);
 
         root.SetAction((r, ct) => Guard(() => ServeVerb.RunAsync(ConfigArgs(r), Settings(r), ct)));
         serve.SetAction((r, ct) => Guard(() => ServeVerb.RunAsync(ConfigArgs(r), Settings(r), ct)));
@@ -93,6 +96,17 @@ internal static class Program
         userPasswd.SetAction((r, ct) => Guard(() => UserVerbs.PasswdAsync([], Settings(r), r.GetValue(userName)!, ct)));
 
         var parsed = root.Parse(args);
+        if (parsed.CommandResult.Command == root && parsed.UnmatchedTokens.Count > 0 && ConfigurationSwitches.IsSwitch(parsed.UnmatchedTokens[0]))
+        {
+            // "opsrobot --OpsRobot:Listen=…" is "opsrobot serve --OpsRobot:Listen=…". A bare word there is no
+            // setting but a mistyped verb, and the root's own parse already refuses it with the closest verbs.
+            parsed = root.Parse(["serve", .. args]);
+        }
+
+        if (ParseErrors.AreIn(parsed))
+        {
+            return await ParseErrors.ReportAsync(parsed, Console.Error);
+        }
 
         // The server stops on SIGTERM and Ctrl+C through its host, which gives running executions StopGrace and waits
         // for them; System.CommandLine's own handler would end the process two seconds after the signal, mid-stop.

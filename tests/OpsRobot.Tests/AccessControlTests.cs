@@ -44,6 +44,8 @@ public sealed class AccessControlTests : IAsyncLifetime
     [InlineData("sudo command outside its room", "erin", "dev", "sudo deploy booking 1.4.2 to prod", "runs only in ops")]
     [InlineData("sudo command in a direct message", "erin", null, "sudo deploy booking 1.4.2 to prod", "runs only in ops")]
     [InlineData("sudo without the sudo right", "bob", "ops", "sudo deploy booking 1.4.2 to prod", "You need `sudo` on `ops.deploy`")]
+    [InlineData("sudo with a prefixed command", "erin", "ops", "sudo !deploy booking 1.4.2 to prod", "without its own `!`: `!sudo deploy booking 1.4.2 to prod`")]
+    [InlineData("sudo with a prefixed built-in", "bob", "ops", "sudo !ping", "without its own `!`: `!sudo ping`")]
     [InlineData("administrative command, not on the whitelist", "alice", "ops", "purge cache", "administrative command")]
     [InlineData("role change without the right", "alice", "ops", "role grant carol operator", "You need `role.manage` on `operator`")]
     [InlineData("role change with the right, not on the whitelist", "dave", "ops", "role grant carol operator", "Only users on the administrators' whitelist may do this")]
@@ -325,6 +327,96 @@ public sealed class AccessControlTests : IAsyncLifetime
         records.ShouldContain(r => r.GetProperty("kind").GetString() == "execution.finished" && r.GetProperty("subject").GetString()!.EndsWith("ops.login", StringComparison.Ordinal));
         records.ShouldContain(r => r.GetProperty("kind").GetString() == "tree.changed" && r.GetProperty("actor").GetString() == "admin");
         records.ShouldAllBe(r => r.GetProperty("place").ValueKind == JsonValueKind.Null || r.GetProperty("place").GetString()!.Length > 0);
+    }
+
+    [Fact]
+    public async Task Audit_RefusalsInsideCommandsAndApi_AreDenyRecords_AndTheCommandLineClaimsNoAllow()
+    {
+        using var admin = _world.KeyClient(await _world.Server.AdminKeyAsync());
+        using var started = await admin.PostAsJsonAsync("/api/v1/executions", new { action = "core.echo", parameters = new { message = "admin's" } });
+        started.IsSuccessStatusCode.ShouldBeTrue(await started.Content.ReadAsStringAsync());
+        var id = (await AccessWorld.JsonAsync(started)).GetProperty("id").GetInt64();
+        using var carol = _world.KeyClient(await _world.KeyOfAsync("carol"));
+
+        var chat = await _world.ShellAsync("carol", "ops", "kv set system.refused 1", $"cancel {id}");
+        using var put = await carol.PutAsJsonAsync("/api/v1/kv/system/refused", new { value = "1" });
+
+        chat.ShouldContain("You need `datastore.set`");
+        chat.ShouldContain("You need `execution.cancel`");
+        put.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        var records = (await admin.GetFromJsonAsync<JsonElement>("/api/v1/audit?actor=carol&limit=200")).GetProperty("records").EnumerateArray().ToList();
+        Func<JsonElement, string, string, bool> denied = (r, door, subject) =>
+            r.GetProperty("kind").GetString() == "decision" && r.GetProperty("decision").GetString() == "deny"
+            && r.GetProperty("door").GetString() == door && r.GetProperty("subject").GetString()!.StartsWith(subject, StringComparison.Ordinal);
+        records.ShouldContain(r => denied(r, "chat", "datastore.set on "), JsonSerializer.Serialize(records));
+        records.ShouldContain(r => denied(r, "api", "datastore.set on "), JsonSerializer.Serialize(records));
+        records.ShouldContain(r => denied(r, "chat", $"execution.cancel on execution {id} (core.echo)"), JsonSerializer.Serialize(records));
+        records.Where(r => r.GetProperty("kind").GetString() == "command").ShouldAllBe(r => r.GetProperty("decision").ValueKind == JsonValueKind.Null || r.GetProperty("decision").GetString() != "allow",
+            JsonSerializer.Serialize(records));
+    }
+
+    [Fact]
+    public async Task WebChatEndpoints_TakeAnApiKeyOrABearerToken_AndRefuseInSentences()
+    {
+        using var adminKey = _world.KeyClient(await _world.Server.AdminKeyAsync());
+        using var anonymous = _world.Server.NewClient();
+        using var tokenResponse = await anonymous.PostAsJsonAsync("/api/v1/auth/token", new { userName = "alice", password = AccessWorld.Password });
+        tokenResponse.StatusCode.ShouldBe(HttpStatusCode.OK, await tokenResponse.Content.ReadAsStringAsync());
+        using var alice = _world.Server.NewClient();
+        alice.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (await AccessWorld.JsonAsync(tokenResponse)).GetProperty("token").GetString());
+        using var scoped = _world.KeyClient(await _world.KeyOfAsync("bob", scope: new[] { new { permission = "action.execute", resources = new[] { "ops.health" } } }));
+
+        // An API key: user.manage's POST /users (docs/api.md), and the rooms.
+        (await adminKey.PostAsJsonAsync("/api/v1/users", new { name = "frank", password = AccessWorld.Password, roles = new[] { "viewer" } })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await adminKey.PostAsJsonAsync("/api/v1/rooms", new { name = "keyroom" })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await adminKey.GetFromJsonAsync<JsonElement>("/api/v1/me")).GetProperty("name").GetString().ShouldBe("admin");
+
+        // A bearer token: join, post, read, list, leave.
+        (await alice.PostAsJsonAsync("/api/v1/rooms/keyroom/join", new { })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await alice.PostAsJsonAsync("/api/v1/rooms/keyroom/messages", new { text = "hello from a token" })).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var messages = await alice.GetFromJsonAsync<JsonElement>("/api/v1/rooms/keyroom/messages");
+        messages.GetProperty("messages").EnumerateArray().ShouldContain(m => m.GetProperty("text").GetString() == "hello from a token");
+        (await alice.GetFromJsonAsync<JsonElement>("/api/v1/rooms")).EnumerateArray().ShouldContain(r => r.GetProperty("name").GetString() == "keyroom");
+        (await alice.GetAsync("/api/v1/direct")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // Refusals are sentences: no caller, a scoped key (its scope could not follow a line into chat), no grant.
+        foreach (var (client, call, status) in new (HttpClient, Func<HttpClient, Task<HttpResponseMessage>>, HttpStatusCode)[]
+        {
+            (anonymous, c => c.GetAsync("/api/v1/rooms"), HttpStatusCode.Unauthorized),
+            (anonymous, c => c.PostAsJsonAsync("/api/v1/users", new { name = "gina", password = AccessWorld.Password }), HttpStatusCode.Unauthorized),
+            (anonymous, c => c.GetAsync("/api/v1/me"), HttpStatusCode.Unauthorized),
+            (scoped, c => c.PostAsJsonAsync("/api/v1/rooms/keyroom/messages", new { text = "!kv set system.x 1" }), HttpStatusCode.Forbidden),
+            (alice, c => c.PostAsJsonAsync("/api/v1/users", new { name = "gina", password = AccessWorld.Password }), HttpStatusCode.Forbidden),
+        })
+        {
+            using var response = await call(client);
+            response.StatusCode.ShouldBe(status);
+            (await AccessWorld.JsonAsync(response)).GetProperty("error").GetString().ShouldNotBeNullOrWhiteSpace();
+        }
+    }
+
+    [Fact]
+    public async Task Audit_ApiRun_NamesTheCredentialForWhatItIs()
+    {
+        using var anonymous = _world.Server.NewClient();
+        using var tokenResponse = await anonymous.PostAsJsonAsync("/api/v1/auth/token", new { userName = "admin", password = RunningServer.AdminPassword });
+        var token = await AccessWorld.JsonAsync(tokenResponse);
+        using var bearer = _world.Server.NewClient();
+        bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.GetProperty("token").GetString());
+        using var keyed = _world.KeyClient(await _world.Server.AdminKeyAsync());
+
+        (await bearer.PostAsJsonAsync("/api/v1/executions", new { action = "core.echo", parameters = new { message = "by token" } })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await keyed.PostAsJsonAsync("/api/v1/executions", new { action = "core.echo", parameters = new { message = "by key" } })).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        var runs = (await keyed.GetFromJsonAsync<JsonElement>("/api/v1/audit?kind=command&subject=run%20core.echo&limit=50")).GetProperty("records").EnumerateArray()
+            .Where(r => r.GetProperty("detail").ValueKind == JsonValueKind.Object).Select(r => r.GetProperty("detail")).ToList();
+        var tokenId = token.GetProperty("id").GetInt64();
+        var byToken = runs.Where(d => d.TryGetProperty("token_id", out var id) && id.GetInt64() == tokenId).ToList();
+        var byKey = runs.Where(d => d.TryGetProperty("api_key_id", out var id) && id.ValueKind == JsonValueKind.Number).ToList();
+        byToken.ShouldNotBeEmpty(JsonSerializer.Serialize(runs));
+        byToken.Count(d => d.TryGetProperty("api_key_id", out var none)).ShouldBe(0);
+        byKey.ShouldNotBeEmpty(JsonSerializer.Serialize(runs));
+        byKey.Count(d => d.TryGetProperty("token_id", out var none)).ShouldBe(0);
     }
 
     [Fact]

@@ -168,6 +168,45 @@ public sealed class CliTests
         cli.StandardOutput.Trim().ShouldBe("pong");
     }
 
+    [Theory]
+    [InlineData("a mistyped flag on a client verb", "kv set system.dbpw2 hunter2 --secert", "Unknown option --secert. Did you mean --secret?")]
+    [InlineData("an argument a verb does not take", "login admin", "Unexpected argument 'admin' for 'opsrobot login'.")]
+    [InlineData("a mistyped option on a nested verb", "execution get 3 --jsn", "Unknown option --jsn. Did you mean --json?")]
+    [InlineData("a mistyped option on an offline verb", "user add dave --rol admin", "Unknown option --rol. Did you mean --role?")]
+    [InlineData("a mistyped verb", "exectuion list", "Unknown verb 'exectuion'. Did you mean 'opsrobot execution'?")]
+    [InlineData("a mistyped option on serve", "serve --lisen http://127.0.0.1:1", "Unknown option --lisen. Did you mean --listen?")]
+    [InlineData("a mistyped option on the root, which serves", "--lisen=http://127.0.0.1:1", "Unknown option --lisen. Did you mean --listen?")]
+    [InlineData("a bare word on shell", "shell ops", "Unexpected argument 'ops' for 'opsrobot shell'.")]
+    public async Task Verb_UnknownOptionOrArgument_IsRefusedNamingItAndNothingRuns(string row, string line, string named)
+    {
+        using var home = new TestHome();
+        var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)closed.LocalEndpoint).Port}";
+        closed.Stop();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, line.Split(' '), "secret-password\n",
+            new Dictionary<string, string> { ["OPSROBOT_URL"] = url });
+
+        result.ExitCode.ShouldBeOneOf([1, 2], $"{row}: {result.StandardError}");
+        result.StandardError.ShouldContain(named, Case.Sensitive, row);
+        result.StandardError.ShouldNotContain("no OpsRobot server", Case.Insensitive, row);
+        result.StandardOutput.ShouldBeEmpty(row);
+        File.Exists(Path.Combine(home.Path, "data", "opsrobot.db")).ShouldBeFalse(row);
+    }
+
+    [Fact]
+    public async Task Root_ConfigurationSwitch_StillServes()
+    {
+        using var home = new TestHome();
+
+        var result = await OpsRobotProcess.RunAsync(home.Path, ["--OpsRobot:Listen=ftp://example"]);
+
+        // The setting reached the server's configuration (it refused the value), so the root stood in for serve.
+        result.ExitCode.ShouldBe(2);
+        result.StandardError.ShouldContain("OpsRobot:Listen 'ftp://example'");
+    }
+
     [Fact]
     public async Task Shell_AppSettingsJsonInHome_IsRead()
     {

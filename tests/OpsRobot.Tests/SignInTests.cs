@@ -29,25 +29,71 @@ public sealed class SignInTests : IAsyncLifetime
         (await wrong.Content.ReadAsStringAsync()).ShouldBe(await unknown.Content.ReadAsStringAsync());
     }
 
-    [Fact]
-    public async Task Login_RepeatedFailures_LockTheAccountUntilTheLockoutPasses()
+    [Theory]
+    [InlineData("/api/v1/auth/login")]
+    [InlineData("/api/v1/auth/token")]
+    public async Task SignIn_RepeatedFailures_PauseThatNameFromThatAddressOnly_WithTheSameAnswerAsAnUnknownName(string path)
     {
-        using var client = _server.NewClient();
+        using var stranger = ClientFrom("127.0.0.2");
+        using var admin = ClientFrom("127.0.0.3");
         for (var i = 0; i < 3; i++)
         {
-            await client.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = "guess-" + i });
+            (await stranger.PostAsJsonAsync(path, new { userName = "admin", password = "guess-" + i })).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+            (await stranger.PostAsJsonAsync(path, new { userName = "nobody", password = "guess-" + i })).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         }
 
-        var locked = await client.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = RunningServer.AdminPassword });
+        using var pausedRight = await stranger.PostAsJsonAsync(path, new { userName = "admin", password = RunningServer.AdminPassword });
+        using var pausedUnknown = await stranger.PostAsJsonAsync(path, new { userName = "nobody", password = "guess" });
+        using var wrongElsewhere = await admin.PostAsJsonAsync(path, new { userName = "admin", password = "typo" });
+        using var fromElsewhere = await admin.PostAsJsonAsync(path, new { userName = "admin", password = RunningServer.AdminPassword });
         _server.Time.Advance(TimeSpan.FromMinutes(9));
-        var stillLocked = await client.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = RunningServer.AdminPassword });
+        using var stillPaused = await stranger.PostAsJsonAsync(path, new { userName = "admin", password = RunningServer.AdminPassword });
         _server.Time.Advance(TimeSpan.FromMinutes(2));
-        var open = await client.PostAsJsonAsync("/api/v1/auth/login", new { userName = "admin", password = RunningServer.AdminPassword });
+        using var open = await stranger.PostAsJsonAsync(path, new { userName = "admin", password = RunningServer.AdminPassword });
 
-        locked.StatusCode.ShouldBe((HttpStatusCode)423);
-        stillLocked.StatusCode.ShouldBe((HttpStatusCode)423);
+        // The stranger's failures paused admin for the stranger's address only; the admin signs in from theirs.
+        fromElsewhere.StatusCode.ShouldBe(HttpStatusCode.OK);
+        pausedRight.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        stillPaused.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         open.StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // A paused name, an unknown one and a wrong password get the very same answer.
+        var answer = await pausedRight.Content.ReadAsStringAsync();
+        answer.ShouldContain("too many failed attempts");
+        (await pausedUnknown.Content.ReadAsStringAsync()).ShouldBe(answer);
+        (await wrongElsewhere.Content.ReadAsStringAsync()).ShouldBe(answer);
+        pausedUnknown.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+
+        // Every failure is still in the audit, the pause named.
+        using var auditor = await _server.SignInAsync();
+        var records = (await auditor.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/audit?kind=auth.sign_in&decision=deny&limit=200")).GetProperty("records").EnumerateArray().ToList();
+        records.Count(r => r.GetProperty("place").GetString() == "127.0.0.2").ShouldBeGreaterThanOrEqualTo(9);
+        records.ShouldContain(r => r.GetProperty("rule").GetString() == "too many failures for this name from this address");
     }
+
+    /// <summary>A client whose connections come from <paramref name="address"/> (any 127.x.y.z is this machine).</summary>
+    private HttpClient ClientFrom(string address) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (context, ct) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    })
+    {
+        BaseAddress = _server.BaseAddress,
+        Timeout = TimeSpan.FromSeconds(30),
+    };
 
     [Fact]
     public async Task Logout_EndsTheSession()

@@ -133,7 +133,7 @@ public sealed partial class AccessService
 
         await _store.RecordApiKeyUseAsync(key.Id, now, from, cancellationToken).ConfigureAwait(false);
         var principal = await ForUserAsync(user, door, from, cancellationToken).ConfigureAwait(false);
-        return (principal with { KeyScope = key.Scope, ApiKeyId = key.Id }, null);
+        return (principal with { KeyScope = key.Scope, ApiKeyId = key.Id, IsBearerToken = key.Kind == "token" }, null);
     }
 
     public async Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(Principal actor, string? ownerName, CancellationToken cancellationToken)

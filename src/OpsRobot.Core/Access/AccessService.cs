@@ -192,7 +192,12 @@ public sealed partial class AccessService : IDisposable
         return roles;
     }
 
-    /// <summary>Whether the principal holds <paramref name="permission"/> on <paramref name="resource"/>, and by which rule.</summary>
+    /// <summary>
+    /// Whether the principal holds <paramref name="permission"/> on <paramref name="resource"/>, and by which rule;
+    /// the pure decision, audited nowhere. An attempt to do something is decided with <see cref="CheckAsync"/>, which
+    /// records a refusal; this one is for questions that are no attempt: what to list in help, which rows of a list
+    /// to show, the parts of a decision that its caller records itself.
+    /// </summary>
     public static AccessDecision Check(Principal principal, string permission, string resource, bool resourceIsReadOnly = false)
     {
         ArgumentNullException.ThrowIfNull(principal);
@@ -232,6 +237,55 @@ public sealed partial class AccessService : IDisposable
 
         return AccessDecision.Allow($"role {from!.Name}: {granting}");
     }
+
+    /// <summary>
+    /// An attempt to use <paramref name="permission"/> on <paramref name="resource"/>: <see cref="Check"/>, with a
+    /// refusal recorded in the audit as a deny decision naming the rule, whichever door it came through.
+    /// </summary>
+    public async Task<AccessDecision> CheckAsync(Principal principal, string permission, string resource, CancellationToken cancellationToken, bool resourceIsReadOnly = false)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        var decision = Check(principal, permission, resource, resourceIsReadOnly);
+        if (!decision.Allowed)
+        {
+            await AuditDenialAsync(principal, permission, resource, decision, cancellationToken).ConfigureAwait(false);
+        }
+
+        return decision;
+    }
+
+    /// <summary>
+    /// An attempt to see or act on an execution (<see cref="MayActOnExecution"/>), a refusal recorded in the audit.
+    /// </summary>
+    public async Task<bool> MayActOnExecutionAsync(Principal principal, Executions.ExecutionRecord execution, string permission, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        ArgumentNullException.ThrowIfNull(execution);
+        if (MayActOnExecution(principal, execution, permission))
+        {
+            return true;
+        }
+
+        var resource = $"execution {execution.Id.ToString(CultureInfo.InvariantCulture)} ({execution.ActionRef})";
+        await AuditDenialAsync(principal, permission, resource, Check(principal, permission, execution.ActionRef), cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>
+    /// Records a refusal decided outside the grants (a user's own keys, an unknown user): what was asked
+    /// (<paramref name="subject"/>) and why it was refused (<paramref name="rule"/>).
+    /// </summary>
+    public Task RecordRefusalAsync(string actor, string door, string? place, string subject, string rule, CancellationToken cancellationToken) =>
+        _audit.WriteAsync(new AuditEntry
+        {
+            Kind = AuditKinds.Decision,
+            Actor = actor,
+            Door = door,
+            Place = place,
+            Subject = subject,
+            Decision = "deny",
+            Rule = rule,
+        }, cancellationToken);
 
     /// <summary>Whether <paramref name="principal"/> may see an action at all (<c>action.view</c> or <c>action.execute</c>).</summary>
     public static bool MaySeeAction(Principal principal, ActionDefinition action)

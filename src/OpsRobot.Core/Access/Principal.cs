@@ -47,6 +47,22 @@ public sealed record Principal
     /// <summary>The API key or token used, for the audit.</summary>
     public long? ApiKeyId { get; init; }
 
+    /// <summary>True when <see cref="ApiKeyId"/> is a bearer token from signing in, not an API key someone made.</summary>
+    public bool IsBearerToken { get; init; }
+
+    /// <summary>
+    /// The credential of the request for an audit record's detail, named for what it is: <c>api_key_id</c> or
+    /// <c>token_id</c>; nothing for a session or a chat line.
+    /// </summary>
+    public void DescribeCredential(System.Text.Json.Nodes.JsonObject detail)
+    {
+        ArgumentNullException.ThrowIfNull(detail);
+        if (ApiKeyId is { } id)
+        {
+            detail[IsBearerToken ? "token_id" : "api_key_id"] = id;
+        }
+    }
+
     /// <summary>
     /// Acts on every node of the application tree its grants cover, without membership: rules, whose actions are
     /// configuration written by pack authors. Never set for people.

@@ -26,6 +26,8 @@ namespace OpsRobot.Core.Aliases;
 /// quotes around a value are dropped, extra spaces between words are kept (<c>deploy   web</c> against
 /// <c>deploy {{app}}</c> gives <c>"  web"</c>), and literal words need the exact spacing of the format.</item>
 /// </list>
+/// <para>One deliberate difference: a quoted value followed by more text (<c>dns "a b" c</c>) does not match,
+/// where StackStorm's lazy group gives up on the quotes and takes <c>a b" c</c>, stray quote and all.</para>
 /// <para>Every regular expression runs with a time limit (<see cref="MatchTimeout"/>): a format or text that makes
 /// the engine backtrack catastrophically ends in <see cref="AliasMatchTimeoutException"/>, not a hung robot.</para>
 /// </remarks>
@@ -264,6 +266,33 @@ public sealed class AliasFormat
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="captured"/> (found in <c>" " + stream + " "</c>) opened with a quote that the format
+    /// took off, holds that quote followed by a space and more, and does not end with it: <c>"a b" c</c>. Values that
+    /// open and close with the quote (<c>"a" "b"</c>, <c>'it''s'</c>) keep StackStorm's reading.
+    /// </summary>
+    private static bool QuotedThenMore(string stream, Group captured)
+    {
+        var before = captured.Index - 2;
+        var after = captured.Index + captured.Length - 1;
+        if (before < 0 || stream[before] is not ('"' or '\'') || (after < stream.Length && stream[after] == stream[before]))
+        {
+            return false;
+        }
+
+        var quote = stream[before];
+        var value = captured.Value;
+        for (var i = value.IndexOf(quote, StringComparison.Ordinal); i >= 0 && i < value.Length - 1; i = value.IndexOf(quote, i + 1))
+        {
+            if (char.IsWhiteSpace(value[i + 1]) && !AliasText.IsBlank(value[(i + 1)..]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private AliasMatch? Build(Match match, string stream, List<KeyValuePair<string, string>> pairs)
     {
         // Same order of precedence as StackStorm: what the format captured, then defaults for optional parameters
@@ -272,6 +301,15 @@ public sealed class AliasFormat
         foreach (var (name, group) in _groups)
         {
             var captured = match.Groups[string.Create(CultureInfo.InvariantCulture, $"g{group}")];
+            if (captured.Success && QuotedThenMore(stream, captured))
+            {
+                // A quoted value with more words after its closing quote ("a b" c): StackStorm's lazy group gives up
+                // on the quotes and takes the rest of the line, stray quote and all (host `a b" c`). That is neither
+                // what was typed as the value nor what quotes are for, so the format does not match, and the
+                // robot answers with the form to use.
+                return null;
+            }
+
             values[name] = captured.Success ? captured.Value : null;
         }
 

@@ -73,6 +73,15 @@ public sealed class SudoCommand(AccessService access, IChatReplySender sender, T
             return new OutgoingMessage("Sudo needs access control, which is not running here.");
         }
 
+        // "!sudo !deploy …": the command after sudo is written without a prefix of its own, which would make it an
+        // unknown command whose closest match ("Did you mean `!deploy`?") is the very thing typed.
+        var prefix = context.Options.CommandPrefix;
+        if (prefix.Length > 0 && args.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            var bare = args[prefix.Length..].TrimStart();
+            return new OutgoingMessage($"Write the command after {Markdown.Code(prefix + "sudo")} without its own {Markdown.Code(prefix)}: {Markdown.Code(prefix + "sudo " + (bare.Length > 60 ? bare[..60] + "…" : bare))}.");
+        }
+
         var reply = await robot.DispatchAsync(context.Message, args, principal, sudo: true, cancellationToken).ConfigureAwait(false);
         return reply ?? new OutgoingMessage(string.Empty);
     }

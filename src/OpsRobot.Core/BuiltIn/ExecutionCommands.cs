@@ -26,7 +26,7 @@ public sealed class CancelCommand(ExecutionService executions) : IRobotCommand
             return new OutgoingMessage($"There is no execution #{id.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        if (ExecutionAccess.Refusal(context.Principal, before, Access.Permissions.ExecutionCancel) is { } refused)
+        if (await ExecutionAccess.RefusalAsync(context, before, Access.Permissions.ExecutionCancel, cancellationToken).ConfigureAwait(false) is { } refused)
         {
             return new OutgoingMessage(refused);
         }
@@ -60,7 +60,7 @@ public sealed class ExecutionCommand(ExecutionService executions, TimeProvider t
             return new OutgoingMessage($"There is no execution #{id.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        if (ExecutionAccess.Refusal(context.Principal, e, Access.Permissions.ExecutionView) is { } refused)
+        if (await ExecutionAccess.RefusalAsync(context, e, Access.Permissions.ExecutionView, cancellationToken).ConfigureAwait(false) is { } refused)
         {
             return new OutgoingMessage(refused);
         }
@@ -92,15 +92,34 @@ public sealed class ExecutionCommand(ExecutionService executions, TimeProvider t
     }
 }
 
-/// <summary>Who may see or act on an execution: its requester always; others with the permission on its action.</summary>
+/// <summary>
+/// Who may see or act on an execution: its requester always; others with the permission on its action. A refusal
+/// is recorded in the audit as a deny decision.
+/// </summary>
 internal static class ExecutionAccess
 {
-    public static string? Refusal(Access.Principal? principal, ExecutionRecord e, string permission)
+    public static async Task<string?> RefusalAsync(CommandContext context, ExecutionRecord e, string permission, CancellationToken cancellationToken)
     {
-        return principal is null || Access.AccessService.MayActOnExecution(principal, e, permission)
-            ? null
-            : $"You need `{permission}` on `{e.ActionRef}` for execution #{e.Id.ToString(CultureInfo.InvariantCulture)} (it is not yours).";
+        if (context.Principal is not { } principal)
+        {
+            return null;
+        }
+
+        var allowed = context.Robot?.Access is { } access
+            ? await access.MayActOnExecutionAsync(principal, e, permission, cancellationToken).ConfigureAwait(false)
+            : Access.AccessService.MayActOnExecution(principal, e, permission);
+        return allowed ? null : Sentence(e, permission);
     }
+
+    /// <summary>
+    /// The refusal's wording, without deciding anything new or recording it: for a refusal already decided and
+    /// recorded elsewhere (the workflow requests behind pause, resume and rerun).
+    /// </summary>
+    public static string? Refusal(Access.Principal? principal, ExecutionRecord e, string permission) =>
+        principal is null || Access.AccessService.MayActOnExecution(principal, e, permission) ? null : Sentence(e, permission);
+
+    private static string Sentence(ExecutionRecord e, string permission) =>
+        $"You need `{permission}` on `{e.ActionRef}` for execution #{e.Id.ToString(CultureInfo.InvariantCulture)} (it is not yours).";
 }
 
 /// <summary>Reads an execution id as people type it: <c>42</c> or <c>#42</c>.</summary>

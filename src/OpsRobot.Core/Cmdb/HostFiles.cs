@@ -188,11 +188,11 @@ public static class HostFiles
             {
                 if (header[i].StartsWith(AttributePrefix, StringComparison.Ordinal))
                 {
-                    attributes[header[i][AttributePrefix.Length..]] = fields[i];
+                    attributes[header[i][AttributePrefix.Length..]] = Unescape(fields[i]);
                 }
                 else
                 {
-                    values[header[i]] = fields[i];
+                    values[header[i]] = Unescape(fields[i]);
                 }
             }
 
@@ -445,13 +445,28 @@ public static class HostFiles
     private static readonly SearchValues<char> NeedsQuotes = SearchValues.Create(",\"\r\n;");
 
     /// <summary>
-    /// RFC 4180 quoting, plus a guard against spreadsheet formulas: a cell starting with <c>=</c>, <c>+</c>,
-    /// <c>-</c> or <c>@</c> is quoted so it is at least visibly text (the value itself is kept as it is).
+    /// RFC 4180 quoting, plus the guard against spreadsheet formulas (OWASP's "CSV injection"): quoting alone does
+    /// not stop a spreadsheet from evaluating <c>=HYPERLINK(…)</c>, so a cell that starts like a formula
+    /// (<c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, a tab or a carriage return) gets a leading <c>'</c>, which
+    /// spreadsheets take as "this is text", and is quoted. <see cref="Unescape"/> takes the <c>'</c> off again on
+    /// import, so export → edit → import keeps the value; a value that itself starts with <c>'</c> followed by such
+    /// a character (or another <c>'</c>) gets one more, so that round-trips too.
     /// </summary>
-    private static string Quote(string value) =>
-        value.AsSpan().IndexOfAny(NeedsQuotes) >= 0 || (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or ' ') || (value.Length > 0 && value[^1] == ' ')
-            ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
+    private static string Quote(string value)
+    {
+        var escaped = StartsLikeFormula(value) || (value.Length > 1 && value[0] == '\'' && (value[1] == '\'' || StartsLikeFormula(value[1..])))
+            ? "'" + value
             : value;
+        return escaped.AsSpan().IndexOfAny(NeedsQuotes) >= 0 || escaped != value || (value.Length > 0 && (value[0] == ' ' || value[^1] == ' '))
+            ? "\"" + escaped.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
+            : escaped;
+    }
+
+    /// <summary>The value an exported cell stands for: <see cref="Quote"/>'s leading <c>'</c> removed.</summary>
+    private static string Unescape(string cell) =>
+        cell.Length > 1 && cell[0] == '\'' && (cell[1] == '\'' || StartsLikeFormula(cell[1..])) ? cell[1..] : cell;
+
+    private static bool StartsLikeFormula(string value) => value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r';
 
     private static List<string> Split(string? list) =>
         string.IsNullOrWhiteSpace(list) ? [] : [.. list.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];

@@ -159,7 +159,13 @@ public sealed partial class Robot
             var decision = command.Info.Permission is { } permission
                 ? await _access.AuthorizeAsync(principal, permission, "*", cancellationToken).ConfigureAwait(false)
                 : AccessDecision.Allow("open to everyone");
-            recorded = AuditCommand(principal, commandText, decision.Allowed ? "allow" : "deny", decision.Rule, cancellationToken);
+
+            // A command open to everyone that acts on something (a key, an execution) decides on that when it runs,
+            // and records a refusal then: its line claims no "allow" it may not get.
+            var decidedByTheCommand = command.Info.Permission is null && !command.Info.AnswerOnly;
+            recorded = decidedByTheCommand
+                ? AuditCommand(principal, commandText, null, "open to everyone; the command checks what it acts on (a refusal is its own deny record)", cancellationToken)
+                : AuditCommand(principal, commandText, decision.Allowed ? "allow" : "deny", decision.Rule, cancellationToken);
             if (!decision.Allowed)
             {
                 return await HoldAsync(Reply(message, decision.Explanation!), recorded, holdUntilRecorded).ConfigureAwait(false);
@@ -221,7 +227,7 @@ public sealed partial class Robot
     }
 
     /// <summary>Starts writing the command's audit record; the task completes once it is stored.</summary>
-    private Task AuditCommand(Principal? principal, string commandText, string decision, string rule, CancellationToken cancellationToken)
+    private Task AuditCommand(Principal? principal, string commandText, string? decision, string rule, CancellationToken cancellationToken)
     {
         if (principal is null || _access is null)
         {

@@ -54,27 +54,37 @@ public sealed class DefaultDatastoreAccessPolicy(Microsoft.Extensions.Options.IO
 
 /// <summary>
 /// Access control's policy: your own keys are yours; system keys need <c>datastore.view</c> to read and
-/// <c>datastore.set</c> to change (the key name is not known here, so grants apply to every system key).
+/// <c>datastore.set</c> to change (the key name is not known here, so grants apply to every system key). Every
+/// refusal is recorded in the audit as a deny decision, from chat and the API alike.
 /// </summary>
 public sealed class GrantDatastoreAccessPolicy(Access.AccessService access, Users.IUserStore users) : IDatastoreAccessPolicy
 {
     public async ValueTask<string?> CheckAsync(string userName, DatastoreDoor door, DatastoreOperation operation, KeyValueScope scope, string owner, CancellationToken cancellationToken)
     {
+        var doorName = door == DatastoreDoor.Chat ? Access.Doors.Chat : Access.Doors.Api;
+        var permission = operation == DatastoreOperation.Read ? Access.Permissions.DatastoreView : Access.Permissions.DatastoreSet;
         var user = await users.FindByNameAsync(userName, cancellationToken).ConfigureAwait(false);
         if (user is null)
         {
+            await access.RecordRefusalAsync(userName, doorName, null, $"{permission} on {Describe(scope, owner)}", "not an OpsRobot user", cancellationToken).ConfigureAwait(false);
             return "The datastore is for OpsRobot users.";
         }
 
         if (scope == KeyValueScope.User)
         {
-            return string.Equals(owner, user.Name, StringComparison.OrdinalIgnoreCase) ? null : "A user's keys are theirs alone.";
+            if (string.Equals(owner, user.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            await access.RecordRefusalAsync(user.Name, doorName, null, $"{permission} on {Describe(scope, owner)}", "a user's keys are theirs alone", cancellationToken).ConfigureAwait(false);
+            return "A user's keys are theirs alone.";
         }
 
-        var principal = await access.ForUserAsync(user, door == DatastoreDoor.Chat ? Access.Doors.Chat : Access.Doors.Api, null, cancellationToken).ConfigureAwait(false);
-        var permission = operation == DatastoreOperation.Read ? Access.Permissions.DatastoreView : Access.Permissions.DatastoreSet;
-        var decision = Access.AccessService.Check(principal, permission, "*");
+        var principal = await access.ForUserAsync(user, doorName, null, cancellationToken).ConfigureAwait(false);
+        var decision = await access.CheckAsync(principal, permission, "*", cancellationToken).ConfigureAwait(false);
         return decision.Allowed ? null : $"You need `{permission}` for system keys.";
     }
-}
 
+    private static string Describe(KeyValueScope scope, string owner) => scope == KeyValueScope.User ? $"{owner}'s keys" : "system keys";
+}

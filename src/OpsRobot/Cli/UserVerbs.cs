@@ -105,7 +105,7 @@ internal static class UserVerbs
         }, cancellationToken);
         var paths = host.Services.GetRequiredService<OpsRobotPaths>();
         File.Delete(Path.Combine(paths.DataDir, ServeVerb.PasswordFileName));
-        await Console.Out.WriteLineAsync($"Password of '{user.Name}' changed; any lockout is lifted.");
+        await Console.Out.WriteLineAsync($"Password of '{user.Name}' changed.");
         return 0;
     }
 

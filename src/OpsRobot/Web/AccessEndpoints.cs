@@ -99,7 +99,7 @@ internal static class AccessEndpoints
         }
 
         var address = http.Connection.RemoteIpAddress?.ToString();
-        var (outcome, user) = await accounts.SignInAsync(request.UserName, request.Password, ct);
+        var (outcome, user) = await accounts.SignInAsync(request.UserName, request.Password, address, ct);
         if (outcome != SignInOutcome.Succeeded)
         {
             await access.Audit.WriteAsync(new AuditEntry
@@ -110,11 +110,11 @@ internal static class AccessEndpoints
                 Place = address,
                 Subject = "bearer token",
                 Decision = "deny",
-                Rule = outcome == SignInOutcome.LockedOut ? "account locked" : "wrong user name or password",
+                Rule = outcome == SignInOutcome.LockedOut ? "too many failures for this name from this address" : "wrong user name or password",
             }, ct);
-            return outcome == SignInOutcome.LockedOut
-                ? Results.Json(new ErrorDto("This account is locked after too many failed sign-ins. Wait, or ask an administrator."), statusCode: StatusCodes.Status423Locked)
-                : Results.Json(new ErrorDto("Wrong user name or password."), statusCode: StatusCodes.Status401Unauthorized);
+
+            // One answer for an unknown name, a wrong password and a pause, so none tells which names exist.
+            return Results.Json(new ErrorDto(accounts.FailureSentence), statusCode: StatusCodes.Status401Unauthorized);
         }
 
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"opsrobot login from {address}" : request.Name.Length > 100 ? request.Name[..100] : request.Name;

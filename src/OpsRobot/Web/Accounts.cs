@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 using OpsRobot.Core.Access;
@@ -16,11 +17,14 @@ internal enum SignInOutcome
 }
 
 /// <summary>
-/// Passwords and sign-in: ASP.NET Core's <see cref="PasswordHasher{TUser}"/>, a lockout after repeated failures,
-/// and the same amount of work whether or not the user exists, so timing does not reveal user names.
+/// Passwords and sign-in: ASP.NET Core's <see cref="PasswordHasher{TUser}"/>, a pause per name and address after
+/// repeated failures (<see cref="SignInThrottle"/>), and the same answer and amount of work whether or not the user
+/// exists, so neither the answer nor its timing reveals user names.
 /// </summary>
 internal sealed partial class Accounts(IUserStore users, TimeProvider time, SignInSettings settings, ILogger<Accounts> logger)
 {
+    private readonly SignInThrottle _throttle = new(settings, time);
+
     private static readonly PasswordHasher<UserRecord> Hasher = new();
 
     // Verified when the user does not exist, so the answer takes as long as for a real user.
@@ -35,32 +39,39 @@ internal sealed partial class Accounts(IUserStore users, TimeProvider time, Sign
         return RandomNumberGenerator.GetString(alphabet, 20);
     }
 
-    public async Task<(SignInOutcome Outcome, UserRecord? User)> SignInAsync(string userName, string password, CancellationToken cancellationToken)
+    /// <summary>The one answer to every sign-in that fails, whatever the reason, so it tells nothing about the name.</summary>
+    public string FailureSentence =>
+        string.Create(CultureInfo.InvariantCulture, $"Wrong user name or password, or too many failed attempts: after {settings.MaxFailedAttempts} in a row from one address, that name may not sign in from there for {Math.Ceiling(settings.LockoutDuration.TotalMinutes)} minutes.");
+
+    /// <summary>
+    /// Checks a password. Failures are counted per name and client address (<see cref="SignInThrottle"/>), unknown
+    /// names included; a name paused for <paramref name="address"/> is refused there even with the right password,
+    /// and signs in from anywhere else.
+    /// </summary>
+    public async Task<(SignInOutcome Outcome, UserRecord? User)> SignInAsync(string userName, string password, string? address, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(userName);
+        var shownName = userName.Length > 64 ? userName[..64] : userName;
+        if (_throttle.PausedUntil(userName, address) is not null)
+        {
+            LogFailed(logger, shownName, address ?? "?", "too many failures from this address");
+            return (SignInOutcome.LockedOut, null);
+        }
+
         var user = UserNames.IsValid(userName) ? await users.FindByNameAsync(userName, cancellationToken).ConfigureAwait(false) : null;
         var now = time.GetUtcNow();
         if (user is null || user.PasswordHash is null)
         {
             Hasher.VerifyHashedPassword(null!, DummyHash, password ?? string.Empty);
-            LogFailed(logger, userName.Length > 64 ? userName[..64] : userName, "unknown user or no password set");
-            return (SignInOutcome.Failed, null);
-        }
-
-        if (user.LockedUntil is { } until && until > now)
-        {
-            LogFailed(logger, user.Name, "account locked");
-            return (SignInOutcome.LockedOut, null);
+            return Failed(shownName, "unknown user or no password set");
         }
 
         var verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? string.Empty);
         if (verdict == PasswordVerificationResult.Failed)
         {
-            // A lock that has expired starts the count afresh.
-            var failures = (user.LockedUntil is not null ? 0 : user.FailedSignIns) + 1;
-            DateTimeOffset? lockUntil = failures >= settings.MaxFailedAttempts ? now + settings.LockoutDuration : null;
-            await users.RecordSignInFailureAsync(user.Id, failures, lockUntil, cancellationToken).ConfigureAwait(false);
-            LogFailed(logger, user.Name, lockUntil is null ? "wrong password" : "wrong password; account locked");
-            return (lockUntil is null ? SignInOutcome.Failed : SignInOutcome.LockedOut, null);
+            // The count in the store is for administrators to see; it locks nothing (the throttle does, per address).
+            await users.RecordSignInFailureAsync(user.Id, user.FailedSignIns + 1, null, cancellationToken).ConfigureAwait(false);
+            return Failed(user.Name, "wrong password");
         }
 
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
@@ -68,9 +79,17 @@ internal sealed partial class Accounts(IUserStore users, TimeProvider time, Sign
             await users.SetPasswordHashAsync(user.Id, HashPassword(password!), cancellationToken).ConfigureAwait(false);
         }
 
+        _throttle.RecordSuccess(userName, address);
         await users.RecordSignInSuccessAsync(user.Id, now, cancellationToken).ConfigureAwait(false);
         LogSignedIn(logger, user.Name);
         return (SignInOutcome.Succeeded, user);
+
+        (SignInOutcome, UserRecord?) Failed(string name, string reason)
+        {
+            var paused = _throttle.RecordFailure(userName, address) is not null;
+            LogFailed(logger, name, address ?? "?", paused ? reason + "; paused for this address" : reason);
+            return (paused ? SignInOutcome.LockedOut : SignInOutcome.Failed, null);
+        }
     }
 
     /// <summary>
@@ -120,8 +139,8 @@ internal sealed partial class Accounts(IUserStore users, TimeProvider time, Sign
         return (admin.UserName, generated);
     }
 
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Sign-in failed for {UserName}: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string userName, string reason);
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Sign-in failed for {UserName} from {Address}: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string userName, string address, string reason);
 
     [LoggerMessage(EventId = 5202, Level = LogLevel.Information, Message = "{UserName} signed in")]
     private static partial void LogSignedIn(ILogger logger, string userName);

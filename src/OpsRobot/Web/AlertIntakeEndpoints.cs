@@ -178,7 +178,7 @@ internal static partial class AlertIntakeEndpoints
             return ApiCallers.Refused();
         }
 
-        return Core.Access.AccessService.Check(caller.Principal, Core.Access.Permissions.WebhookSend, $"alerts.{source}").Allowed
+        return (await http.RequestServices.GetRequiredService<Core.Access.AccessService>().CheckAsync(caller.Principal, Core.Access.Permissions.WebhookSend, $"alerts.{source}", ct)).Allowed
             ? null
             : ApiCallers.Forbidden($"You need `{Core.Access.Permissions.WebhookSend}` on `alerts.{source}` to deliver alerts.");
     }

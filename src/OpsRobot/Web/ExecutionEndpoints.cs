@@ -50,6 +50,8 @@ internal static class ExecutionEndpoints
             var decision = AccessService.MaySeeAction(principal with { KeyScope = null }, definition)
                 ? await access.AuthorizeRunAsync(principal, new RunRequest(definition, null, parameters) { Sudo = request.Sudo }, ct)
                 : AccessDecision.Deny(DenialKind.Hidden, $"{principal.Name} may not see action {definition.Ref}", "hidden");
+            var detail = new JsonObject { ["sudo"] = request.Sudo };
+            principal.DescribeCredential(detail);
             await access.Audit.WriteAsync(new AuditEntry
             {
                 Kind = AuditKinds.Command,
@@ -59,7 +61,7 @@ internal static class ExecutionEndpoints
                 Subject = $"run {definition.Ref}",
                 Decision = decision.Allowed ? "allow" : "deny",
                 Rule = decision.Rule,
-                Detail = new JsonObject { ["api_key_id"] = principal.ApiKeyId, ["sudo"] = request.Sudo },
+                Detail = detail,
             }, ct);
             if (decision.Kind == DenialKind.Hidden)
             {
@@ -94,9 +96,16 @@ internal static class ExecutionEndpoints
         }
     }
 
-    /// <summary>An execution is its requester's to see and cancel; others need the permission on its action.</summary>
+    /// <summary>
+    /// An execution is its requester's to see and cancel; others need the permission on its action. The pure
+    /// check, for choosing the rows of a list; an attempt on one execution goes through <see cref="MayActAsync"/>.
+    /// </summary>
     private static bool MayRead(ApiCaller caller, ExecutionRecord e, string permission) =>
         AccessService.MayActOnExecution(caller.Principal, e, permission);
+
+    /// <summary>An attempt to see or act on one execution: a refusal is recorded in the audit.</summary>
+    private static Task<bool> MayActAsync(HttpContext http, ApiCaller caller, ExecutionRecord e, string permission, CancellationToken ct) =>
+        http.RequestServices.GetRequiredService<AccessService>().MayActOnExecutionAsync(caller.Principal, e, permission, ct);
 
     private static async Task<IResult> ListAsync(
         string? action, string? status, string? user, long? before, int? limit, HttpContext http, IUserStore users, ExecutionService executions, TimeProvider time, CancellationToken ct)
@@ -130,7 +139,7 @@ internal static class ExecutionEndpoints
             return ApiCallers.Refused();
         }
 
-        return await executions.GetAsync(id, ct) is { } e && MayRead(caller, e, Permissions.ExecutionView) ? Results.Ok(ExecutionDto.From(e, time)) : NotFound(id);
+        return await executions.GetAsync(id, ct) is { } e && await MayActAsync(http, caller, e, Permissions.ExecutionView, ct) ? Results.Ok(ExecutionDto.From(e, time)) : NotFound(id);
     }
 
     private static async Task<IResult> CancelAsync(long id, HttpContext http, IUserStore users, ExecutionService executions, TimeProvider time, CancellationToken ct)
@@ -141,12 +150,12 @@ internal static class ExecutionEndpoints
         }
 
         var before = await executions.GetAsync(id, ct);
-        if (before is null || !MayRead(caller, before, Permissions.ExecutionView))
+        if (before is null || !await MayActAsync(http, caller, before, Permissions.ExecutionView, ct))
         {
             return NotFound(id);
         }
 
-        if (!MayRead(caller, before, Permissions.ExecutionCancel))
+        if (!await MayActAsync(http, caller, before, Permissions.ExecutionCancel, ct))
         {
             return ApiCallers.Forbidden($"You need `{Permissions.ExecutionCancel}` on `{before.ActionRef}` to cancel execution #{id} (it is not yours).");
         }

@@ -89,7 +89,8 @@ internal static class KeyValueEndpoints
 
         // An API key's scope narrows this too, own keys included.
         var permission = operation == DatastoreOperation.Read ? Core.Access.Permissions.DatastoreView : Core.Access.Permissions.DatastoreSet;
-        if (caller.Principal.KeyScope is not null && !Core.Access.AccessService.Check(caller.Principal, permission, "*").Allowed)
+        if (caller.Principal.KeyScope is not null
+            && !(await http.RequestServices.GetRequiredService<Core.Access.AccessService>().CheckAsync(caller.Principal, permission, "*", ct)).Allowed)
         {
             return Results.Json(new ErrorDto($"This API key's scope does not include `{permission}`."), statusCode: StatusCodes.Status403Forbidden);
         }

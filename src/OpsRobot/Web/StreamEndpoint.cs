@@ -16,13 +16,21 @@ internal static partial class StreamEndpoint
 {
     public static IEndpointRouteBuilder MapWebChatStream(this IEndpointRouteBuilder app)
     {
-        app.Map("/api/v1/stream", HandleAsync).RequireAuthorization();
+        // Authenticated in the handler, like the rest of the API: a session, an API key or a bearer token.
+        app.Map("/api/v1/stream", HandleAsync);
         return app;
     }
 
     private static async Task HandleAsync(
         HttpContext http, IUserStore users, IRoomStore rooms, BuiltInChat chat, RoomFeed feed, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
+        var (me, refused) = await WebChatEndpoints.ChatUserAsync(http, users, http.RequestAborted);
+        if (me is null)
+        {
+            await refused!.ExecuteAsync(http);
+            return;
+        }
+
         if (!http.WebSockets.IsWebSocketRequest)
         {
             http.Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -34,13 +42,7 @@ internal static partial class StreamEndpoint
         var origin = http.Request.Headers.Origin.ToString();
         if (origin.Length > 0 && !SameOrigin(origin, http.Request))
         {
-            http.Response.StatusCode = StatusCodes.Status403Forbidden;
-            return;
-        }
-
-        if (await WebChatEndpoints.CurrentUserAsync(http, users, http.RequestAborted) is not { } me)
-        {
-            http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            await ApiCallers.Forbidden("This connection comes from a page of another site; the web chat's stream takes its own pages only.").ExecuteAsync(http);
             return;
         }
 

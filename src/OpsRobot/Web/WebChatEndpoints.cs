@@ -28,9 +28,11 @@ internal static class WebChatEndpoints
             return Results.NoContent();
         }).AllowAnonymous();
 
-        var authed = api.MapGroup(string.Empty).RequireAuthorization();
+        // No RequireAuthorization here: it knows only the session cookie. Each endpoint identifies its caller like
+        // the rest of the API (an API key, a bearer token or the session) and answers 401/403 with a sentence.
+        var authed = api.MapGroup(string.Empty);
         authed.MapGet("/me", async (HttpContext http, IUserStore users, CancellationToken ct) =>
-            await CurrentUserAsync(http, users, ct) is { } user ? Results.Ok(UserDto.From(user)) : Unauthorized());
+            await ChatUserAsync(http, users, ct) is ({ } user, _) ? Results.Ok(UserDto.From(user)) : ApiCallers.Refused());
 
         authed.MapPost("/users", CreateUserAsync);
         authed.MapGet("/rooms", ListRoomsAsync);
@@ -64,7 +66,7 @@ internal static class WebChatEndpoints
             return Results.BadRequest(new ErrorDto("The user name or password is too long."));
         }
 
-        var (outcome, user) = await accounts.SignInAsync(request.UserName, request.Password, ct);
+        var (outcome, user) = await accounts.SignInAsync(request.UserName, request.Password, http.Connection.RemoteIpAddress?.ToString(), ct);
         await http.RequestServices.GetRequiredService<AccessService>().Audit.WriteAsync(new AuditEntry
         {
             Kind = AuditKinds.SignIn,
@@ -76,16 +78,14 @@ internal static class WebChatEndpoints
             Rule = outcome switch
             {
                 SignInOutcome.Succeeded => "password",
-                SignInOutcome.LockedOut => "account locked",
+                SignInOutcome.LockedOut => "too many failures for this name from this address",
                 _ => "wrong user name or password",
             },
         }, ct);
-        switch (outcome)
+        if (outcome != SignInOutcome.Succeeded)
         {
-            case SignInOutcome.LockedOut:
-                return Results.Json(new ErrorDto("This account is locked after too many failed sign-ins. Wait, or ask an administrator."), statusCode: StatusCodes.Status423Locked);
-            case SignInOutcome.Failed:
-                return Results.Json(new ErrorDto("Wrong user name or password."), statusCode: StatusCodes.Status401Unauthorized);
+            // One answer for an unknown name, a wrong password and a pause, so none tells which names exist.
+            return Results.Json(new ErrorDto(accounts.FailureSentence), statusCode: StatusCodes.Status401Unauthorized);
         }
 
         var identity = new ClaimsIdentity(
@@ -102,7 +102,7 @@ internal static class WebChatEndpoints
     {
         if (await ApiCallers.IdentifyAsync(http, users, ct) is not { } caller)
         {
-            return Unauthorized();
+            return ApiCallers.Refused();
         }
 
         var decision = await access.AuthorizeAsync(caller.Principal, Permissions.UserManage, request?.Name ?? "*", ct);
@@ -156,9 +156,10 @@ internal static class WebChatEndpoints
 
     private static async Task<IResult> ListRoomsAsync(HttpContext http, IUserStore users, IRoomStore rooms, TimeProvider time, CancellationToken ct)
     {
-        if (await CurrentUserAsync(http, users, ct) is not { } me)
+        var (me, refused) = await ChatUserAsync(http, users, ct);
+        if (me is null)
         {
-            return Unauthorized();
+            return refused!;
         }
 
         // Everyone has a direct room with the robot; make it exist so the list always shows it.
@@ -169,9 +170,10 @@ internal static class WebChatEndpoints
 
     private static async Task<IResult> CreateRoomAsync(CreateRoomRequest? request, HttpContext http, IUserStore users, IRoomStore rooms, TimeProvider time, CancellationToken ct)
     {
-        if (await CurrentUserAsync(http, users, ct) is not { } me)
+        var (me, refused) = await ChatUserAsync(http, users, ct);
+        if (me is null)
         {
-            return Unauthorized();
+            return refused!;
         }
 
         var name = request?.Name?.Trim().ToLowerInvariant();
@@ -202,9 +204,10 @@ internal static class WebChatEndpoints
 
     private static async Task<IResult> JoinAsync(string name, HttpContext http, IUserStore users, IRoomStore rooms, TimeProvider time, CancellationToken ct)
     {
-        if (await CurrentUserAsync(http, users, ct) is not { } me)
+        var (me, refused) = await ChatUserAsync(http, users, ct);
+        if (me is null)
         {
-            return Unauthorized();
+            return refused!;
         }
 
         var room = await rooms.FindAsync(name, ct);
@@ -220,9 +223,10 @@ internal static class WebChatEndpoints
 
     private static async Task<IResult> LeaveAsync(string name, HttpContext http, IUserStore users, IRoomStore rooms, CancellationToken ct)
     {
-        if (await CurrentUserAsync(http, users, ct) is not { } me)
+        var (me, refused) = await ChatUserAsync(http, users, ct);
+        if (me is null)
         {
-            return Unauthorized();
+            return refused!;
         }
 
         var room = await rooms.FindAsync(name, ct);
@@ -237,9 +241,10 @@ internal static class WebChatEndpoints
 
     private static async Task<IResult> ReadMessagesAsync(string name, long? before, long? after, int? limit, HttpContext http, IUserStore users, IRoomStore rooms, CancellationToken ct)
     {
-        if (await CurrentUserAsync(http, users, ct) is not { } me)
+        var (me, refused) = await ChatUserAsync(http, users, ct);
+        if (me is null)
         {
-            return Unauthorized();
+            return refused!;
         }
 
         var (room, problem) = await MemberRoomAsync(name, me, rooms, ct);
@@ -259,9 +264,10 @@ internal static class WebChatEndpoints
 
     private static async Task<IResult> PostMessageAsync(string name, PostMessageRequest? request, HttpContext http, IUserStore users, IRoomStore rooms, BuiltInChat chat, CancellationToken ct)
     {
-        if (await CurrentUserAsync(http, users, ct) is not { } me)
+        var (me, refused) = await ChatUserAsync(http, users, ct);
+        if (me is null)
         {
-            return Unauthorized();
+            return refused!;
         }
 
         var (room, problem) = await MemberRoomAsync(name, me, rooms, ct);
@@ -284,9 +290,10 @@ internal static class WebChatEndpoints
 
     private static async Task<IResult> DirectAsync(HttpContext http, IUserStore users, IRoomStore rooms, TimeProvider time, CancellationToken ct)
     {
-        if (await CurrentUserAsync(http, users, ct) is not { } me)
+        var (me, refused) = await ChatUserAsync(http, users, ct);
+        if (me is null)
         {
-            return Unauthorized();
+            return refused!;
         }
 
         var room = await rooms.GetOrCreateDirectAsync(me.Id, me.Name, time.GetUtcNow(), ct);
@@ -312,7 +319,28 @@ internal static class WebChatEndpoints
 
     private static string Clip(string text) => text.Length > 64 ? text[..64] + "…" : text;
 
-    private static IResult Unauthorized() => Results.Json(new ErrorDto("Sign in first."), statusCode: StatusCodes.Status401Unauthorized);
+    /// <summary>
+    /// The user the web chat acts for: the caller of an API key, a bearer token or the session. A line posted runs
+    /// as that user with every grant they hold, so an API key limited to a scope is refused here (and the refusal
+    /// audited): its scope could not follow the line into chat.
+    /// </summary>
+    internal static async Task<(UserRecord? User, IResult? Problem)> ChatUserAsync(HttpContext http, IUserStore users, CancellationToken ct)
+    {
+        if (await ApiCallers.IdentifyAsync(http, users, ct) is not { Principal.User: { } user } caller)
+        {
+            return (null, ApiCallers.Refused());
+        }
+
+        if (caller.Principal.KeyScope is not null)
+        {
+            const string Sentence = "This API key is limited to a scope, and the web chat acts with all of your grants; use an unscoped key, a token from `opsrobot login` or the web console.";
+            await http.RequestServices.GetRequiredService<AccessService>().RecordRefusalAsync(
+                caller.Principal.Name, caller.Principal.Door, caller.Address, $"{http.Request.Method} {http.Request.Path}", $"API key #{caller.Principal.ApiKeyId} is scoped", ct);
+            return (null, ApiCallers.Forbidden(Sentence));
+        }
+
+        return (user, null);
+    }
 }
 
 /// <summary>

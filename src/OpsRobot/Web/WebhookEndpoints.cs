@@ -133,7 +133,7 @@ internal static partial class WebhookEndpoints
         {
             return ApiCallers.Refused();
         }
-        else if (!Core.Access.AccessService.Check(caller.Principal, Core.Access.Permissions.WebhookSend, name).Allowed)
+        else if (!(await http.RequestServices.GetRequiredService<Core.Access.AccessService>().CheckAsync(caller.Principal, Core.Access.Permissions.WebhookSend, name, ct)).Allowed)
         {
             return ApiCallers.Forbidden($"You need `{Core.Access.Permissions.WebhookSend}` on `{name}` to deliver to this webhook.");
         }

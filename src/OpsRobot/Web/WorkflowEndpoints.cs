@@ -90,6 +90,8 @@ internal static class WorkflowEndpoints
     private static Task AuditAsync(HttpContext http, ApiCaller caller, string command, CancellationToken ct) =>
         http.RequestServices.GetRequiredService<Core.Access.AccessService>().AuditChangeAsync(caller.Principal, Core.Audit.AuditKinds.Command, command, null, ct);
 
+    // Not an access attempt: the refusal was decided (and recorded) by the workflow requests; this only chooses
+    // between a 403 that names the permission and a 404 for someone who may not even see the execution.
     private static bool MayAct(ApiCaller caller, ExecutionRecord e, string permission) =>
         Core.Access.AccessService.MayActOnExecution(caller.Principal, e, permission);
 

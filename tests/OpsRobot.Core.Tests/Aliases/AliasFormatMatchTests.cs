@@ -22,6 +22,25 @@ public sealed class AliasFormatMatchTests
         ShouldHaveExtracted(match, expected, format, text);
     }
 
+    [Theory]
+    [InlineData("dns {{host}}", "dns \"a b\" c")]
+    [InlineData("dns {{host}}", "dns 'a b' c")]
+    [InlineData("deploy {{app}} to {{env}}", "deploy web to \"prod\" now")]
+    public void Match_QuotedValueWithMoreTextAfterItsClosingQuote_DoesNotMatch(string format, string text)
+    {
+        // StackStorm's lazy group would give up on the quotes and take the rest, stray quote and all (`a b" c`).
+        AliasFormat.Parse(format).Match(text).ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("dns {{host}}", "dns \"a b\"", "a b")]
+    [InlineData("dns {{host}}", "dns \"it's\"", "it's")]
+    [InlineData("dns {{host}}", "dns a \"b\" c", "a \"b\" c")]
+    public void Match_QuotesThatCloseTheValue_AreStillRemovedOrKept(string format, string text, string expected)
+    {
+        AliasFormat.Parse(format).Match(text)!.Parameters["host"].ShouldBe(expected);
+    }
+
     [Fact]
     public void Match_PairNamedLikeAFormatParameter_ReplacesItInParametersAndOthersAreExtra()
     {

@@ -59,6 +59,31 @@ public sealed class HostFilesTests
         problems.ShouldHaveSingleItem().Message.ShouldContain("more than 2 hosts");
     }
 
+    [Theory]
+    [InlineData("a formula", "=HYPERLINK(\"http://evil\",\"x\")", "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"")]
+    [InlineData("a plus", "+1+cmd|' /C calc'!A0", "\"'+1+cmd|' /C calc'!A0\"")]
+    [InlineData("a minus", "-2+3", "\"'-2+3\"")]
+    [InlineData("an at sign", "@SUM(A1)", "\"'@SUM(A1)\"")]
+    [InlineData("a leading tab", "\t=1", "\"'\t=1\"")]
+    [InlineData("a leading carriage return", "\r=1", "\"'\r=1\"")]
+    [InlineData("an apostrophe before a formula", "'=1", "\"''=1\"")]
+    [InlineData("two apostrophes", "''x", "\"'''x\"")]
+    [InlineData("an apostrophe before text", "'quoted'", "'quoted'")]
+    [InlineData("plain text", "ops-team", "ops-team")]
+    public void WriteCsv_CellsThatStartLikeAFormula_AreTextToASpreadsheet_AndReadBackUnchanged(string row, string owner, string cell)
+    {
+        var host = new HostRecord("web01", [], null, null, [], owner, "active", new Dictionary<string, string>(StringComparer.Ordinal) { ["note"] = owner });
+
+        var csv = HostFiles.Write([host], HostFileFormat.Csv);
+        var (hosts, problems) = HostFiles.Read(csv, HostFileFormat.Csv, 10);
+
+        csv.Split("\r\n")[1].ShouldBe($"web01,,,,,{cell},active,{cell}", row);
+        problems.ShouldBeEmpty(row);
+        var back = hosts.ShouldHaveSingleItem().Host;
+        back.Owner.ShouldBe(owner, row);
+        back.Attributes["note"].ShouldBe(owner, row);
+    }
+
     [Fact]
     public void WriteCsv_ThenRead_SameHosts_WithHostileValuesQuoted()
     {
@@ -69,7 +94,7 @@ public sealed class HostFilesTests
         var (hosts, problems) = HostFiles.Read(csv, HostFileFormat.Csv, 10);
 
         csv.ShouldStartWith("hostname,addresses,environment,application,tags,owner,status,attr.note,attr.os\r\n");
-        csv.ShouldContain("\"=HYPERLINK(\"\"x\"\")\"");
+        csv.ShouldContain(",\"'=HYPERLINK(\"\"x\"\")\",");
         problems.ShouldBeEmpty();
         var back = hosts.ShouldHaveSingleItem().Host;
         back.Owner.ShouldBe(host.Owner);
