@@ -15,41 +15,12 @@ public enum DatastoreDoor
 }
 
 /// <summary>
-/// Decides who may read and write which keys. The default below holds until access control's grants replace it
-/// (register another implementation before <c>AddOpsRobotDatastore</c>, or after with Replace).
+/// Decides who may read and write which keys: <see cref="GrantDatastoreAccessPolicy"/>, access control's grants.
 /// </summary>
 public interface IDatastoreAccessPolicy
 {
     /// <summary>Null when allowed; otherwise the sentence to tell the caller.</summary>
     ValueTask<string?> CheckAsync(string userName, DatastoreDoor door, DatastoreOperation operation, KeyValueScope scope, string owner, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// The default policy: a user's own keys are theirs alone; system keys are readable by all (their secrets stay
-/// masked); system keys are written through the API (whose callers the API has already identified) or from chat by
-/// the users named in <see cref="DatastoreOptions.ChatSystemWriters"/>.
-/// </summary>
-public sealed class DefaultDatastoreAccessPolicy(Microsoft.Extensions.Options.IOptions<DatastoreOptions> options) : IDatastoreAccessPolicy
-{
-    public ValueTask<string?> CheckAsync(string userName, DatastoreDoor door, DatastoreOperation operation, KeyValueScope scope, string owner, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (scope == KeyValueScope.User)
-        {
-            return ValueTask.FromResult(string.Equals(owner, userName, StringComparison.Ordinal)
-                ? null
-                : "A user's keys are theirs alone.");
-        }
-
-        if (operation == DatastoreOperation.Read || door == DatastoreDoor.Api)
-        {
-            return ValueTask.FromResult<string?>(null);
-        }
-
-        return ValueTask.FromResult(options.Value.ChatSystemWriters.Contains(userName, StringComparer.Ordinal)
-            ? null
-            : "Only the operators listed in OpsRobot:Datastore:ChatSystemWriters may change system keys from chat; use the API or the CLI.");
-    }
 }
 
 /// <summary>

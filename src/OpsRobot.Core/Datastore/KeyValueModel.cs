@@ -64,12 +64,6 @@ public sealed class DatastoreOptions
 
     /// <summary>The most keys one list returns.</summary>
     public int MaxList { get; set; } = 1000;
-
-    /// <summary>
-    /// Chat users (by name) who may set and delete system keys from chat, until access control's grants decide it.
-    /// Empty: nobody from chat; the API and CLI still can.
-    /// </summary>
-    public IList<string> ChatSystemWriters { get; } = [];
 }
 
 /// <summary>A datastore request refused (a bad name, a value too long, not allowed). The message is for people.</summary>

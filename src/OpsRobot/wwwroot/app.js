@@ -202,7 +202,6 @@
       case 404: return "Not found.";
       case 409: return "That already exists.";
       case 413: return "The message is too long.";
-      case 423: return "This account is locked. Try again later.";
       case 429: return "Too many requests. Slow down a little.";
       default:
         return status >= 500
