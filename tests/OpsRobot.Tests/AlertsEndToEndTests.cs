@@ -60,7 +60,8 @@ public sealed partial class AlertsEndToEndTests
         using var am = new HttpClient { BaseAddress = alertmanager.Address, Timeout = TimeSpan.FromSeconds(30) };
 
         await PostToAlertmanagerAsync(am, "DiskFull", "db1:9100", "critical", "/ is 97% full", endsAt: null);
-        await PostToAlertmanagerAsync(am, "LoadHigh", "web3:9100", "warning", "load 31 for 10m", endsAt: null);
+        // Fired seven and a half minutes ago by Alertmanager's clock: the room counts from then, not from its arrival.
+        await PostToAlertmanagerAsync(am, "LoadHigh", "web3:9100", "warning", "load 31 for 10m", endsAt: null, startsAt: TimeProvider.System.GetUtcNow().AddSeconds(-450));
         var fired = await WaitForRoomAsync(admin, all => all.Contains("`DiskFull`", StringComparison.Ordinal) && all.Contains("`LoadHigh`", StringComparison.Ordinal), alertmanager);
         var disk = FiringId(fired, "DiskFull");
         var load = FiringId(fired, "LoadHigh");
@@ -82,7 +83,7 @@ public sealed partial class AlertsEndToEndTests
             .Single(a => a.GetProperty("labels").GetProperty("alertname").GetString() == "DiskFull")
             .GetProperty("status").GetProperty("state").GetString().ShouldBe("suppressed");
 
-        // The other one resolves at Alertmanager: the room hears it, with how long it fired.
+        // The other one resolves at Alertmanager: the room hears it, with how long it fired (by the source's times).
         server.Time.Advance(TimeSpan.FromMinutes(7));
         await PostToAlertmanagerAsync(am, "LoadHigh", "web3:9100", "warning", "load 31 for 10m", endsAt: TimeProvider.System.GetUtcNow().AddSeconds(-1));
         var resolved = await WaitForRoomAsync(admin, all => all.Contains($"{load} RESOLVED", StringComparison.Ordinal), alertmanager);
@@ -154,7 +155,7 @@ public sealed partial class AlertsEndToEndTests
         messages.Where(m => m.Contains("more", StringComparison.Ordinal)).ShouldAllBe(m => m.Contains("see `!alerts`", StringComparison.Ordinal));
     }
 
-    private static async Task PostToAlertmanagerAsync(HttpClient am, string name, string instance, string severity, string summary, DateTimeOffset? endsAt)
+    private static async Task PostToAlertmanagerAsync(HttpClient am, string name, string instance, string severity, string summary, DateTimeOffset? endsAt, DateTimeOffset? startsAt = null)
     {
         var alert = new JsonObject
         {
@@ -162,6 +163,11 @@ public sealed partial class AlertsEndToEndTests
             ["annotations"] = new JsonObject { ["summary"] = summary },
             ["generatorURL"] = "http://prometheus.example/graph?g0.expr=up",
         };
+        if (startsAt is { } start)
+        {
+            alert["startsAt"] = start.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         if (endsAt is { } end)
         {
             alert["startsAt"] = end.AddMinutes(-7).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
