@@ -87,60 +87,47 @@ await Phase("stores through the writer, 128 lines in flight", async (database, r
 
 await ReadsBesideTheWriter(TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("READ_SECONDS") ?? "5", CultureInfo.InvariantCulture)));
 
-static async Task ReadsBesideTheWriter(TimeSpan duration)
+static Task ReadsBesideTheWriter(TimeSpan duration) => InFreshDatabaseAsync(async (database, roomId, userId) =>
 {
-    var dir = Directory.CreateTempSubdirectory("opsrobot-storagebench-");
-    try
+    var rooms = new SqliteRoomStore(database);
+
+    using var stop = new CancellationTokenSource(duration);
+    long written = 0;
+    var writer = Task.Run(async () =>
     {
-        await using var database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = Path.Combine(dir.FullName, "opsrobot.db") }),
-            NullLogger<SqliteDatabase>.Instance);
-        await database.MigrateAsync(TimeProvider.System, CancellationToken.None);
-        var user = await new SqliteUserStore(database, TimeProvider.System).CreateAsync("bench", "bench", false, null, CancellationToken.None);
-        var room = await new SqliteRoomStore(database).CreateAsync("shell", "bench", user.Id, TimeProvider.System.GetUtcNow(), CancellationToken.None);
-        var rooms = new SqliteRoomStore(database);
-
-        using var stop = new CancellationTokenSource(duration);
-        long written = 0;
-        var writer = Task.Run(async () =>
+        var inFlight = new Queue<Task>();
+        while (!stop.IsCancellationRequested)
         {
-            var inFlight = new Queue<Task>();
-            while (!stop.IsCancellationRequested)
+            inFlight.Enqueue(rooms.AppendAsync(new NewMessage(roomId, AuthorKind.User, userId, "bench", $"!echo line {written++}", TimeProvider.System.GetUtcNow()), CancellationToken.None));
+            if (inFlight.Count > Window)
             {
-                inFlight.Enqueue(rooms.AppendAsync(new NewMessage(room.Id, AuthorKind.User, user.Id, "bench", $"!echo line {written++}", TimeProvider.System.GetUtcNow()), CancellationToken.None));
-                if (inFlight.Count > Window)
-                {
-                    await inFlight.Dequeue();
-                }
+                await inFlight.Dequeue();
             }
+        }
 
-            await Task.WhenAll(inFlight);
-        });
+        await Task.WhenAll(inFlight);
+    });
 
-        // Readers on their own threads, as API requests would be on theirs: a reader asleep in SQLite holds its thread.
-        var times = new List<double>[2];
-        var readers = Enumerable.Range(0, times.Length).Select(r => new Thread(() =>
-        {
-            var mine = times[r] = [];
-            while (!stop.IsCancellationRequested)
-            {
-                var clock = Stopwatch.StartNew();
-                rooms.ReadAsync(room.Id, new MessagePage(null, null, 20), CancellationToken.None).GetAwaiter().GetResult();
-                mine.Add(clock.Elapsed.TotalMicroseconds);
-            }
-        })).ToList();
-        readers.ForEach(t => t.Start());
-        readers.ForEach(t => t.Join());
-        await writer;
-
-        var all = times.SelectMany(t => t).Order().ToList();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"reads beside the writer\t{all.Count}\t{written}\t{all[all.Count / 2]:0}\t{all[(int)(all.Count * 0.99)]:0}\t{all[^1] / 1000:0}\t{all.Count(t => t > 500_000)}"));
-    }
-    finally
+    // Readers on their own threads, as API requests would be on theirs: a reader asleep in SQLite holds its thread.
+    var times = new List<double>[2];
+    var readers = Enumerable.Range(0, times.Length).Select(r => new Thread(() =>
     {
-        dir.Delete(recursive: true);
-    }
-}
+        var mine = times[r] = [];
+        while (!stop.IsCancellationRequested)
+        {
+            var clock = Stopwatch.StartNew();
+            rooms.ReadAsync(roomId, new MessagePage(null, null, 20), CancellationToken.None).GetAwaiter().GetResult();
+            mine.Add(clock.Elapsed.TotalMicroseconds);
+        }
+    })).ToList();
+    readers.ForEach(t => t.Start());
+    readers.ForEach(t => t.Join());
+    await writer;
+
+    var all = times.SelectMany(t => t).Order().ToList();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"reads beside the writer\t{all.Count}\t{written}\t{all[all.Count / 2]:0}\t{all[(int)(all.Count * 0.99)]:0}\t{all[^1] / 1000:0}\t{all.Count(t => t > 500_000)}"));
+});
 
 static void Message(SqliteWriteContext context, long roomId, string kind, long? userId, string author, string text, long at)
 {
@@ -154,7 +141,29 @@ static void Message(SqliteWriteContext context, long roomId, string kind, long? 
         .ExecuteInsert();
 }
 
-async Task Phase(string name, Func<SqliteDatabase, long, long, Task> run)
+Task Phase(string name, Func<SqliteDatabase, long, long, Task> run) => InFreshDatabaseAsync(async (database, roomId, userId) =>
+{
+
+    var process = Process.GetCurrentProcess();
+    var cpu0 = process.TotalProcessorTime;
+    var clock = Stopwatch.StartNew();
+    await run(database, roomId, userId);
+    clock.Stop();
+    process.Refresh();
+    var cpu = process.TotalProcessorTime - cpu0;
+
+    var stored = await ScalarAsync(database, "SELECT count(*) FROM messages");
+    if (stored != 2L * lines)
+    {
+        throw new InvalidOperationException($"{name}: expected {2L * lines} messages stored, found {stored}.");
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{name}\t{lines}\t{clock.Elapsed.TotalMilliseconds:0}\t{cpu.TotalMilliseconds:0}\t{lines / clock.Elapsed.TotalSeconds:0}"));
+});
+
+// A new database made by OpsRobot's own migrations, with a user and a room, deleted after.
+static async Task InFreshDatabaseAsync(Func<SqliteDatabase, long, long, Task> body)
 {
     var dir = Directory.CreateTempSubdirectory("opsrobot-storagebench-");
     try
@@ -164,23 +173,7 @@ async Task Phase(string name, Func<SqliteDatabase, long, long, Task> run)
         await database.MigrateAsync(TimeProvider.System, CancellationToken.None);
         var user = await new SqliteUserStore(database, TimeProvider.System).CreateAsync("bench", "bench", false, null, CancellationToken.None);
         var room = await new SqliteRoomStore(database).CreateAsync("shell", "bench", user.Id, TimeProvider.System.GetUtcNow(), CancellationToken.None);
-
-        var process = Process.GetCurrentProcess();
-        var cpu0 = process.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        await run(database, room.Id, user.Id);
-        clock.Stop();
-        process.Refresh();
-        var cpu = process.TotalProcessorTime - cpu0;
-
-        var stored = await ScalarAsync(database, "SELECT count(*) FROM messages");
-        if (stored != 2L * lines)
-        {
-            throw new InvalidOperationException($"{name}: expected {2L * lines} messages stored, found {stored}.");
-        }
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}\t{lines}\t{clock.Elapsed.TotalMilliseconds:0}\t{cpu.TotalMilliseconds:0}\t{lines / clock.Elapsed.TotalSeconds:0}"));
+        await body(database, room.Id, user.Id);
     }
     finally
     {
