@@ -145,6 +145,10 @@ public sealed class WorkflowExecutionTests : IAsyncLifetime
 
         byViewer.StatusCode.ShouldBe(System.Net.HttpStatusCode.Forbidden);
         (await byViewer.Content.ReadAsStringAsync()).ShouldContain($"You need `workflow.manage` on `wf.flow` to pause execution #{id}.");
+        // The refusal is an access attempt: the audit has it as a deny.
+        var audit = (await _world.Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit?actor=bob&limit=200")).GetProperty("records").EnumerateArray().ToList();
+        audit.ShouldContain(r => r.GetProperty("kind").GetString() == "decision" && r.GetProperty("decision").GetString() == "deny"
+            && r.GetProperty("subject").GetString()!.StartsWith($"workflow.manage on execution {id} (wf.flow)", StringComparison.Ordinal), JsonSerializer.Serialize(audit));
         // A guest may not see the execution, so it learns nothing of it (not even its action), as from GET or cancel.
         byGuest.StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
         var hidden = await byGuest.Content.ReadAsStringAsync();

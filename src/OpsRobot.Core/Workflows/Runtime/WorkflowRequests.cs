@@ -46,7 +46,7 @@ public sealed record WorkflowRequestResult(WorkflowRequestOutcome Outcome, Execu
 /// execution must exist, be the caller's or be on an action they hold <c>workflow.manage</c> on (docs/access.md), and
 /// be in a state that allows it. Each door words the answer its own way.
 /// </summary>
-public sealed class WorkflowRequests(ExecutionService executions, WorkflowControl control, WorkflowRerun rerun)
+public sealed class WorkflowRequests(ExecutionService executions, WorkflowControl control, WorkflowRerun rerun, AccessService access)
 {
     /// <summary>Whether a runner type runs workflows.</summary>
     public static bool IsWorkflowRunner(string runnerType) => runnerType is "workflow" or "orquesta";
@@ -124,7 +124,8 @@ public sealed class WorkflowRequests(ExecutionService executions, WorkflowContro
             return (null!, new WorkflowRequestResult(WorkflowRequestOutcome.NoExecution, null));
         }
 
-        return principal is null || AccessService.MayActOnExecution(principal, execution, Permissions.WorkflowManage)
+        // A refusal is an access attempt: recorded in the audit as a deny, from chat and the API alike.
+        return principal is null || await access.MayActOnExecutionAsync(principal, execution, Permissions.WorkflowManage, cancellationToken).ConfigureAwait(false)
             ? (execution, null)
             : (execution, new WorkflowRequestResult(WorkflowRequestOutcome.Forbidden, execution));
     }
