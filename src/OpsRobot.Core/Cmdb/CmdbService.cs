@@ -308,6 +308,7 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
         var items = new List<ImportItem>();
         var upserts = new List<HostRecord>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var refused = new List<string>();
 
         // The stored hosts are read once for the whole file: every host when pruning (which needs them all anyway),
         // else those the file names.
@@ -337,6 +338,7 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
             if (ManageRefusal(principal, host.Hostname, existing, host, tree) is { } refusal)
             {
                 problems.Add(new ImportProblem(line, refusal));
+                refused.Add(host.Hostname);
                 continue;
             }
 
@@ -356,6 +358,15 @@ public sealed class CmdbService(IHostStore store, IHostInventory inventory, Acce
                     deletes.Add(host.Hostname);
                 }
             }
+        }
+
+        if (refused.Count > 0)
+        {
+            // Hosts the asker may not change are access attempts, refused: audited as a deny, a dry run's too (it
+            // asks the same question), with the hosts named.
+            await AuditAsync(principal, dryRun ? "import hosts (dry run)" : "import hosts", "deny",
+                $"{refused.Count.ToString(CultureInfo.InvariantCulture)} host(s) the asker may not change (host.manage and membership of their application node)",
+                new JsonObject { ["refused"] = new JsonArray([.. refused.Take(100).Select(h => JsonValue.Create(h))]) }, cancellationToken).ConfigureAwait(false);
         }
 
         if (problems.Count > 0 || dryRun)

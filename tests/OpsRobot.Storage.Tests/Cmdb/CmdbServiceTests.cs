@@ -286,6 +286,11 @@ public sealed class CmdbServiceTests : IAsyncLifetime
             "line 6: You may not change host search09: you need membership of its application node (hosts without an application are for administrators)",
         ]);
         (await _store.QueryAsync(new HostQuery(), None)).ShouldBeEmpty();
+        var denied = (await _auditStore.QueryAsync(new AuditQuery { Kind = CmdbService.AuditKind }, None)).ShouldHaveSingleItem("the refused host is an access attempt");
+        denied.Decision.ShouldBe("deny");
+        denied.Subject.ShouldBe("import hosts");
+        denied.Actor.ShouldBe("bob");
+        System.Text.Json.Nodes.JsonNode.Parse(denied.Detail)!["refused"]!.AsArray().Select(n => n!.GetValue<string>()).ShouldBe(["search09"]);
     }
 
     [Fact]
